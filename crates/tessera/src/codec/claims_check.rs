@@ -1,0 +1,166 @@
+//! Reading registered claims with their exact JSON types, then checking them.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::{DecodeOptions, Validation};
+use crate::claims::{Claims, Fresh, TokenType};
+use crate::error::TokenError;
+
+/// Turns a verified payload into typed claims, enforcing `validation`.
+pub(super) fn check<X: DeserializeOwned>(
+    mut map: Map<String, Value>,
+    validation: &Validation,
+    now: i64,
+    options: DecodeOptions,
+) -> Result<Claims<X>, TokenError> {
+    let exp = numeric_date(&mut map, "exp")?;
+    let nbf = numeric_date(&mut map, "nbf")?;
+    let iat = numeric_date(&mut map, "iat")?;
+    let leeway = validation.leeway;
+
+    match exp {
+        // PyJWT's rule: expired once `exp <= now - leeway`.
+        Some(exp) if !options.allow_expired && exp <= now.saturating_sub(leeway) => {
+            return Err(TokenError::Expired);
+        }
+        None if validation.require_exp => return Err(TokenError::MissingClaim("exp".to_owned())),
+        _ => {}
+    }
+    if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+        return Err(TokenError::NotYetValid);
+    }
+    match iat {
+        Some(iat) if iat > now.saturating_add(leeway) => return Err(TokenError::IssuedInFuture),
+        None if validation.require_iat => return Err(TokenError::MissingClaim("iat".to_owned())),
+        _ => {}
+    }
+
+    let iss = optional_string(&mut map, "iss")?;
+    if let Some(expected) = &validation.issuer {
+        match &iss {
+            None => return Err(TokenError::MissingClaim("iss".to_owned())),
+            Some(iss) if iss != expected => return Err(TokenError::InvalidIssuer),
+            Some(_) => {}
+        }
+    }
+    let aud = audiences(&mut map)?;
+    if !validation.audience.is_empty() {
+        if aud.is_empty() {
+            return Err(TokenError::MissingClaim("aud".to_owned()));
+        }
+        if !aud.iter().any(|one| validation.audience.contains(one)) {
+            return Err(TokenError::InvalidAudience);
+        }
+    }
+
+    let identity = validation.identity_claim.as_str();
+    let sub = match map.remove(identity) {
+        Some(Value::String(sub)) => sub,
+        Some(_) => return Err(invalid(identity, "a string")),
+        None => return Err(TokenError::MissingClaim(identity.to_owned())),
+    };
+    let jti = optional_string(&mut map, "jti")?;
+    let token_type = token_type(&mut map, options.token_type)?;
+    let fresh = match map.remove("fresh") {
+        None => Fresh::default(),
+        Some(Value::Bool(flag)) => Fresh::Flag(flag),
+        Some(Value::Number(until)) => Fresh::Until(until.as_f64().unwrap_or(0.0)),
+        Some(_) => return Err(invalid("fresh", "a boolean or a number")),
+    };
+    let csrf = optional_string(&mut map, "csrf")?;
+    // `sub` under a custom identity claim name is an ordinary extra claim.
+    let extra = serde_json::from_value(Value::Object(map))
+        .map_err(|err| TokenError::ExtraClaims(err.to_string()))?;
+    Ok(Claims {
+        sub,
+        token_type,
+        jti,
+        iat,
+        nbf,
+        exp,
+        fresh,
+        csrf,
+        iss,
+        aud,
+        extra,
+    })
+}
+
+fn invalid(claim: &str, expected: &'static str) -> TokenError {
+    TokenError::InvalidClaim {
+        claim: claim.to_owned(),
+        expected,
+    }
+}
+
+/// A NumericDate (RFC 7519 §2): a JSON number, fractions truncated. Strings
+/// such as `"9999999999"` are refused (CVE-2026-25537's class of bug).
+fn numeric_date(map: &mut Map<String, Value>, name: &str) -> Result<Option<i64>, TokenError> {
+    match map.remove(name) {
+        None => Ok(None),
+        Some(Value::Number(number)) => match (number.as_i64(), number.as_f64()) {
+            (Some(whole), _) => Ok(Some(whole)),
+            // Truncation toward negative infinity is the conservative direction
+            // for `exp`, and the saturating cast keeps absurd values finite.
+            #[allow(clippy::cast_possible_truncation)]
+            (None, Some(float)) if float.is_finite() => Ok(Some(float.floor() as i64)),
+            _ => Err(invalid(name, "a NumericDate number")),
+        },
+        Some(_) => Err(invalid(name, "a NumericDate number")),
+    }
+}
+
+fn optional_string(map: &mut Map<String, Value>, name: &str) -> Result<Option<String>, TokenError> {
+    match map.remove(name) {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(invalid(name, "a string")),
+    }
+}
+
+fn audiences(map: &mut Map<String, Value>) -> Result<Vec<String>, TokenError> {
+    match map.remove("aud") {
+        None => Ok(Vec::new()),
+        Some(Value::String(one)) => Ok(vec![one]),
+        Some(Value::Array(many)) => many
+            .into_iter()
+            .map(|one| match one {
+                Value::String(one) => Ok(one),
+                _ => Err(invalid("aud", "a string or a list of strings")),
+            })
+            .collect(),
+        Some(_) => Err(invalid("aud", "a string or a list of strings")),
+    }
+}
+
+/// Reads `type` (absent means `access`, as in Flask-JWT-Extended) and checks
+/// it against what the route accepts. Unlike Flask-JWT-Extended, custom types
+/// are not accepted as access tokens: only `access` is.
+fn token_type(
+    map: &mut Map<String, Value>,
+    expected: Option<TokenType>,
+) -> Result<TokenType, TokenError> {
+    let found = match map.remove("type") {
+        None => TokenType::Access,
+        Some(Value::String(name)) if name == "access" => TokenType::Access,
+        Some(Value::String(name)) if name == "refresh" => TokenType::Refresh,
+        Some(Value::String(name)) => {
+            return Err(match expected {
+                Some(expected) => TokenError::WrongTokenType {
+                    expected,
+                    found: name,
+                },
+                None => invalid("type", "\"access\" or \"refresh\""),
+            });
+        }
+        Some(_) => return Err(invalid("type", "a string")),
+    };
+    match expected {
+        Some(expected) if expected != found => Err(TokenError::WrongTokenType {
+            expected,
+            found: found.as_str().to_owned(),
+        }),
+        _ => Ok(found),
+    }
+}

@@ -1,0 +1,197 @@
+//! Signing and verifying compact JWS tokens with a [`KeySet`].
+//!
+//! [`TokenCodec`] is the whole token core: [`TokenCodec::encode`] signs
+//! [`Claims`] with the primary key, [`TokenCodec::decode`] runs every check of
+//! RFC 8725 in a fixed order and returns typed claims or the precise
+//! [`TokenError`]. Both are synchronous and allocation-light; nothing here
+//! touches the network or the disk.
+
+mod claims_check;
+mod decode;
+mod encode;
+mod inspect;
+
+pub use inspect::{Unverified, inspect};
+
+use std::sync::Arc;
+
+use crate::claims::{Claims, ExtraClaims, TokenType};
+use crate::clock::{Clock, SystemClock};
+use crate::header::Header;
+use crate::keys::KeySet;
+
+/// Default cap on a token's length, checked before any decoding.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// What a token must satisfy beyond its signature. Every check is on by
+/// default; `leeway` is zero unless set (RFC 8725 asks for it to be explicit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// Seconds of tolerated clock skew for `exp`, `nbf` and `iat`.
+    pub leeway: i64,
+    /// Longest token accepted, in bytes; longer ones are refused unread.
+    pub max_token_bytes: usize,
+    /// Required `iss`, when set.
+    pub issuer: Option<String>,
+    /// Accepted audiences; when non-empty, `aud` is required and must name one.
+    pub audience: Vec<String>,
+    /// The claim holding the identity (`JWT_IDENTITY_CLAIM`, default `sub`).
+    pub identity_claim: String,
+    /// Refuse tokens without `exp` (default `true`).
+    pub require_exp: bool,
+    /// Refuse tokens without `iat` (default `true`).
+    pub require_iat: bool,
+}
+
+impl Default for Validation {
+    fn default() -> Self {
+        Validation {
+            leeway: 0,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            issuer: None,
+            audience: Vec::new(),
+            identity_claim: "sub".to_owned(),
+            require_exp: true,
+            require_iat: true,
+        }
+    }
+}
+
+/// Per-call decode options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DecodeOptions {
+    /// The token type the caller accepts; `None` accepts access and refresh.
+    pub token_type: Option<TokenType>,
+    /// Skip only the `exp` check (for tooling and implicit-refresh logic);
+    /// the signature and every other claim are still verified.
+    pub allow_expired: bool,
+}
+
+impl DecodeOptions {
+    /// Accept exactly `token_type`, unexpired.
+    pub fn expect(token_type: TokenType) -> Self {
+        DecodeOptions {
+            token_type: Some(token_type),
+            allow_expired: false,
+        }
+    }
+}
+
+/// A verified token: its header and typed claims.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token<X = ExtraClaims> {
+    /// The protected header.
+    pub header: Header,
+    /// The claims.
+    pub claims: Claims<X>,
+}
+
+/// Builds a [`TokenCodec`].
+#[derive(Debug)]
+pub struct CodecBuilder {
+    keys: KeySet,
+    validation: Validation,
+    clock: Arc<dyn Clock>,
+}
+
+impl CodecBuilder {
+    /// Sets the validation policy.
+    #[must_use]
+    pub fn validation(mut self, validation: Validation) -> Self {
+        self.validation = validation;
+        self
+    }
+
+    /// Sets the clock (tests use [`crate::ManualClock`]).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Finishes the codec.
+    pub fn build(self) -> TokenCodec {
+        let known_headers = self
+            .keys
+            .keys()
+            .iter()
+            .map(|key| encode::header_segment(key, None))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_or_default();
+        TokenCodec {
+            inner: Arc::new(Inner {
+                keys: self.keys,
+                validation: self.validation,
+                clock: self.clock,
+                known_headers,
+            }),
+        }
+    }
+}
+
+/// Signs and verifies tokens with a key set, a validation policy and a clock.
+///
+/// ```
+/// use tessera::{Algorithm, Claims, Key, KeySet, TokenCodec, TokenType};
+///
+/// let key = Key::hmac(Algorithm::HS256, b"k3Yq9vN2xP7rT4wZ8mB1cF6hJ0sD5gL3")?;
+/// let codec = TokenCodec::new(KeySet::new(key));
+/// let claims = Claims::new("42", TokenType::Access, codec.now(), Some(900), tessera::ExtraClaims::new());
+/// let token = codec.encode(&claims)?;
+///
+/// let verified = codec.decode::<tessera::ExtraClaims>(&token, TokenType::Access)?;
+/// assert_eq!(verified.claims.sub, "42");
+/// // A refresh route refuses it:
+/// assert!(codec.decode::<tessera::ExtraClaims>(&token, TokenType::Refresh).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokenCodec {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    keys: KeySet,
+    validation: Validation,
+    clock: Arc<dyn Clock>,
+    /// The exact header segment Tessera writes for each key, so a token
+    /// carrying that very segment skips re-parsing it.
+    known_headers: Vec<(String, Header)>,
+}
+
+impl TokenCodec {
+    /// A codec with default validation and the system clock.
+    pub fn new(keys: KeySet) -> Self {
+        Self::builder(keys).build()
+    }
+
+    /// Starts a codec with non-default validation or clock.
+    pub fn builder(keys: KeySet) -> CodecBuilder {
+        CodecBuilder {
+            keys,
+            validation: Validation::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The key set.
+    pub fn keys(&self) -> &KeySet {
+        &self.inner.keys
+    }
+
+    /// The validation policy.
+    pub fn validation(&self) -> &Validation {
+        &self.inner.validation
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The clock's current time.
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+}

@@ -1,0 +1,61 @@
+//! # Tessera
+//!
+//! JWT authentication for Rust services: what Flask-JWT-Extended is to Flask,
+//! for axum — done the way RFC 8725 asks.
+//!
+//! This crate's core is [`TokenCodec`]: it signs [`Claims`] with the primary
+//! key of a [`KeySet`] and verifies presented tokens, refusing anything a
+//! careful verifier must refuse, each with its own [`TokenError`]:
+//!
+//! - the algorithm comes from the key, never from the token (`alg: none`
+//!   cannot even be parsed; RS256→HS256 confusion is impossible);
+//! - `jwk`, `jku`, `x5u`, `x5c` headers are refused, unknown `kid`s and
+//!   `crit` extensions too;
+//! - tokens over 8 KiB are refused before any decoding; only canonical
+//!   unpadded base64url and duplicate-free JSON are read;
+//! - `exp` is required, `nbf` and `iat` are checked with an explicit leeway
+//!   (zero by default); `iss`/`aud` are required once configured;
+//! - refresh tokens are never accepted where access tokens are;
+//! - HMAC secrets shorter than the hash, or that look like a sample value,
+//!   refuse to load.
+//!
+//! ```
+//! use tessera::{Algorithm, ExtraClaims, Key, KeySet, TokenCodec, TokenType};
+//!
+//! // The secret's UTF-8 bytes are the key, exactly as Flask-JWT-Extended uses it.
+//! let key = Key::hmac(Algorithm::HS256, b"Vq3mN8xR2pL7wK4tZ9bC1fH6jD0sG5yA")?;
+//! let codec = TokenCodec::new(KeySet::new(key));
+//!
+//! let mut extra = ExtraClaims::new();
+//! extra.insert("roles".into(), serde_json::json!(["admin"]));
+//! let claims = tessera::Claims::new("42", TokenType::Access, codec.now(), Some(900), extra);
+//! let token = codec.encode(&claims)?;
+//!
+//! let verified = codec.decode::<ExtraClaims>(&token, TokenType::Access)?;
+//! assert_eq!(verified.claims.sub, "42");
+//! assert_eq!(verified.claims.extra["roles"][0], "admin");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Settings can come from the environment under Flask-JWT-Extended's names
+//! (`JWT_SECRET_KEY`, `JWT_ALGORITHM`, …); see [`TokenConfig`].
+
+pub mod algorithm;
+pub mod b64;
+pub mod claims;
+pub mod clock;
+pub mod codec;
+pub mod config;
+pub mod error;
+pub mod header;
+mod json;
+pub mod keys;
+
+pub use algorithm::{Algorithm, KeyFamily};
+pub use claims::{Claims, ExtraClaims, Fresh, TokenType};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use codec::{CodecBuilder, DecodeOptions, Token, TokenCodec, Unverified, Validation, inspect};
+pub use config::{ConfigError, KeySource, TokenConfig};
+pub use error::{EncodeError, KeyError, Part, TokenError};
+pub use header::Header;
+pub use keys::{GeneratedKeyPair, Jwk, JwkSet, Key, KeySet};
