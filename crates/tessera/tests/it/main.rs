@@ -5,9 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod claims_rules;
+mod config;
 mod encoding_attacks;
 mod header_attacks;
+mod interop;
 mod keyset;
+mod properties;
 mod roundtrip;
 mod secrets;
 mod support;
