@@ -245,3 +245,14 @@ fn a_token_naming_a_key_of_another_family_is_refused_as_algorithm_mismatch() {
         }
     );
 }
+
+#[test]
+fn rsa_private_jwks_are_not_loaded() {
+    // By design RSA private keys come from PEM or DER only.
+    let mut jwk = signing_key(Algorithm::RS256).public_jwk().unwrap();
+    jwk.d = Some("AQAB".to_owned());
+    assert!(matches!(
+        Key::from_jwk(&jwk, None),
+        Err(KeyError::Invalid(_))
+    ));
+}
