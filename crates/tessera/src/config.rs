@@ -340,10 +340,12 @@ fn pem_or_file(name: &'static str, value: &str) -> Result<String, ConfigError> {
     if value.contains("-----BEGIN") {
         return Ok(value.replace("\\n", "\n"));
     }
+    // The value is not echoed: it may be key material pasted without its
+    // `-----BEGIN` line, and this message goes to logs.
     std::fs::read_to_string(Path::new(value.trim())).map_err(|err| ConfigError::Invalid {
         name,
         problem: format!(
-            "expected PEM text or a readable PEM file path; reading {value:?} failed: {err}"
+            "expected PEM text (with its -----BEGIN line) or the path of a readable PEM file; reading it as a path failed: {err}"
         ),
     })
 }

@@ -41,7 +41,12 @@ pub(super) fn from_private_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErr
         KeyFamily::Rsa => {
             let pair = RsaKeyPair::from_pkcs8(der)
                 .or_else(|_| RsaKeyPair::from_der(der))
-                .map_err(|err| wrong_or_invalid(alg, err))?;
+                .map_err(|err| match rsa_private_modulus_bits(der) {
+                    // aws-lc refuses small keys itself, but its error does
+                    // not survive the PKCS#1 fallback; report the real cause.
+                    Some(bits) if bits < MIN_RSA_BITS => KeyError::RsaTooSmall(bits),
+                    _ => wrong_or_invalid(alg, err),
+                })?;
             check_rsa_bits(pair.public_modulus_len() * 8)?;
             let components = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
             let verifier = rsa_verifier(alg, &components)?;
@@ -263,6 +268,52 @@ fn check_rsa_bits(bits: usize) -> Result<(), KeyError> {
     } else {
         Ok(())
     }
+}
+
+/// The modulus size in bits of an RSA private key in PKCS#8 or PKCS#1 DER.
+/// Only used to explain why aws-lc refused a key; nothing is signed with it.
+fn rsa_private_modulus_bits(der: &[u8]) -> Option<usize> {
+    const SEQUENCE: u8 = 0x30;
+    const INTEGER: u8 = 0x02;
+    const OCTET_STRING: u8 = 0x04;
+    let (SEQUENCE, body, _) = der_element(der)? else {
+        return None;
+    };
+    // Both forms open with a version INTEGER.
+    let (INTEGER, _, rest) = der_element(body)? else {
+        return None;
+    };
+    match der_element(rest)? {
+        // PKCS#1 RSAPrivateKey: version, modulus, ...
+        (INTEGER, modulus, _) => Some(modulus.iter().skip_while(|&&byte| byte == 0).count() * 8),
+        // PKCS#8 PrivateKeyInfo: version, algorithm, OCTET STRING { RSAPrivateKey }.
+        (SEQUENCE, _, rest) => match der_element(rest)? {
+            (OCTET_STRING, inner, _) => rsa_private_modulus_bits(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Splits one DER element into its tag, its contents and what follows it.
+fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 {
+            return None;
+        }
+        let (bytes, rest) = rest.split_at_checked(count)?;
+        let len = bytes
+            .iter()
+            .fold(0usize, |len, &byte| (len << 8) | usize::from(byte));
+        (len, rest)
+    };
+    let (contents, rest) = rest.split_at_checked(len)?;
+    Some((tag, contents, rest))
 }
 
 fn ec_public_parts(crv: &'static str, size: usize, point: &[u8]) -> Result<PublicParts, KeyError> {
