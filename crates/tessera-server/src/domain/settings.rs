@@ -78,8 +78,11 @@ impl Default for ServerSettings {
 }
 
 impl ServerSettings {
-    /// Reads the `TESSERA_*` variables from the process environment.
+    /// Reads `.env` in the working directory (if there is one; variables
+    /// already set win), then the `TESSERA_*` variables of the process
+    /// environment.
     pub fn from_env() -> Result<Self, ConfigError> {
+        tessera::config::load_dotenv()?;
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 

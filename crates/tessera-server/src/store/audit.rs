@@ -1,17 +1,14 @@
 //! The `audit_events` table.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Executor, Row};
 
 use super::{AuditFilter, AuditRecord, NewAuditEvent, Store, StoreError};
 
 impl Store {
     /// Records an audit event.
     pub async fn insert_audit(&self, event: &NewAuditEvent) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        insert_audit_in(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
+        insert_audit_in(self.pool(), event).await
     }
 
     /// A page of events, newest first, and how many matched in all.
@@ -44,8 +41,8 @@ impl Store {
     }
 }
 
-pub(super) async fn insert_audit_in(
-    tx: &mut Transaction<'_, Any>,
+pub(super) async fn insert_audit_in<'e>(
+    executor: impl Executor<'e, Database = Any>,
     event: &NewAuditEvent,
 ) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO audit_events (at, user_id, session_id, kind, detail) VALUES ($1, $2, $3, $4, $5)")
@@ -54,7 +51,7 @@ pub(super) async fn insert_audit_in(
         .bind(&event.session_id)
         .bind(&event.kind)
         .bind(event.detail.to_string())
-        .execute(&mut **tx)
+        .execute(executor)
         .await?;
     Ok(())
 }

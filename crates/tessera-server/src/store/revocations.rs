@@ -9,17 +9,14 @@ use super::{RevocationKind, RevocationRecord, Store, StoreError};
 impl Store {
     /// Records one revoked id (idempotent).
     pub async fn insert_revocation(&self, record: &RevocationRecord) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
         insert_revocation(
-            &mut tx,
+            self.pool(),
             record.kind,
             &record.token_id,
             record.expires_at,
             record.revoked_at,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// Every entry still in force at `now`, and those revoked at or after

@@ -1,7 +1,7 @@
 //! The `sessions` table, and the atomic refresh-token swap.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Executor, Row};
 
 use super::{NewAuditEvent, RevocationKind, RevokedSession, SessionRecord, Store, StoreError};
 
@@ -138,7 +138,7 @@ impl Store {
         for (id, expires_at) in ended {
             let keep_until = expires_at.saturating_add(revocation.access_token_lifetime);
             insert_revocation(
-                &mut tx,
+                &mut *tx,
                 RevocationKind::Session,
                 &id,
                 keep_until,
@@ -148,7 +148,7 @@ impl Store {
             revoked.push(RevokedSession { id, expires_at });
         }
         if let (false, Some(audit)) = (revoked.is_empty(), &revocation.audit) {
-            super::audit::insert_audit_in(&mut tx, audit).await?;
+            super::audit::insert_audit_in(&mut *tx, audit).await?;
         }
         tx.commit().await?;
         Ok(revoked)
@@ -183,8 +183,8 @@ impl Store {
     }
 }
 
-pub(super) async fn insert_revocation(
-    tx: &mut Transaction<'_, Any>,
+pub(super) async fn insert_revocation<'e>(
+    executor: impl Executor<'e, Database = Any>,
     kind: RevocationKind,
     token_id: &str,
     expires_at: i64,
@@ -198,7 +198,7 @@ pub(super) async fn insert_revocation(
     .bind(token_id)
     .bind(expires_at)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(executor)
     .await?;
     Ok(())
 }
