@@ -1,4 +1,9 @@
-//! Tessera's auth service and its `tessera` command line.
+//! Tessera's auth service as a library, and its `tessera` command line:
+//! accounts, sessions with refresh rotation, revocation and audit
+//! ([`domain`]) over an SQLite or PostgreSQL [`store`], with HTTP and a CLI
+//! on top.
 
 pub mod cli;
+pub mod domain;
 pub mod env_file;
+pub mod store;

@@ -14,4 +14,13 @@ mod cli_keygen;
 mod cli_token;
 mod cli_usage;
 mod interop;
+mod store_support;
 mod support;
+
+mod domain_accounts;
+mod domain_admin;
+mod domain_revoked;
+mod domain_rotation;
+mod domain_sessions;
+mod domain_settings;
+mod store_options;

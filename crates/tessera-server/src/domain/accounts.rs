@@ -1,0 +1,326 @@
+//! Registering, logging in, changing passwords, creating users.
+
+use serde_json::json;
+
+use super::error::{AuthError, Resource};
+use super::identity::{Username, parse_email, parse_roles, username_key_of};
+use super::model::{ClientInfo, Grant, User};
+use super::password::Password;
+use super::settings::MAX_PASSWORD_CHARS;
+use super::{AuditKind, AuthService};
+use crate::store::Revocation;
+use crate::store::{SessionSelector, StoreError, UserRecord};
+
+/// Longest password input, in bytes, that is worth hashing at login: 128
+/// characters of at most 4 UTF-8 bytes each, plus room for decomposed forms.
+const MAX_PASSWORD_INPUT_BYTES: usize = MAX_PASSWORD_CHARS * 4 * 4;
+
+/// A self-registration (`POST /auth/register`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    /// The username as typed.
+    pub username: String,
+    /// The password as typed.
+    pub password: Password,
+    /// An optional e-mail address.
+    pub email: Option<String>,
+}
+
+impl Registration {
+    /// A registration.
+    pub fn new(username: impl Into<String>, password: Password, email: Option<String>) -> Self {
+        Registration {
+            username: username.into(),
+            password,
+            email,
+        }
+    }
+}
+
+/// A user created by an operator or admin, with roles (`tessera user add`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    /// The username as typed.
+    pub username: String,
+    /// The password as typed.
+    pub password: Password,
+    /// An optional e-mail address.
+    pub email: Option<String>,
+    /// Role names, e.g. `["admin"]`.
+    pub roles: Vec<String>,
+}
+
+impl AuthService {
+    /// Creates an account with no roles. Checks, in order, the username,
+    /// e-mail and password (first failure wins, naming its field); a taken
+    /// username is [`AuthError::UsernameTaken`].
+    pub async fn register(&self, registration: Registration) -> Result<User, AuthError> {
+        let user = self
+            .insert_account(
+                &registration.username,
+                &registration.password,
+                registration.email.as_deref(),
+                &[],
+            )
+            .await?;
+        self.audit(
+            AuditKind::UserRegistered,
+            Some(&user.id),
+            None,
+            json!({ "username": user.username }),
+        )
+        .await;
+        Ok(user)
+    }
+
+    /// Creates an account with roles — the bootstrap of the first admin
+    /// (`tessera user add NAME --role admin`) and the admin API. Same rules
+    /// as [`register`](Self::register).
+    pub async fn create_user(
+        &self,
+        account: NewAccount,
+        actor: Option<&str>,
+    ) -> Result<User, AuthError> {
+        let roles = parse_roles(&account.roles)?;
+        let user = self
+            .insert_account(
+                &account.username,
+                &account.password,
+                account.email.as_deref(),
+                &roles,
+            )
+            .await?;
+        self.audit(
+            AuditKind::UserCreated,
+            Some(&user.id),
+            None,
+            json!({ "username": user.username, "roles": user.roles, "by": actor }),
+        )
+        .await;
+        Ok(user)
+    }
+
+    async fn insert_account(
+        &self,
+        username: &str,
+        password: &Password,
+        email: Option<&str>,
+        roles: &[String],
+    ) -> Result<User, AuthError> {
+        let username = Username::parse(username)?;
+        let email = parse_email(email)?;
+        self.policy().check("password", password, &username)?;
+        // Spare the hash when the name is visibly taken; the unique index
+        // still decides races.
+        if self.store().user_by_key(username.key()).await?.is_some() {
+            return Err(AuthError::UsernameTaken);
+        }
+        let hash = self.hasher().hash(password).await?;
+        let now = self.now();
+        let record = UserRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            username: username.as_str().to_owned(),
+            username_key: username.key().to_owned(),
+            email,
+            password_hash: Some(hash),
+            roles: roles.to_vec(),
+            disabled_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.store().insert_user(&record).await {
+            Ok(()) => Ok(User::from(&record)),
+            Err(StoreError::Conflict) => Err(AuthError::UsernameTaken),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Checks a username and password and starts a session.
+    ///
+    /// Unknown user, wrong password and disabled account all end in
+    /// [`AuthError::InvalidCredentials`] after the same work: one look-up and
+    /// one argon2 verification (against a dummy hash when there is no user).
+    /// A correct password stored with other argon2 parameters is re-hashed.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &Password,
+        client: ClientInfo,
+    ) -> Result<Grant, AuthError> {
+        let user = self.authenticate(username, password, &client).await?;
+        let grant = self.create_session(&user, client.clone()).await?;
+        self.audit(
+            AuditKind::Login,
+            Some(&user.id),
+            Some(&grant.session.id),
+            json!({ "ip": client.ip, "user_agent": client.user_agent }),
+        )
+        .await;
+        Ok(grant)
+    }
+
+    /// The password check of [`login`](Self::login), without a session.
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &Password,
+        client: &ClientInfo,
+    ) -> Result<User, AuthError> {
+        // No account can have a longer password, so refusing at once says
+        // nothing about any account, and spares hashing megabytes.
+        if password.raw_len() > MAX_PASSWORD_INPUT_BYTES {
+            return Err(AuthError::InvalidCredentials);
+        }
+        // An invalid name cannot exist; still look one up and hash, so the
+        // rules are not revealed by timing.
+        let key = Username::parse(username).map_or_else(
+            |_| username_key_of(username.trim()),
+            |name| name.key().to_owned(),
+        );
+        let record = self.store().user_by_key(&key).await?;
+        let stored = record
+            .as_ref()
+            .and_then(|user| user.password_hash.as_deref());
+        let verified = self.hasher().verify(password, stored).await?;
+        let failure = match &record {
+            None => Some("unknown_user"),
+            Some(_) if !verified.matches => Some("wrong_password"),
+            Some(user) if user.disabled_at.is_some() => Some("disabled"),
+            Some(_) => None,
+        };
+        match (record, failure) {
+            (Some(user), None) => {
+                if verified.needs_rehash {
+                    self.rehash(&user, password).await;
+                }
+                Ok(User::from(&user))
+            }
+            (record, Some(reason)) => {
+                self.audit(
+                    AuditKind::LoginFailed,
+                    record.as_ref().map(|user| user.id.as_str()),
+                    None,
+                    json!({ "reason": reason, "username": key, "ip": client.ip }),
+                )
+                .await;
+                Err(AuthError::InvalidCredentials)
+            }
+            (None, None) => Err(AuthError::InvalidCredentials),
+        }
+    }
+
+    /// Stores a hash with the current parameters; best effort, and never
+    /// over a hash that changed meanwhile.
+    async fn rehash(&self, user: &UserRecord, password: &Password) {
+        let Some(old) = user.password_hash.as_deref() else {
+            return;
+        };
+        let outcome = match self.hasher().hash(password).await {
+            Ok(new) => self
+                .store()
+                .replace_password_hash(&user.id, old, &new, self.now())
+                .await
+                .map_err(AuthError::from),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = outcome {
+            tracing::warn!(user = %user.id, error = %err, "could not re-hash password");
+        }
+    }
+
+    /// The user with this id.
+    pub async fn user(&self, id: &str) -> Result<User, AuthError> {
+        self.store()
+            .user_by_id(id)
+            .await?
+            .map(|record| User::from(&record))
+            .ok_or(AuthError::NotFound(Resource::User))
+    }
+
+    /// Changes a password: `current` must be right (else
+    /// [`AuthError::InvalidCredentials`]), `new` must pass the policy
+    /// (field `new_password`). Every other session of the user ends; the
+    /// caller's `session_id`, if given, stays. Returns how many ended.
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        session_id: Option<&str>,
+        current: &Password,
+        new: &Password,
+    ) -> Result<usize, AuthError> {
+        let record = self
+            .store()
+            .user_by_id(user_id)
+            .await?
+            .ok_or(AuthError::NotFound(Resource::User))?;
+        let username = Username::parse(&record.username)?;
+        if current.raw_len() > MAX_PASSWORD_INPUT_BYTES {
+            return Err(AuthError::InvalidCredentials);
+        }
+        let verified = self
+            .hasher()
+            .verify(current, record.password_hash.as_deref())
+            .await?;
+        if !verified.matches || record.disabled_at.is_some() {
+            return Err(AuthError::InvalidCredentials);
+        }
+        self.policy().check("new_password", new, &username)?;
+        let hash = self.hasher().hash(new).await?;
+        let now = self.now();
+        if !self.store().set_password_hash(user_id, &hash, now).await? {
+            return Err(AuthError::NotFound(Resource::User));
+        }
+        let ended = self
+            .revoke_sessions(
+                SessionSelector::User {
+                    user_id,
+                    except: session_id,
+                },
+                "password_changed",
+                Some(self.event(
+                    AuditKind::PasswordChanged,
+                    Some(user_id),
+                    session_id,
+                    json!({}),
+                )),
+            )
+            .await?;
+        if ended == 0 {
+            self.audit(
+                AuditKind::PasswordChanged,
+                Some(user_id),
+                session_id,
+                json!({}),
+            )
+            .await;
+        }
+        Ok(ended)
+    }
+
+    /// Ends the selected sessions, records them, and adds them to the
+    /// revoked set; how many ended. `audit` is written with them when any did.
+    pub(crate) async fn revoke_sessions(
+        &self,
+        selector: SessionSelector<'_>,
+        reason: &str,
+        audit: Option<crate::store::NewAuditEvent>,
+    ) -> Result<usize, AuthError> {
+        let revocation = Revocation {
+            reason,
+            now: self.now(),
+            access_token_lifetime: self.settings().access_token_lifetime,
+            audit,
+        };
+        let ended = self.store().revoke_sessions(selector, &revocation).await?;
+        for session in &ended {
+            self.revoked().insert(
+                crate::store::RevocationKind::Session,
+                session.id.clone(),
+                session
+                    .expires_at
+                    .saturating_add(revocation.access_token_lifetime),
+            );
+        }
+        Ok(ended.len())
+    }
+}

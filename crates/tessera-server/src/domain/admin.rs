@@ -1,0 +1,183 @@
+//! Admin operations: list and search users, roles, disable/enable, delete,
+//! a user's sessions, the audit trail. Authorisation (the `admin` role) is
+//! the caller's job; `actor` is the admin's user id, for the record.
+
+use serde_json::json;
+use unicode_normalization::UnicodeNormalization;
+
+use super::error::{AuthError, Resource};
+use super::identity::parse_roles;
+use super::model::{AuditQuery, Page, SessionInfo, User, UserQuery, page_bounds};
+use super::{AuditKind, AuthService};
+use crate::store::{AuditFilter, AuditRecord, SessionSelector};
+
+impl AuthService {
+    /// A page of users in creation order; `search` matches part of the
+    /// username (case-insensitively, after NFKC) or of the e-mail address.
+    pub async fn list_users(&self, query: &UserQuery) -> Result<Page<User>, AuthError> {
+        let (offset, limit) = page_bounds(query.offset, query.limit);
+        let search = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(|text| text.nfkc().collect::<String>().to_lowercase());
+        let (records, total) = self
+            .store()
+            .list_users(search.as_deref(), offset, limit)
+            .await?;
+        Ok(Page {
+            items: records.iter().map(User::from).collect(),
+            total,
+            offset,
+            limit,
+        })
+    }
+
+    /// Replaces a user's roles. When any role is taken away, the user's
+    /// sessions end too, so tokens carrying the old roles stop working now
+    /// rather than when they expire.
+    pub async fn set_roles<S: AsRef<str>>(
+        &self,
+        actor: Option<&str>,
+        user_id: &str,
+        roles: &[S],
+    ) -> Result<User, AuthError> {
+        let roles = parse_roles(roles)?;
+        let before = self
+            .store()
+            .user_by_id(user_id)
+            .await?
+            .ok_or(AuthError::NotFound(Resource::User))?;
+        let after = self
+            .store()
+            .set_roles(user_id, &roles, self.now())
+            .await?
+            .ok_or(AuthError::NotFound(Resource::User))?;
+        let reduced = before.roles.iter().any(|role| !after.roles.contains(role));
+        let detail = json!({ "from": before.roles, "to": after.roles, "by": actor });
+        if reduced {
+            self.revoke_sessions(
+                SessionSelector::User {
+                    user_id,
+                    except: None,
+                },
+                "roles_changed",
+                None,
+            )
+            .await?;
+        }
+        self.audit(AuditKind::RolesChanged, Some(user_id), None, detail)
+            .await;
+        Ok(User::from(&after))
+    }
+
+    /// Disables (ending all the user's sessions) or enables a user.
+    pub async fn set_disabled(
+        &self,
+        actor: Option<&str>,
+        user_id: &str,
+        disabled: bool,
+    ) -> Result<User, AuthError> {
+        let now = self.now();
+        let updated = self
+            .store()
+            .set_disabled(user_id, disabled.then_some(now), now)
+            .await?
+            .ok_or(AuthError::NotFound(Resource::User))?;
+        if disabled {
+            // Disabled first: a refresh racing with this fails its swap on
+            // the user check, and the revocation catches every session.
+            let event = self.event(
+                AuditKind::UserDisabled,
+                Some(user_id),
+                None,
+                json!({ "by": actor }),
+            );
+            let ended = self
+                .revoke_sessions(
+                    SessionSelector::User {
+                        user_id,
+                        except: None,
+                    },
+                    "user_disabled",
+                    Some(event),
+                )
+                .await?;
+            if ended == 0 {
+                self.audit(
+                    AuditKind::UserDisabled,
+                    Some(user_id),
+                    None,
+                    json!({ "by": actor }),
+                )
+                .await;
+            }
+        } else {
+            self.audit(
+                AuditKind::UserEnabled,
+                Some(user_id),
+                None,
+                json!({ "by": actor }),
+            )
+            .await;
+        }
+        Ok(User::from(&updated))
+    }
+
+    /// Deletes a user after ending all their sessions (their ids stay in
+    /// the revoked set until their tokens expire).
+    pub async fn delete_user(&self, actor: Option<&str>, user_id: &str) -> Result<(), AuthError> {
+        let record = self
+            .store()
+            .user_by_id(user_id)
+            .await?
+            .ok_or(AuthError::NotFound(Resource::User))?;
+        self.revoke_sessions(
+            SessionSelector::User {
+                user_id,
+                except: None,
+            },
+            "user_deleted",
+            None,
+        )
+        .await?;
+        if !self.store().delete_user(user_id).await? {
+            return Err(AuthError::NotFound(Resource::User));
+        }
+        self.audit(
+            AuditKind::UserDeleted,
+            Some(user_id),
+            None,
+            json!({ "username": record.username, "by": actor }),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// A user's live sessions (admin view; none is marked current).
+    pub async fn user_sessions(&self, user_id: &str) -> Result<Vec<SessionInfo>, AuthError> {
+        if self.store().user_by_id(user_id).await?.is_none() {
+            return Err(AuthError::NotFound(Resource::User));
+        }
+        self.list_sessions(user_id, None).await
+    }
+
+    /// A page of audit events, newest first.
+    pub async fn audit_events(&self, query: &AuditQuery) -> Result<Page<AuditRecord>, AuthError> {
+        let (offset, limit) = page_bounds(query.offset, query.limit);
+        let filter = AuditFilter {
+            user_id: query.user_id.clone(),
+            kind: query.kind.clone(),
+            offset,
+            limit,
+        };
+        let (items, total) = self.store().list_audit(&filter).await?;
+        Ok(Page {
+            items,
+            total,
+            offset,
+            limit,
+        })
+    }
+}

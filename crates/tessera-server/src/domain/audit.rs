@@ -1,0 +1,58 @@
+//! The kinds of audit event the domain records.
+
+/// What an audit event records. Stored as its snake_case name, which is what
+/// listings filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuditKind {
+    /// A user registered themselves.
+    UserRegistered,
+    /// An operator or admin created a user (e.g. `tessera user add`).
+    UserCreated,
+    /// A password login succeeded (a session began).
+    Login,
+    /// A password login failed (unknown user, wrong password, disabled).
+    LoginFailed,
+    /// An old refresh token was presented; the session was revoked.
+    RefreshReuse,
+    /// A logout ended one or more sessions.
+    Logout,
+    /// A user ended one of their sessions from the session list.
+    SessionEnded,
+    /// A password was changed; the user's other sessions ended.
+    PasswordChanged,
+    /// An admin changed a user's roles.
+    RolesChanged,
+    /// An admin disabled a user; all their sessions ended.
+    UserDisabled,
+    /// An admin enabled a user.
+    UserEnabled,
+    /// An admin deleted a user; all their sessions ended.
+    UserDeleted,
+}
+
+impl AuditKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::UserRegistered => "user_registered",
+            AuditKind::UserCreated => "user_created",
+            AuditKind::Login => "login",
+            AuditKind::LoginFailed => "login_failed",
+            AuditKind::RefreshReuse => "refresh_reuse",
+            AuditKind::Logout => "logout",
+            AuditKind::SessionEnded => "session_ended",
+            AuditKind::PasswordChanged => "password_changed",
+            AuditKind::RolesChanged => "roles_changed",
+            AuditKind::UserDisabled => "user_disabled",
+            AuditKind::UserEnabled => "user_enabled",
+            AuditKind::UserDeleted => "user_deleted",
+        }
+    }
+}
+
+impl std::fmt::Display for AuditKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

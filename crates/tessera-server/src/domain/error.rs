@@ -1,0 +1,172 @@
+//! Why an account or session operation was refused.
+
+use crate::store::StoreError;
+
+/// What is wrong with one input field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// Missing or empty.
+    Empty,
+    /// Fewer characters than allowed.
+    TooShort {
+        /// The least allowed.
+        min: usize,
+    },
+    /// More characters than allowed.
+    TooLong {
+        /// The most allowed.
+        max: usize,
+    },
+    /// Contains characters that are not allowed.
+    InvalidCharacters,
+    /// Not of the expected form (e.g. an e-mail address without `@`).
+    InvalidFormat,
+    /// A password on the common-passwords list.
+    CommonPassword,
+    /// A password equal to the username.
+    SameAsUsername,
+}
+
+impl Problem {
+    /// A stable snake_case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Problem::Empty => "empty",
+            Problem::TooShort { .. } => "too_short",
+            Problem::TooLong { .. } => "too_long",
+            Problem::InvalidCharacters => "invalid_characters",
+            Problem::InvalidFormat => "invalid_format",
+            Problem::CommonPassword => "common_password",
+            Problem::SameAsUsername => "same_as_username",
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Empty => f.write_str("is required"),
+            Problem::TooShort { min } => write!(f, "must be at least {min} characters"),
+            Problem::TooLong { max } => write!(f, "must be at most {max} characters"),
+            Problem::InvalidCharacters => f.write_str("contains characters that are not allowed"),
+            Problem::InvalidFormat => f.write_str("is not in the expected format"),
+            Problem::CommonPassword => {
+                f.write_str("is too common; choose one that is harder to guess")
+            }
+            Problem::SameAsUsername => f.write_str("must not be the username"),
+        }
+    }
+}
+
+/// A field that failed validation; displays as `field problem`, e.g.
+/// `password must be at least 8 characters`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {problem}")]
+pub struct ValidationError {
+    /// The field's name in the request (`username`, `password`, `new_password`, `email`, `roles`).
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: Problem,
+}
+
+impl ValidationError {
+    pub(crate) fn new(field: &'static str, problem: Problem) -> Self {
+        ValidationError { field, problem }
+    }
+}
+
+/// Why a refresh token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefreshError {
+    /// No session has this id (never existed, or its user was deleted).
+    #[error("the session does not exist")]
+    UnknownSession,
+    /// The session was ended (logout, reuse, password change, disable).
+    #[error("the session has been revoked")]
+    Revoked,
+    /// The session reached its absolute lifetime.
+    #[error("the session has expired")]
+    Expired,
+    /// A refresh token older than the current one was presented: the session
+    /// is now revoked, with all its tokens.
+    #[error("refresh token reuse detected; the session has been revoked")]
+    Reuse,
+    /// The user is disabled.
+    #[error("the account is disabled")]
+    UserDisabled,
+    /// The refresh raced with other changes to the session too often; the
+    /// client may retry.
+    #[error("the session is busy; retry")]
+    Contended,
+}
+
+impl RefreshError {
+    /// A stable snake_case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            RefreshError::UnknownSession => "session_not_found",
+            RefreshError::Revoked => "session_revoked",
+            RefreshError::Expired => "session_expired",
+            RefreshError::Reuse => "refresh_token_reused",
+            RefreshError::UserDisabled => "user_disabled",
+            RefreshError::Contended => "session_busy",
+        }
+    }
+}
+
+/// Something the HTTP layer can look up but that is not there (or belongs
+/// to someone else: the answer is the same, so ids cannot be probed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A user.
+    User,
+    /// A session.
+    Session,
+}
+
+/// An account or session operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// Input broke a rule (HTTP 422, naming the field).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The username (compared case-insensitively after NFKC) is taken (409).
+    #[error("username is already taken")]
+    UsernameTaken,
+    /// Unknown user, wrong password or disabled account — deliberately one
+    /// error, reached after the same work (401).
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    /// A refresh token was refused (401).
+    #[error(transparent)]
+    Refresh(#[from] RefreshError),
+    /// Not found, or not the caller's (404).
+    #[error("{} not found", match .0 { Resource::User => "user", Resource::Session => "session" })]
+    NotFound(Resource),
+    /// The database failed (503 when unreachable, else 500).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Password hashing failed or its worker pool is gone (500).
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+impl AuthError {
+    /// A stable snake_case code for the `error` field of a response.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Validation(_) => "validation_failed",
+            AuthError::UsernameTaken => "username_taken",
+            AuthError::InvalidCredentials => "invalid_credentials",
+            AuthError::Refresh(err) => err.code(),
+            AuthError::NotFound(Resource::User) => "user_not_found",
+            AuthError::NotFound(Resource::Session) => "session_not_found",
+            AuthError::Store(err) if err.is_unavailable() => "store_unavailable",
+            AuthError::Store(_) => "store_error",
+            AuthError::Hashing(_) => "internal_error",
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Argon2id hashing on a bounded blocking pool.
+//!
+//! Each hash takes tens of milliseconds and `m` KiB of memory, so it never
+//! runs on an async worker: jobs go to `spawn_blocking`, and a semaphore
+//! sized to the cores lets only that many run at once. A login flood
+//! therefore waits in line instead of starving the runtime or exhausting
+//! memory.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use super::error::AuthError;
+use super::password::Password;
+use super::settings::Argon2Params;
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// The password is right.
+    pub matches: bool,
+    /// The hash uses other parameters than the configured ones; store a new
+    /// hash of the (correct) password.
+    pub needs_rehash: bool,
+}
+
+/// Hashes and verifies passwords with argon2id. Cheap to clone.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// A hash of a random password with the configured parameters, verified
+    /// against when the user is unknown so that case costs the same work.
+    dummy_hash: String,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("m_cost", &self.inner.params.m_cost())
+            .field("t_cost", &self.inner.params.t_cost())
+            .field("p_cost", &self.inner.params.p_cost())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// A hasher with these costs, running at most `concurrency` hashes at
+    /// once. Computes the dummy hash (one hash's worth of work).
+    pub async fn new(params: Argon2Params, concurrency: usize) -> Result<Self, AuthError> {
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|err| AuthError::Hashing(format!("argon2 parameters: {err}")))?;
+        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let mut random = [0_u8; 32];
+        aws_lc_rs::rand::fill(&mut random)
+            .map_err(|_| AuthError::Hashing("no randomness".to_owned()))?;
+        let dummy_password: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+        let dummy_hash = {
+            let params = params.clone();
+            run_limited(&permits, move || hash_with(&params, &dummy_password)).await??
+        };
+        Ok(PasswordHasher {
+            inner: Arc::new(Inner {
+                params,
+                permits,
+                dummy_hash,
+            }),
+        })
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) for `password`.
+    pub async fn hash(&self, password: &Password) -> Result<String, AuthError> {
+        let params = self.inner.params.clone();
+        let password = password.normalised();
+        run_limited(&self.inner.permits, move || hash_with(&params, &password)).await?
+    }
+
+    /// Checks `password` against `stored` (a PHC string). With `None` — no
+    /// such user, or no password on the account — it checks against the
+    /// dummy hash instead and reports no match, after the same work.
+    pub async fn verify(
+        &self,
+        password: &Password,
+        stored: Option<&str>,
+    ) -> Result<Verified, AuthError> {
+        let inner = Arc::clone(&self.inner);
+        let password = password.normalised();
+        let stored = stored.map(str::to_owned);
+        run_limited(&self.inner.permits, move || {
+            let parsed = stored
+                .as_deref()
+                .and_then(|phc| PasswordHash::new(phc).ok());
+            match parsed {
+                Some(hash) => Verified {
+                    matches: Argon2::default()
+                        .verify_password(password.as_bytes(), &hash)
+                        .is_ok(),
+                    needs_rehash: differs(&hash, &inner.params),
+                },
+                None => {
+                    // Same work as a real check; the answer is always no.
+                    if let Ok(hash) = PasswordHash::new(&inner.dummy_hash) {
+                        let _ = Argon2::default().verify_password(password.as_bytes(), &hash);
+                    }
+                    Verified {
+                        matches: false,
+                        needs_rehash: false,
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    /// Whether `stored` was made with other parameters than the configured ones.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        PasswordHash::new(stored).map_or(true, |hash| differs(&hash, &self.inner.params))
+    }
+}
+
+fn hash_with(params: &Params, password: &str) -> Result<String, AuthError> {
+    let mut salt = [0_u8; 16];
+    aws_lc_rs::rand::fill(&mut salt).map_err(|_| AuthError::Hashing("no randomness".to_owned()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|err| AuthError::Hashing(err.to_string()))?;
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|err| AuthError::Hashing(err.to_string()))
+}
+
+/// Not argon2id v1.3 with exactly these m, t, p (and the default length).
+fn differs(hash: &PasswordHash<'_>, params: &Params) -> bool {
+    if hash.algorithm != argon2::ARGON2ID_IDENT || hash.version != Some(Version::V0x13.into()) {
+        return true;
+    }
+    match Params::try_from(hash) {
+        Ok(found) => {
+            found.m_cost() != params.m_cost()
+                || found.t_cost() != params.t_cost()
+                || found.p_cost() != params.p_cost()
+                || hash.hash.map(|output| output.len()) != Some(Params::DEFAULT_OUTPUT_LEN)
+        }
+        Err(_) => true,
+    }
+}
+
+/// Runs `job` on the blocking pool once a permit is free; the permit is held
+/// until the job ends, even if the caller stops waiting.
+async fn run_limited<T: Send + 'static>(
+    permits: &Arc<Semaphore>,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AuthError> {
+    let permit = Arc::clone(permits)
+        .acquire_owned()
+        .await
+        .map_err(|_| AuthError::Hashing("the hashing pool is closed".to_owned()))?;
+    tokio::task::spawn_blocking(move || {
+        let out = job();
+        drop(permit);
+        out
+    })
+    .await
+    .map_err(|err| AuthError::Hashing(format!("hashing task failed: {err}")))
+}

@@ -1,0 +1,170 @@
+//! The rules of the auth service: accounts and passwords, sessions with
+//! refresh-token rotation and reuse detection, logout and revocation, the
+//! admin operations and the audit trail — everything but HTTP.
+//!
+//! [`AuthService`] is the one entry point. It decides; the HTTP layer
+//! parses requests, calls it, and mints tokens from the [`Grant`] it returns
+//! (`sub` = user id, `sid` = session id, `roles`, and the refresh token's
+//! `jti`). Protected requests check [`RevokedSet::is_revoked`] in memory.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use tessera::SystemClock;
+//! use tessera_server::domain::{AuthService, ClientInfo, Password, Registration, ServerSettings};
+//! use tessera_server::store::{Store, StoreOptions};
+//!
+//! let store = Store::open(&StoreOptions::sqlite("tessera.db")).await?;
+//! let auth = AuthService::new(store, ServerSettings::from_env()?, Arc::new(SystemClock)).await?;
+//! auth.register(Registration::new("ada", Password::new("analytical engine"), None)).await?;
+//! let grant = auth.login("ada", &Password::new("analytical engine"), ClientInfo::default()).await?;
+//! let rotation = auth.rotate(&grant.session.id, &grant.refresh_jti).await?;
+//! assert_ne!(rotation.grant.refresh_jti, grant.refresh_jti);
+//! # Ok(()) }
+//! ```
+
+mod accounts;
+mod admin;
+mod audit;
+mod error;
+mod hasher;
+mod identity;
+mod model;
+mod password;
+mod revoked;
+mod sessions;
+mod settings;
+
+pub use accounts::{NewAccount, Registration};
+pub use audit::AuditKind;
+pub use error::{AuthError, Problem, RefreshError, Resource, ValidationError};
+pub use hasher::{PasswordHasher, Verified};
+pub use identity::{
+    EMAIL_MAX_CHARS, MAX_ROLES, ROLE_MAX_CHARS, USERNAME_MAX_CHARS, USERNAME_MIN_CHARS, Username,
+    parse_email, parse_roles,
+};
+pub use model::{
+    AuditQuery, ClientInfo, Grant, LogoutScope, MAX_PAGE_SIZE, Page, Rotation, RotationOutcome,
+    Session, SessionInfo, User, UserQuery,
+};
+pub use password::{Password, PasswordPolicy, is_common_password};
+pub use revoked::{RevokedSet, SYNC_OVERLAP_SECONDS};
+pub use sessions::Housekeeping;
+pub use settings::{Argon2Params, MAX_PASSWORD_CHARS, MAX_REUSE_GRACE_SECONDS, ServerSettings};
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tessera::Clock;
+
+use crate::store::{NewAuditEvent, Store};
+
+/// Accounts, sessions and revocation over a [`Store`]. Cheap to clone
+/// (clones share everything), so it can be an axum state.
+#[derive(Clone)]
+pub struct AuthService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    settings: ServerSettings,
+    clock: Arc<dyn Clock>,
+    hasher: PasswordHasher,
+    revoked: Arc<RevokedSet>,
+}
+
+impl std::fmt::Debug for AuthService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthService")
+            .field("store", &self.inner.store)
+            .field("settings", &self.inner.settings)
+            .field("revoked", &self.inner.revoked.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthService {
+    /// Builds the service: prepares the password hasher (one hash of work
+    /// for the dummy hash) and loads the revoked set from the store.
+    pub async fn new(
+        store: Store,
+        settings: ServerSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuthError> {
+        let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency).await?;
+        let revoked = Arc::new(RevokedSet::load(&store, clock.now()).await?);
+        Ok(AuthService {
+            inner: Arc::new(Inner {
+                store,
+                settings,
+                clock,
+                hasher,
+                revoked,
+            }),
+        })
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The rules in force.
+    pub fn settings(&self) -> &ServerSettings {
+        &self.inner.settings
+    }
+
+    /// The in-memory revoked set that protected requests consult.
+    pub fn revoked(&self) -> &Arc<RevokedSet> {
+        &self.inner.revoked
+    }
+
+    /// The password hasher (for callers that hash outside accounts, e.g. benchmarks).
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// Now, by the service's clock.
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    fn policy(&self) -> PasswordPolicy {
+        PasswordPolicy {
+            min_chars: self.inner.settings.password_min_chars,
+        }
+    }
+
+    /// An audit event about `user_id` / `session_id`.
+    fn event(
+        &self,
+        kind: AuditKind,
+        user_id: Option<&str>,
+        session_id: Option<&str>,
+        detail: Value,
+    ) -> NewAuditEvent {
+        NewAuditEvent {
+            at: self.now(),
+            user_id: user_id.map(str::to_owned),
+            session_id: session_id.map(str::to_owned),
+            kind: kind.as_str().to_owned(),
+            detail,
+        }
+    }
+
+    /// Records an audit event; a failure is logged, not returned, so the
+    /// trail never blocks the operation it describes.
+    async fn audit(
+        &self,
+        kind: AuditKind,
+        user_id: Option<&str>,
+        session_id: Option<&str>,
+        detail: Value,
+    ) {
+        let event = self.event(kind, user_id, session_id, detail);
+        if let Err(err) = self.inner.store.insert_audit(&event).await {
+            tracing::warn!(kind = kind.as_str(), error = %err, "could not record audit event");
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Sessions: creation, refresh-token rotation with reuse detection, logout,
+//! listing, and revocation housekeeping.
+//!
+//! The rotation rules (RFC 9700 §4.14.2; security.md C.3 R1–R6):
+//! - the presented `jti` is the current one → one conditional `UPDATE`
+//!   swaps it for a new one, so of concurrent refreshes exactly one wins;
+//! - it is the one just replaced, within `refresh_reuse_grace` seconds →
+//!   the current branch is handed out again (a lost response, or the losers
+//!   of a race), never a second branch;
+//! - any older `jti`, or the previous one after the grace → reuse: the whole
+//!   session is revoked, audited, and refused;
+//! - revoked or expired session, disabled or deleted user → refused.
+//!
+//! The absolute expiry is set at login and never moved.
+
+use serde_json::json;
+
+use super::error::{AuthError, RefreshError, Resource};
+use super::model::{
+    ClientInfo, Grant, LogoutScope, Rotation, RotationOutcome, Session, SessionInfo, User,
+};
+use super::{AuditKind, AuthService};
+use crate::store::{RevocationKind, RevocationRecord, SessionRecord, SessionSelector};
+
+/// Longest `User-Agent` or address kept on a session, in characters.
+const CLIENT_FIELD_MAX_CHARS: usize = 512;
+
+/// How often a refresh retries when its swap lost to a concurrent change
+/// that left the presented token current (practically never).
+const ROTATION_ATTEMPTS: usize = 3;
+
+/// What [`AuthService::housekeeping`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Housekeeping {
+    /// Entries dropped from the in-memory revoked set.
+    pub revoked_pruned: usize,
+    /// Revocation rows deleted.
+    pub revocations_deleted: u64,
+    /// Ended sessions deleted.
+    pub sessions_deleted: u64,
+}
+
+impl AuthService {
+    /// Starts a session for `user` (after a login, or a social sign-in) and
+    /// returns the grant to mint the first tokens from. A disabled user gets
+    /// [`AuthError::InvalidCredentials`].
+    pub async fn create_session(
+        &self,
+        user: &User,
+        client: ClientInfo,
+    ) -> Result<Grant, AuthError> {
+        if user.disabled {
+            return Err(AuthError::InvalidCredentials);
+        }
+        let now = self.now();
+        let record = SessionRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: user.id.clone(),
+            created_at: now,
+            last_used_at: now,
+            expires_at: now.saturating_add(self.settings().session_lifetime),
+            revoked_at: None,
+            revoked_reason: None,
+            refresh_jti: uuid::Uuid::new_v4().to_string(),
+            previous_jti: None,
+            rotated_at: None,
+            user_agent: client.user_agent.map(|text| cut(&text)),
+            ip: client.ip.map(|text| cut(&text)),
+        };
+        self.store().insert_session(&record).await?;
+        Ok(Grant {
+            user: user.clone(),
+            session: Session::from(&record),
+            refresh_jti: record.refresh_jti,
+        })
+    }
+
+    /// Answers a refresh token of session `session_id` carrying
+    /// `presented_jti` (both from the verified token). See the module docs
+    /// for the rules; reuse revokes the session before returning
+    /// [`RefreshError::Reuse`].
+    pub async fn rotate(
+        &self,
+        session_id: &str,
+        presented_jti: &str,
+    ) -> Result<Rotation, AuthError> {
+        for _ in 0..ROTATION_ATTEMPTS {
+            let now = self.now();
+            let new_jti = uuid::Uuid::new_v4().to_string();
+            if let Some(record) = self
+                .store()
+                .swap_refresh_jti(session_id, presented_jti, &new_jti, now)
+                .await?
+            {
+                let user = self.session_owner(&record).await?;
+                return Ok(Rotation {
+                    grant: Grant {
+                        user,
+                        session: Session::from(&record),
+                        refresh_jti: new_jti,
+                    },
+                    outcome: RotationOutcome::Rotated,
+                });
+            }
+            // The swap did not match: find out why, on a fresh read.
+            let record = self
+                .store()
+                .session(session_id)
+                .await?
+                .ok_or(RefreshError::UnknownSession)?;
+            if record.revoked_at.is_some() {
+                return Err(RefreshError::Revoked.into());
+            }
+            if record.expires_at <= now {
+                return Err(RefreshError::Expired.into());
+            }
+            let user = self.session_owner(&record).await?;
+            if user.disabled {
+                return Err(RefreshError::UserDisabled.into());
+            }
+            if record.refresh_jti == presented_jti {
+                // Current again (a concurrent change settled); try the swap again.
+                continue;
+            }
+            if self.within_grace(&record, presented_jti, now) {
+                return Ok(Rotation {
+                    grant: Grant {
+                        user,
+                        session: Session::from(&record),
+                        refresh_jti: record.refresh_jti,
+                    },
+                    outcome: RotationOutcome::GraceReplay,
+                });
+            }
+            let replayed_previous = record.previous_jti.as_deref() == Some(presented_jti);
+            let event = self.event(
+                AuditKind::RefreshReuse,
+                Some(&record.user_id),
+                Some(&record.id),
+                json!({ "presented": if replayed_previous { "previous" } else { "older" } }),
+            );
+            self.revoke_sessions(
+                SessionSelector::One {
+                    id: &record.id,
+                    user_id: None,
+                },
+                "refresh_reuse",
+                Some(event),
+            )
+            .await?;
+            tracing::warn!(session = %record.id, user = %record.user_id, "refresh token reuse: session revoked");
+            return Err(RefreshError::Reuse.into());
+        }
+        Err(RefreshError::Contended.into())
+    }
+
+    /// The presented token is the one the current replaced, not long ago.
+    fn within_grace(&self, record: &SessionRecord, presented_jti: &str, now: i64) -> bool {
+        let grace = self.settings().refresh_reuse_grace;
+        grace > 0
+            && record.previous_jti.as_deref() == Some(presented_jti)
+            && record
+                .rotated_at
+                .is_some_and(|rotated_at| now.saturating_sub(rotated_at) <= grace)
+    }
+
+    async fn session_owner(&self, record: &SessionRecord) -> Result<User, AuthError> {
+        let user = self
+            .store()
+            .user_by_id(&record.user_id)
+            .await?
+            .ok_or(RefreshError::UnknownSession)?;
+        Ok(User::from(&user))
+    }
+
+    /// Ends sessions of `user_id` by `scope`, relative to the caller's
+    /// session `session_id` (the token's `sid`): `Local` ends that one,
+    /// `Others` all but that one, `Global` all. Returns how many ended.
+    pub async fn logout(
+        &self,
+        user_id: &str,
+        session_id: Option<&str>,
+        scope: LogoutScope,
+    ) -> Result<usize, AuthError> {
+        let selector = match (scope, session_id) {
+            (LogoutScope::Local, Some(id)) => SessionSelector::One {
+                id,
+                user_id: Some(user_id),
+            },
+            (LogoutScope::Local, None) => return Ok(0),
+            (LogoutScope::Others, except) => SessionSelector::User { user_id, except },
+            (LogoutScope::Global, _) => SessionSelector::User {
+                user_id,
+                except: None,
+            },
+        };
+        let scope_name = match scope {
+            LogoutScope::Local => "local",
+            LogoutScope::Others => "others",
+            LogoutScope::Global => "global",
+        };
+        let event = self.event(
+            AuditKind::Logout,
+            Some(user_id),
+            session_id,
+            json!({ "scope": scope_name }),
+        );
+        self.revoke_sessions(selector, "logout", Some(event)).await
+    }
+
+    /// The user's live sessions, most recently used first, the caller's
+    /// (`current_sid`) marked.
+    pub async fn list_sessions(
+        &self,
+        user_id: &str,
+        current_sid: Option<&str>,
+    ) -> Result<Vec<SessionInfo>, AuthError> {
+        let records = self.store().live_sessions(user_id, self.now()).await?;
+        Ok(records
+            .iter()
+            .map(|record| SessionInfo::from_record(record, current_sid))
+            .collect())
+    }
+
+    /// Ends one of the user's own sessions. A session that does not exist
+    /// and one of another user get the same [`AuthError::NotFound`], so ids
+    /// cannot be probed; ending an already ended one of one's own succeeds.
+    pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<(), AuthError> {
+        let record = self
+            .store()
+            .session(session_id)
+            .await?
+            .filter(|record| record.user_id == user_id)
+            .ok_or(AuthError::NotFound(Resource::Session))?;
+        if record.revoked_at.is_some() {
+            return Ok(());
+        }
+        let event = self.event(
+            AuditKind::SessionEnded,
+            Some(user_id),
+            Some(session_id),
+            json!({}),
+        );
+        self.revoke_sessions(
+            SessionSelector::One {
+                id: session_id,
+                user_id: Some(user_id),
+            },
+            "session_ended",
+            Some(event),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Revokes one access token by `jti` until its `exp` (for tokens that
+    /// carry no session, or to cut one token short).
+    pub async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), AuthError> {
+        let record = RevocationRecord {
+            kind: RevocationKind::Access,
+            token_id: jti.to_owned(),
+            expires_at,
+            revoked_at: self.now(),
+        };
+        self.store().insert_revocation(&record).await?;
+        self.revoked()
+            .insert(RevocationKind::Access, jti, expires_at);
+        Ok(())
+    }
+
+    /// Pulls revocations other instances recorded into the revoked set;
+    /// how many entries were read.
+    pub async fn sync_revocations(&self) -> Result<usize, AuthError> {
+        Ok(self.revoked().sync(self.store(), self.now()).await?)
+    }
+
+    /// Drops what can no longer matter: expired revoked-set entries and
+    /// revocation rows, and sessions that ended more than a session lifetime
+    /// ago (kept that long for the record). Run it now and then.
+    pub async fn housekeeping(&self) -> Result<Housekeeping, AuthError> {
+        let now = self.now();
+        let retention = self.settings().session_lifetime;
+        Ok(Housekeeping {
+            revoked_pruned: self.revoked().prune(now),
+            revocations_deleted: self.store().delete_expired_revocations(now).await?,
+            sessions_deleted: self
+                .store()
+                .delete_sessions_ended_before(now.saturating_sub(retention))
+                .await?,
+        })
+    }
+}
+
+fn cut(text: &str) -> String {
+    text.chars().take(CLIENT_FIELD_MAX_CHARS).collect()
+}

@@ -1,0 +1,100 @@
+//! Persistence: users, sessions, revocations and the audit trail, in SQLite
+//! (the embedded default) or PostgreSQL (for many instances).
+//!
+//! One [`Store`] serves both backends. Queries are written once, in the SQL
+//! both understand (`$1` placeholders, `RETURNING`, `ON CONFLICT`), and run
+//! through sqlx's `Any` driver; each backend has its own embedded migrations
+//! (`migrations/sqlite`, `migrations/postgres`) so column types stay native.
+//! Columns are only `TEXT` and integers (Unix seconds for every timestamp),
+//! which is what keeps one query layer honest across the two.
+//!
+//! The store knows nothing of policy: it does not hash, validate or decide.
+//! The [`domain`](crate::domain) does, and is the only intended caller apart
+//! from tooling.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), tessera_server::store::StoreError> {
+//! use tessera_server::store::{Store, StoreOptions};
+//!
+//! // `DATABASE_URL` unset: the SQLite file `tessera.db` in the working directory.
+//! let options = StoreOptions::from_database_url(std::env::var("DATABASE_URL").ok().as_deref())?;
+//! let store = Store::open(&options).await?;
+//! store.ping().await?;
+//! # Ok(()) }
+//! ```
+
+mod audit;
+mod connect;
+mod error;
+mod records;
+mod revocations;
+mod sessions;
+mod users;
+
+pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
+pub use error::StoreError;
+pub use records::{
+    AuditFilter, AuditRecord, NewAuditEvent, NewSession, NewUser, RevocationKind, RevocationRecord,
+    RevokedSession, SessionRecord, UserRecord,
+};
+pub use sessions::{Revocation, SessionSelector};
+
+use sqlx::AnyPool;
+
+/// A handle on the database; cheap to clone (clones share one pool).
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects (creating the SQLite file when missing) and applies any
+    /// pending migrations.
+    pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
+        let (pool, backend) = connect::connect(options).await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(StoreError::Migration)
+    }
+
+    /// A round trip to the database (for readiness checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Waits for open connections to finish and closes them.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}

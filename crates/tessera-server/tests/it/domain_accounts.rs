@@ -1,0 +1,336 @@
+//! Registration, login and password changes, on each backend.
+
+use tessera_server::domain::{
+    Argon2Params, AuditQuery, AuthError, Password, Problem, RefreshError, Registration,
+    ServerSettings, ValidationError,
+};
+
+use crate::store_support::{GOOD_PASSWORD, Harness, backend_tests, client, test_settings};
+
+fn registration(name: &str, password: &str) -> Registration {
+    Registration::new(name, Password::new(password), None)
+}
+
+fn validation(err: AuthError) -> ValidationError {
+    match err {
+        AuthError::Validation(err) => err,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+backend_tests! {
+    async fn registration_returns_the_user_without_roles(db) {
+        let h = Harness::open(&db).await;
+        let user = h
+            .auth
+            .register(Registration::new("  Ada.Lovelace ", Password::new(GOOD_PASSWORD), Some(" ada@example.org ".into())))
+            .await
+            .unwrap();
+        assert_eq!(user.username, "Ada.Lovelace");
+        assert_eq!(user.email.as_deref(), Some("ada@example.org"));
+        assert!(user.roles.is_empty());
+        assert!(!user.disabled);
+        assert_eq!(user.created_at, crate::store_support::START);
+        assert_eq!(h.auth.user(&user.id).await.unwrap(), user);
+    }
+
+    async fn registration_stores_an_argon2id_phc_hash(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("grace").await;
+        let record = h.auth.store().user_by_id(&user.id).await.unwrap().unwrap();
+        let hash = record.password_hash.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{hash}");
+        assert!(!hash.contains(GOOD_PASSWORD));
+    }
+
+    async fn duplicate_username_is_taken(db) {
+        let h = Harness::open(&db).await;
+        h.user("linus").await;
+        let err = h.auth.register(registration("linus", GOOD_PASSWORD)).await.unwrap_err();
+        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+        assert_eq!(h.auth.store().count_users().await.unwrap(), 1);
+    }
+
+    async fn case_variant_username_is_taken(db) {
+        let h = Harness::open(&db).await;
+        h.user("Linus").await;
+        let err = h.auth.register(registration("lINUS", GOOD_PASSWORD)).await.unwrap_err();
+        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+    }
+
+    async fn nfkc_variant_username_is_taken(db) {
+        let h = Harness::open(&db).await;
+        h.user("linus").await;
+        // Full-width letters are the same name after NFKC.
+        let err = h.auth.register(registration("ｌｉｎｕｓ", GOOD_PASSWORD)).await.unwrap_err();
+        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+        // So are a composed and a decomposed accent.
+        h.user("jos\u{e9}").await;
+        let err = h.auth.register(registration("JOSE\u{301}", GOOD_PASSWORD)).await.unwrap_err();
+        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+    }
+
+    async fn unicode_letters_are_allowed_in_usernames(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("Zoë_Ωmega-1.0").await;
+        assert_eq!(user.username, "Zoë_Ωmega-1.0");
+    }
+
+    async fn invalid_usernames_name_the_field(db) {
+        let h = Harness::open(&db).await;
+        let cases = [
+            ("", Problem::Empty),
+            ("ab", Problem::TooShort { min: 3 }),
+            (&"x".repeat(65), Problem::TooLong { max: 64 }),
+            ("has space", Problem::InvalidCharacters),
+            ("semi;colon", Problem::InvalidCharacters),
+            ("emoji🙂", Problem::InvalidCharacters),
+        ];
+        for (name, problem) in cases {
+            let err = validation(h.auth.register(registration(name, GOOD_PASSWORD)).await.unwrap_err());
+            assert_eq!(err, ValidationError { field: "username", problem }, "{name:?}");
+        }
+        assert_eq!(h.auth.store().count_users().await.unwrap(), 0);
+    }
+
+    async fn invalid_email_names_the_field(db) {
+        let h = Harness::open(&db).await;
+        for email in ["no-at-sign", "two@@example.org", "@example.org", "spa ce@example.org"] {
+            let err = h
+                .auth
+                .register(Registration::new("mallory", Password::new(GOOD_PASSWORD), Some(email.into())))
+                .await
+                .unwrap_err();
+            assert_eq!(validation(err).field, "email", "{email:?}");
+        }
+    }
+
+    async fn weak_passwords_are_refused_and_name_the_field(db) {
+        let h = Harness::open(&db).await;
+        let cases = [
+            ("short7!", Problem::TooShort { min: 8 }),
+            (&"p".repeat(129), Problem::TooLong { max: 128 }),
+            ("Password1", Problem::CommonPassword),
+            ("QWERTYUIOP", Problem::CommonPassword),
+            ("Username-Is-Me", Problem::SameAsUsername),
+        ];
+        for (password, problem) in cases {
+            let err = validation(h.auth.register(registration("username-is-me", password)).await.unwrap_err());
+            assert_eq!(err, ValidationError { field: "password", problem }, "{password:?}");
+        }
+        assert_eq!(h.auth.store().count_users().await.unwrap(), 0);
+    }
+
+    async fn long_and_emoji_passwords_are_accepted(db) {
+        let h = Harness::open(&db).await;
+        let long = "correct horse battery staple ".repeat(5)[..128].to_owned();
+        assert_eq!(long.chars().count(), 128);
+        h.auth.register(registration("longpass", &long)).await.unwrap();
+        h.auth.login("longpass", &Password::new(long), Default::default()).await.unwrap();
+
+        let emoji = "🦊🌲🔥🧭🎻🐙🍋🚲";
+        h.auth.register(registration("emojipass", emoji)).await.unwrap();
+        h.auth.login("emojipass", &Password::new(emoji), Default::default()).await.unwrap();
+    }
+
+    async fn login_grants_a_session_for_the_user(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("ada").await;
+        let grant = h.auth.login("ada", &Password::new(GOOD_PASSWORD), client("curl/8", "10.0.0.1")).await.unwrap();
+        assert_eq!(grant.user, user);
+        assert_eq!(grant.session.user_id, user.id);
+        assert_eq!(grant.session.expires_at, crate::store_support::START + h.auth.settings().session_lifetime);
+        let record = h.auth.store().session(&grant.session.id).await.unwrap().unwrap();
+        assert_eq!(record.refresh_jti, grant.refresh_jti);
+        assert_eq!(record.user_agent.as_deref(), Some("curl/8"));
+        assert_eq!(record.ip.as_deref(), Some("10.0.0.1"));
+    }
+
+    async fn login_accepts_case_and_nfkc_variants_of_the_username(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("ada").await;
+        for name in ["ADA", " Ada ", "ＡＤＡ"] {
+            let grant = h.auth.login(name, &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap();
+            assert_eq!(grant.user.id, user.id, "{name:?}");
+        }
+    }
+
+    async fn unknown_user_wrong_password_and_disabled_user_get_the_same_error(db) {
+        let h = Harness::open(&db).await;
+        h.user("ada").await;
+        let disabled = h.user("bob").await;
+        h.auth.set_disabled(None, &disabled.id, true).await.unwrap();
+
+        let unknown = h.auth.login("nobody", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap_err();
+        let wrong = h.auth.login("ada", &Password::new("not-the-password"), Default::default()).await.unwrap_err();
+        let off = h.auth.login("bob", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap_err();
+        let invalid_name = h.auth.login("x", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap_err();
+        for err in [&unknown, &wrong, &off, &invalid_name] {
+            assert!(matches!(err, AuthError::InvalidCredentials), "{err:?}");
+            assert_eq!(err.to_string(), "invalid username or password");
+            assert_eq!(err.code(), "invalid_credentials");
+        }
+    }
+
+    async fn failed_logins_are_audited_with_the_reason(db) {
+        let h = Harness::open(&db).await;
+        let ada = h.user("ada").await;
+        let _ = h.auth.login("ada", &Password::new("not-the-password"), client("ua", "192.0.2.7")).await;
+        let _ = h.auth.login("nobody", &Password::new(GOOD_PASSWORD), Default::default()).await;
+        let page = h
+            .auth
+            .audit_events(&AuditQuery { kind: Some("login_failed".into()), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(page.items[0].user_id, None);
+        assert_eq!(page.items[0].detail["reason"], "unknown_user");
+        assert_eq!(page.items[1].user_id.as_deref(), Some(ada.id.as_str()));
+        assert_eq!(page.items[1].detail["reason"], "wrong_password");
+        assert_eq!(page.items[1].detail["ip"], "192.0.2.7");
+        assert!(!page.items[1].detail.to_string().contains("not-the-password"));
+    }
+
+    async fn login_rehashes_a_password_stored_with_other_parameters(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("ada").await;
+        let before = h.auth.store().user_by_id(&user.id).await.unwrap().unwrap().password_hash.unwrap();
+
+        let stronger = ServerSettings {
+            argon2: Argon2Params { memory_kib: 16, iterations: 2, parallelism: 1 },
+            ..test_settings()
+        };
+        let restarted = h.reopen(stronger).await;
+        assert!(restarted.hasher().needs_rehash(&before));
+        restarted.login("ada", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap();
+
+        let after = h.auth.store().user_by_id(&user.id).await.unwrap().unwrap().password_hash.unwrap();
+        assert!(after.starts_with("$argon2id$v=19$m=16,t=2,p=1$"), "{after}");
+        assert!(!restarted.hasher().needs_rehash(&after));
+        restarted.login("ada", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap();
+    }
+
+    async fn failed_login_does_not_rehash(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("ada").await;
+        let before = h.auth.store().user_by_id(&user.id).await.unwrap().unwrap().password_hash;
+        let stronger = ServerSettings {
+            argon2: Argon2Params { memory_kib: 16, iterations: 2, parallelism: 1 },
+            ..test_settings()
+        };
+        let restarted = h.reopen(stronger).await;
+        let _ = restarted.login("ada", &Password::new("not-the-password"), Default::default()).await;
+        let after = h.auth.store().user_by_id(&user.id).await.unwrap().unwrap().password_hash;
+        assert_eq!(before, after);
+    }
+
+    async fn change_password_needs_the_current_password(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("ada").await;
+        let err = h
+            .auth
+            .change_password(&user.id, None, &Password::new("not-the-password"), &Password::new("a brand new secret"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthError::InvalidCredentials), "{err:?}");
+        h.login("ada").await;
+    }
+
+    async fn change_password_checks_the_new_password_as_new_password(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("ada").await;
+        let err = h
+            .auth
+            .change_password(&user.id, None, &Password::new(GOOD_PASSWORD), &Password::new("letmein1"))
+            .await
+            .unwrap_err();
+        assert_eq!(validation(err), ValidationError { field: "new_password", problem: Problem::CommonPassword });
+    }
+
+    async fn change_password_replaces_the_password(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("ada").await;
+        h.auth
+            .change_password(&user.id, None, &Password::new(GOOD_PASSWORD), &Password::new("a brand new secret"))
+            .await
+            .unwrap();
+        let old = h.auth.login("ada", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap_err();
+        assert!(matches!(old, AuthError::InvalidCredentials), "{old:?}");
+        h.auth.login("ada", &Password::new("a brand new secret"), Default::default()).await.unwrap();
+    }
+
+    async fn change_password_ends_the_other_sessions_and_keeps_the_current_one(db) {
+        let h = Harness::open(&db).await;
+        let user = h.user("ada").await;
+        let here = h.login("ada").await;
+        let elsewhere = h.login("ada").await;
+        let ended = h
+            .auth
+            .change_password(&user.id, Some(&here.session.id), &Password::new(GOOD_PASSWORD), &Password::new("a brand new secret"))
+            .await
+            .unwrap();
+        assert_eq!(ended, 1);
+        let err = h.auth.rotate(&elsewhere.session.id, &elsewhere.refresh_jti).await.unwrap_err();
+        assert!(matches!(err, AuthError::Refresh(RefreshError::Revoked)), "{err:?}");
+        assert!(h.auth.revoked().is_revoked(Some(&elsewhere.session.id), "any-jti"));
+        h.auth.rotate(&here.session.id, &here.refresh_jti).await.unwrap();
+        assert!(!h.auth.revoked().is_revoked(Some(&here.session.id), "any-jti"));
+    }
+}
+
+/// The real OWASP costs, once: hashes carry m=19456,t=2,p=1 and verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owasp_parameters_hash_and_verify() {
+    let hasher = tessera_server::domain::PasswordHasher::new(Argon2Params::OWASP, 2)
+        .await
+        .unwrap();
+    let hash = hasher.hash(&Password::new(GOOD_PASSWORD)).await.unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(
+        hasher
+            .verify(&Password::new(GOOD_PASSWORD), Some(&hash))
+            .await
+            .unwrap()
+            .matches
+    );
+    assert!(
+        !hasher
+            .verify(&Password::new("not-the-password"), Some(&hash))
+            .await
+            .unwrap()
+            .matches
+    );
+    assert!(!hasher.needs_rehash(&hash));
+    assert_eq!(ServerSettings::default().argon2, Argon2Params::OWASP);
+}
+
+/// The real OWASP costs through the service on SQLite: register, then log in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owasp_parameters_register_and_log_in() {
+    crate::store_support::run(crate::store_support::Kind::Sqlite, |db| async move {
+        let settings = ServerSettings {
+            argon2: Argon2Params::OWASP,
+            ..test_settings()
+        };
+        let h = Harness::with_settings(&db, settings).await;
+        let user = h.user("owasp").await;
+        let hash = h
+            .auth
+            .store()
+            .user_by_id(&user.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        h.login("owasp").await;
+    })
+    .await;
+}

@@ -1,0 +1,162 @@
+//! `TESSERA_*` settings and the password policy on its own.
+
+use std::collections::HashMap;
+
+use tessera_server::domain::{
+    Argon2Params, Password, PasswordPolicy, Problem, ServerSettings, Username, ValidationError,
+    is_common_password,
+};
+
+fn settings(vars: &[(&str, &str)]) -> Result<ServerSettings, tessera::ConfigError> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    ServerSettings::from_lookup(|name| vars.get(name).cloned())
+}
+
+#[test]
+fn defaults_follow_the_design() {
+    let defaults = settings(&[]).unwrap();
+    assert_eq!(defaults.refresh_reuse_grace, 10);
+    assert_eq!(defaults.password_min_chars, 8);
+    assert_eq!(
+        defaults.argon2,
+        Argon2Params {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1
+        }
+    );
+    assert!(defaults.hash_concurrency >= 1);
+    assert_eq!(defaults, ServerSettings::default());
+}
+
+#[test]
+fn variables_are_read() {
+    let read = settings(&[
+        ("TESSERA_REFRESH_REUSE_GRACE", "0"),
+        ("TESSERA_PASSWORD_MIN_LENGTH", " 12 "),
+        ("TESSERA_HASH_CONCURRENCY", "3"),
+    ])
+    .unwrap();
+    assert_eq!(
+        (
+            read.refresh_reuse_grace,
+            read.password_min_chars,
+            read.hash_concurrency
+        ),
+        (0, 12, 3)
+    );
+}
+
+#[test]
+fn bad_values_give_one_line_errors_naming_the_variable() {
+    for (name, value) in [
+        ("TESSERA_REFRESH_REUSE_GRACE", "-1"),
+        ("TESSERA_REFRESH_REUSE_GRACE", "301"),
+        ("TESSERA_REFRESH_REUSE_GRACE", "ten"),
+        ("TESSERA_PASSWORD_MIN_LENGTH", "6"),
+        ("TESSERA_PASSWORD_MIN_LENGTH", "129"),
+        ("TESSERA_HASH_CONCURRENCY", "0"),
+    ] {
+        let message = settings(&[(name, value)]).unwrap_err().to_string();
+        assert!(message.starts_with(&format!("{name}: ")), "{message}");
+        assert!(message.contains(&format!("{value:?}")), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
+}
+
+#[test]
+fn token_lifetimes_come_from_the_token_settings() {
+    let mut tokens = tessera::TokenConfig::with_secret("unused");
+    tokens.access_expires = 300;
+    tokens.refresh_expires = 86_400;
+    let read = ServerSettings::default().with_token_lifetimes(&tokens);
+    assert_eq!(
+        (read.access_token_lifetime, read.session_lifetime),
+        (300, 86_400)
+    );
+}
+
+fn check(min_chars: usize, password: &str) -> Result<(), ValidationError> {
+    let username = Username::parse("someone").unwrap();
+    PasswordPolicy { min_chars }.check("password", &Password::new(password), &username)
+}
+
+#[test]
+fn password_length_counts_characters_between_the_limits() {
+    assert_eq!(
+        check(8, "seven77").unwrap_err().problem,
+        Problem::TooShort { min: 8 }
+    );
+    assert!(check(8, "eight888x").is_ok());
+    assert!(check(8, &"z".repeat(128)).is_ok());
+    assert_eq!(
+        check(8, &"z".repeat(129)).unwrap_err().problem,
+        Problem::TooLong { max: 128 }
+    );
+    assert_eq!(
+        check(12, "elevenchars").unwrap_err().problem,
+        Problem::TooShort { min: 12 }
+    );
+    // Eight emoji are eight characters, though 32 bytes.
+    assert!(check(8, "🦊🌲🔥🧭🎻🐙🍋🚲").is_ok());
+    assert_eq!(
+        check(8, "🦊🌲🔥🧭🎻🐙🍋").unwrap_err().problem,
+        Problem::TooShort { min: 8 }
+    );
+    assert_eq!(check(8, "").unwrap_err().problem, Problem::Empty);
+}
+
+#[test]
+fn passwords_need_no_composition() {
+    assert!(check(8, "all lowercase words here").is_ok());
+    assert!(check(8, "        spaces count too").is_ok());
+}
+
+#[test]
+fn common_passwords_are_refused_case_insensitively() {
+    for password in [
+        "password", "PASSWORD", "iloveyou", "trustno1", "1qaz2wsx", "Sunshine",
+    ] {
+        assert!(is_common_password(password), "{password}");
+    }
+    assert!(!is_common_password("plaid-otter-umbrella"));
+    assert_eq!(
+        check(8, "ILoveYou").unwrap_err().problem,
+        Problem::CommonPassword
+    );
+}
+
+#[test]
+fn the_password_equal_to_the_username_is_refused() {
+    let err = check(3, "SomeOne").unwrap_err();
+    assert_eq!(
+        err,
+        ValidationError {
+            field: "password",
+            problem: Problem::SameAsUsername
+        }
+    );
+    assert_eq!(err.to_string(), "password must not be the username");
+}
+
+#[test]
+fn passwords_never_show_in_debug_output() {
+    let debug = format!("{:?}", Password::new("hunter2-secret"));
+    assert!(!debug.contains("hunter2"), "{debug}");
+}
+
+#[test]
+fn usernames_are_trimmed_normalised_and_keyed() {
+    let name = Username::parse("  Ｄｒ.Ｗｈｏ ").unwrap();
+    assert_eq!(name.as_str(), "Dr.Who");
+    assert_eq!(name.key(), "dr.who");
+    // A combining mark may follow a letter but not start a name.
+    assert!(Username::parse("e\u{301}tienne").is_ok());
+    assert_eq!(
+        Username::parse("\u{301}tienne").unwrap_err().problem,
+        Problem::InvalidCharacters
+    );
+}
