@@ -6,4 +6,7 @@
 pub mod cli;
 pub mod domain;
 pub mod env_file;
+pub mod http;
+pub mod serve;
+pub mod server_config;
 pub mod store;

@@ -52,6 +52,9 @@ pub enum CliError {
     /// Reading standard input failed.
     #[error("cannot read the token from standard input: {0}")]
     Stdin(io::Error),
+    /// The server could not start or stopped with an error.
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
     /// Writing to standard output or standard error failed.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),

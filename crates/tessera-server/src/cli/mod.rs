@@ -10,6 +10,7 @@ mod error;
 mod explain;
 mod init;
 mod keygen;
+mod serve;
 mod time_text;
 mod token;
 
@@ -26,6 +27,7 @@ pub use error::CliError;
 pub use explain::ExplainArgs;
 pub use init::InitArgs;
 pub use keygen::KeygenArgs;
+pub use serve::{ServeArgs, UserAddArgs, UserCommand};
 pub use token::{DecodeArgs, IssueArgs, TokenCommand, TokenTypeArg, VerifyArgs};
 
 /// JWT authentication you can run: a strong secret in one command, and tokens
@@ -59,6 +61,11 @@ pub enum Command {
     /// Issue, verify, decode or explain tokens with the configured keys.
     #[command(subcommand, arg_required_else_help = true)]
     Token(TokenCommand),
+    /// Run the auth service (zero config: creates .env and tessera.db on first run).
+    Serve(ServeArgs),
+    /// Manage accounts (e.g. bootstrap an admin).
+    #[command(subcommand, arg_required_else_help = true)]
+    User(UserCommand),
 }
 
 /// Parses the process arguments. `--help` and `--version` print and return
@@ -106,6 +113,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Init(args) => init::run(&args, &mut out, &mut note)?,
         Command::Keygen(args) => keygen::run(&args, &mut out, &mut note)?,
         Command::Token(command) => token::run(command, &mut out, &mut note)?,
+        Command::Serve(args) => serve::run_serve(&args)?,
+        Command::User(command) => serve::run_user(command, &mut out)?,
     }
     out.flush()?;
     Ok(())

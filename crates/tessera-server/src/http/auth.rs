@@ -1,0 +1,232 @@
+//! Register, log in, refresh, log out, who am I, and forward-auth verify.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+use serde_json::json;
+use tessera::{AuthRejection, Jwt, Location, RefreshJwt};
+
+use super::client::Client;
+use super::error::ApiError;
+use super::json::ApiJson;
+use super::metrics::Metrics;
+use super::state::AppState;
+use super::tokens::{self, Delivery, SessionClaims};
+use crate::domain::{AuthError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User};
+
+/// `POST /auth/register` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    username: String,
+    password: String,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// `POST /auth/login` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// `?cookies=true` on login asks for HttpOnly cookies instead of a JSON pair.
+#[derive(Debug, Default, Deserialize)]
+pub struct DeliveryQuery {
+    #[serde(default)]
+    cookies: bool,
+}
+
+/// The public view of a user.
+pub fn user_json(user: &User) -> serde_json::Value {
+    json!({
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "roles": user.roles,
+        "disabled": user.disabled,
+        "created_at": user.created_at,
+    })
+}
+
+fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
+    let now = state.auth.now();
+    let key = client.ip_key();
+    if let Err(retry) = state.limits.per_ip.check(key, now) {
+        Metrics::inc(&state.metrics.rate_limited);
+        return Err(ApiError::too_many_requests(retry));
+    }
+    state.limits.per_ip.record(key, now);
+    Ok(())
+}
+
+/// `POST /auth/register`: 201 with the user.
+pub async fn register(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<Response, ApiError> {
+    check_ip_rate(&state, &client)?;
+    let user = state
+        .auth
+        .register(Registration::new(body.username, Password::new(body.password), body.email))
+        .await?;
+    Metrics::inc(&state.metrics.registrations);
+    Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
+}
+
+/// `POST /auth/login`: a fresh access token and a refresh token.
+pub async fn login(
+    State(state): State<AppState>,
+    client: Client,
+    Query(delivery): Query<DeliveryQuery>,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    check_ip_rate(&state, &client)?;
+    let now = state.auth.now();
+    // Keyed by what was typed (lowercased), whether or not the account exists.
+    let account_key = body.username.trim().to_lowercase();
+    if let Err(retry) = state.limits.login_failures.check(&account_key, now) {
+        Metrics::inc(&state.metrics.rate_limited);
+        return Err(ApiError::too_many_requests(retry));
+    }
+    let grant = match state
+        .auth
+        .login(&body.username, &Password::new(body.password), client.0)
+        .await
+    {
+        Ok(grant) => grant,
+        Err(err) => {
+            if matches!(err, AuthError::InvalidCredentials | AuthError::Validation(_)) {
+                state.limits.login_failures.record(&account_key, now);
+                Metrics::inc(&state.metrics.logins_failed);
+                // Malformed usernames get the same answer as wrong passwords.
+                return Err(AuthError::InvalidCredentials.into());
+            }
+            return Err(err.into());
+        }
+    };
+    state.limits.login_failures.clear(&account_key);
+    Metrics::inc(&state.metrics.logins_ok);
+    let pair = tokens::mint(&state, &grant, true)?;
+    let delivery = if delivery.cookies { Delivery::Cookies } else { Delivery::Body };
+    Ok(tokens::respond(&state, pair, delivery, jar))
+}
+
+/// `POST /auth/refresh`: rotates the refresh token (header, cookie or JSON).
+pub async fn refresh(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    token: RefreshJwt<SessionClaims>,
+) -> Result<Response, ApiError> {
+    let claims = token.claims();
+    let Some(jti) = claims.jti.as_deref() else {
+        Metrics::inc(&state.metrics.refreshes_failed);
+        return Err(ApiError::unauthorized("invalid_token", "the refresh token has no jti"));
+    };
+    let rotation = match state.auth.rotate(&token.extra().sid, jti).await {
+        Ok(rotation) => rotation,
+        Err(err) => {
+            Metrics::inc(&state.metrics.refreshes_failed);
+            if matches!(err, AuthError::Refresh(RefreshError::Reuse)) {
+                Metrics::inc(&state.metrics.refresh_reuse);
+            }
+            return Err(err.into());
+        }
+    };
+    // A refresh token names its user; a session of someone else is a forgery.
+    if rotation.grant.user.id != claims.sub {
+        Metrics::inc(&state.metrics.refreshes_failed);
+        return Err(ApiError::unauthorized("invalid_token", "the refresh token does not match its session"));
+    }
+    if matches!(rotation.outcome, RotationOutcome::GraceReplay) {
+        tracing::debug!(session = %rotation.grant.session.id, "refresh replayed within the grace window");
+    }
+    Metrics::inc(&state.metrics.refreshes_ok);
+    let pair = tokens::mint(&state, &rotation.grant, false)?;
+    let delivery = if token.location() == Location::Cookies {
+        Delivery::Cookies
+    } else {
+        Delivery::Body
+    };
+    Ok(tokens::respond(&state, pair, delivery, jar))
+}
+
+/// `?scope=` of `/auth/logout`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ScopeQuery {
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// `POST /auth/logout?scope=local|others|global`.
+pub async fn logout(
+    State(state): State<AppState>,
+    Query(query): Query<ScopeQuery>,
+    jar: CookieJar,
+    token: Jwt<SessionClaims>,
+) -> Result<Response, ApiError> {
+    let scope = match query.scope.as_deref() {
+        None => LogoutScope::Local,
+        Some(text) => text.parse::<LogoutScope>().map_err(|_| {
+            ApiError::validation("scope", "scope must be local, others or global")
+        })?,
+    };
+    let ended = state
+        .auth
+        .logout(&token.claims().sub, Some(&token.extra().sid), scope)
+        .await?;
+    let jar = if scope == LogoutScope::Others {
+        jar
+    } else {
+        state.jwt.unset_jwt_cookies(jar)
+    };
+    Ok((jar, Json(json!({ "ended_sessions": ended }))).into_response())
+}
+
+/// `GET /auth/me`.
+pub async fn me(
+    State(state): State<AppState>,
+    token: Jwt<SessionClaims>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = state.auth.user(&token.claims().sub).await.map_err(|err| match err {
+        // The token outlived its user (deleted meanwhile).
+        AuthError::NotFound(_) => ApiError::unauthorized("user_not_found", "the user no longer exists"),
+        other => other.into(),
+    })?;
+    Ok(Json(user_json(&user)))
+}
+
+/// `GET /auth/verify`: forward auth. Signature, claims and revocation are
+/// all checked in memory; the database is never touched.
+pub async fn verify(
+    State(state): State<AppState>,
+    token: Result<Jwt<SessionClaims>, AuthRejection>,
+) -> Response {
+    let token = match token {
+        Ok(token) => token,
+        Err(rejection) => {
+            Metrics::inc(&state.metrics.verify_denied);
+            return rejection.into_response();
+        }
+    };
+    Metrics::inc(&state.metrics.verify_ok);
+    let mut headers = HeaderMap::with_capacity(3);
+    let pairs = [
+        ("x-auth-user", token.claims().sub.as_str().to_owned()),
+        ("x-auth-roles", token.extra().roles.join(",")),
+        ("x-auth-session", token.extra().sid.clone()),
+    ];
+    for (name, value) in pairs {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    (StatusCode::OK, headers).into_response()
+}

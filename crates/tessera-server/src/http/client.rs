@@ -1,0 +1,66 @@
+//! Who is calling: user agent and IP, for sessions, audit and rate limits.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::state::AppState;
+use crate::domain::ClientInfo;
+
+/// Longest user agent kept; the rest is cut (at a character boundary).
+const MAX_USER_AGENT: usize = 256;
+
+/// The caller's user agent and IP address.
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientInfo);
+
+impl Client {
+    /// The IP as text, or `unknown` (for rate-limit keys).
+    pub fn ip_key(&self) -> &str {
+        self.0.ip.as_deref().unwrap_or("unknown")
+    }
+}
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| truncate(agent, MAX_USER_AGENT));
+        let forwarded = state
+            .trust_forwarded
+            .then(|| {
+                parts
+                    .headers
+                    .get("x-forwarded-for")
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|list| list.split(',').next())
+                    .map(str::trim)
+                    .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+            })
+            .flatten();
+        let ip = forwarded
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|info| info.0.ip())
+            })
+            .map(|ip| ip.to_string());
+        Ok(Client(ClientInfo { user_agent, ip }))
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}

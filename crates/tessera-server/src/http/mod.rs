@@ -1,0 +1,81 @@
+//! The HTTP API: JSON in, JSON out, every error as `{error, message}`.
+
+pub mod admin;
+pub mod auth;
+pub mod client;
+pub mod docs;
+pub mod domain_error;
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod ops;
+pub mod rate_limit;
+pub mod revocation;
+pub mod sessions;
+pub mod state;
+pub mod tokens;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post, put};
+use tessera::{JwtOptions, Location, RequireRoles};
+use tower_http::catch_panic::CatchPanicLayer;
+
+pub use error::ApiError;
+pub use state::{AppState, Limits};
+
+/// Largest request body accepted (413 beyond).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let jwt = state.jwt.clone();
+    let admin = Router::new()
+        .route("/admin/users", get(admin::list_users))
+        .route("/admin/users/{id}", get(admin::get_user).delete(admin::delete_user))
+        .route("/admin/users/{id}/roles", put(admin::set_roles))
+        .route("/admin/users/{id}/disable", post(admin::disable))
+        .route("/admin/users/{id}/enable", post(admin::enable))
+        .route("/admin/users/{id}/sessions", get(admin::user_sessions))
+        .route("/admin/audit", get(admin::audit))
+        .route_layer(RequireRoles::any(&jwt, ["admin"]));
+    let refresh = post(auth::refresh)
+        .route_layer(JwtOptions::new().locations([Location::Headers, Location::Cookies, Location::Json]))
+        .route_layer(jwt.body_layer());
+    Router::new()
+        .route("/auth/register", post(auth::register))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", refresh)
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/auth/verify", get(auth::verify))
+        .route("/auth/sessions", get(sessions::list))
+        .route("/auth/sessions/{id}", delete(sessions::end))
+        .route("/auth/password", post(sessions::change_password))
+        .merge(admin)
+        .route("/.well-known/jwks.json", get(ops::jwks))
+        .route("/.well-known/openid-configuration", get(ops::discovery))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(docs::openapi))
+        .route("/docs", get(docs::docs))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the server failed to handle this request")
+                .into_response()
+        }))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /docs")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
+}

@@ -1,0 +1,70 @@
+//! Health, readiness, metrics and key discovery.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::state::AppState;
+
+/// `GET /healthz`: the process is up. Touches nothing.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: the store answers.
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    match state.auth.store().ping().await {
+        Ok(()) => Ok(Json(json!({ "status": "ready" }))),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            Err(ApiError::unavailable("the database is not reachable"))
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = state.metrics.render();
+    text.push_str("# HELP tessera_revoked_entries Revoked sessions and tokens held in memory.\n");
+    text.push_str("# TYPE tessera_revoked_entries gauge\n");
+    text.push_str(&format!("tessera_revoked_entries {}\n", state.auth.revoked().len()));
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        text,
+    )
+}
+
+/// `GET /.well-known/jwks.json`: the public keys (none for HMAC secrets).
+pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(state.jwt.codec().keys().jwks()),
+    )
+}
+
+/// `GET /.well-known/openid-configuration`.
+pub async fn discovery(State(state): State<AppState>) -> impl IntoResponse {
+    (StatusCode::OK, Json(state.discovery.as_ref().clone()))
+}
+
+/// The discovery document for a server reachable at `base_url`.
+pub fn discovery_document(base_url: &str, issuer: &str, algorithm: &str) -> Value {
+    let url = |path: &str| format!("{}{path}", base_url.trim_end_matches('/'));
+    json!({
+        "issuer": issuer,
+        "jwks_uri": url("/.well-known/jwks.json"),
+        "token_endpoint": url("/auth/login"),
+        "refresh_endpoint": url("/auth/refresh"),
+        "revocation_endpoint": url("/auth/logout"),
+        "userinfo_endpoint": url("/auth/me"),
+        "registration_endpoint": url("/auth/register"),
+        "introspection_endpoint": url("/auth/verify"),
+        "id_token_signing_alg_values_supported": [algorithm],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "subject_types_supported": ["public"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "jti", "type", "fresh", "sid", "roles"],
+    })
+}

@@ -1,0 +1,79 @@
+//! A user's own sessions and password.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use tessera::{FreshJwt, Jwt};
+
+use super::error::ApiError;
+use super::json::ApiJson;
+use super::state::AppState;
+use super::tokens::SessionClaims;
+use crate::domain::{Password, SessionInfo};
+
+/// The public view of a session.
+pub fn session_json(session: &SessionInfo) -> serde_json::Value {
+    json!({
+        "id": session.id,
+        "created_at": session.created_at,
+        "last_used_at": session.last_used_at,
+        "expires_at": session.expires_at,
+        "user_agent": session.user_agent,
+        "ip": session.ip,
+        "current": session.current,
+    })
+}
+
+/// `GET /auth/sessions`: the caller's live sessions, the current one flagged.
+pub async fn list(
+    State(state): State<AppState>,
+    token: Jwt<SessionClaims>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let sessions = state
+        .auth
+        .list_sessions(&token.claims().sub, Some(&token.extra().sid))
+        .await?;
+    let sessions: Vec<_> = sessions.iter().map(session_json).collect();
+    Ok(Json(json!({ "sessions": sessions })))
+}
+
+/// `DELETE /auth/sessions/{id}`: 204, or 404 for a session that is not the
+/// caller's (the same answer as for one that does not exist).
+pub async fn end(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    token: Jwt<SessionClaims>,
+) -> Result<Response, ApiError> {
+    state.auth.end_session(&token.claims().sub, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /auth/password` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /auth/password`: needs a fresh token and the current password;
+/// ends every other session of the user.
+pub async fn change_password(
+    State(state): State<AppState>,
+    token: FreshJwt<SessionClaims>,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let ended = state
+        .auth
+        .change_password(
+            &token.claims().sub,
+            Some(&token.extra().sid),
+            &Password::new(body.current_password),
+            &Password::new(body.new_password),
+        )
+        .await?;
+    Ok(Json(json!({ "ended_sessions": ended })))
+}

@@ -1,0 +1,45 @@
+//! What every handler can reach: the auth service, the JWT manager, limits
+//! and counters.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use serde_json::Value;
+use tessera::JwtManager;
+
+use super::metrics::Metrics;
+use super::rate_limit::WindowLimiter;
+use crate::domain::AuthService;
+
+/// Rate limits for the credential endpoints.
+#[derive(Debug)]
+pub struct Limits {
+    /// Failed logins per account (keyed by the normalised username, known or
+    /// not, so the limit itself reveals nothing).
+    pub login_failures: WindowLimiter,
+    /// Login and registration attempts per client IP.
+    pub per_ip: WindowLimiter,
+}
+
+/// The router's state. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Accounts, sessions and revocation.
+    pub auth: AuthService,
+    /// Token issuing and verification.
+    pub jwt: JwtManager,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Credential rate limits.
+    pub limits: Arc<Limits>,
+    /// The `/.well-known/openid-configuration` document.
+    pub discovery: Arc<Value>,
+    /// Trust `X-Forwarded-For` for the client IP (behind a proxy only).
+    pub trust_forwarded: bool,
+}
+
+impl FromRef<AppState> for JwtManager {
+    fn from_ref(state: &AppState) -> JwtManager {
+        state.jwt.clone()
+    }
+}

@@ -1,0 +1,108 @@
+//! Minting the access + refresh pair for a session, and the JSON that carries it.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use serde::{Deserialize, Serialize};
+use tessera::{Expires, TokenOptions, TokenType};
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::domain::Grant;
+
+/// Claims the server adds to its tokens, as the extractors read them back.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionClaims {
+    /// The session the token belongs to.
+    pub sid: String,
+    /// The user's roles when the token was issued (access tokens only).
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// The answer to a login or refresh.
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    /// Send as `Authorization: Bearer …` on every request.
+    pub access_token: String,
+    /// Exchange at `/auth/refresh`; single use.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Seconds until the refresh token (and at most the session) expires.
+    pub refresh_expires_in: i64,
+}
+
+/// How the client wants its tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// In the JSON body.
+    Body,
+    /// As HttpOnly cookies (plus readable CSRF cookies); the body says so.
+    Cookies,
+}
+
+/// Mints a pair for `grant`: the access token carries `sid` and `roles` and
+/// is fresh only straight after a password login; the refresh token carries
+/// the session's current refresh `jti` and never outlives the session.
+pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, ApiError> {
+    let jwt = &state.jwt;
+    let now = jwt.now();
+    let access = jwt
+        .issue(
+            TokenType::Access,
+            grant.user.id.as_str(),
+            TokenOptions::new()
+                .fresh(fresh)
+                .claim("sid", &grant.session.id)
+                .claim("roles", &grant.user.roles),
+        )
+        .map_err(|err| ApiError::internal("issue access token", &err))?;
+    let refresh_exp = now
+        .saturating_add(jwt.config().token.refresh_expires)
+        .min(grant.session.expires_at);
+    let refresh = jwt
+        .issue(
+            TokenType::Refresh,
+            grant.user.id.as_str(),
+            TokenOptions::new()
+                .jti(grant.refresh_jti.clone())
+                .expires(Expires::At(refresh_exp))
+                .claim("sid", &grant.session.id),
+        )
+        .map_err(|err| ApiError::internal("issue refresh token", &err))?;
+    Ok(TokenPair {
+        expires_in: access.claims.exp.map_or(0, |exp| exp - now),
+        refresh_expires_in: refresh_exp - now,
+        access_token: access.token,
+        refresh_token: refresh.token,
+        token_type: "Bearer",
+    })
+}
+
+/// The response for a freshly minted pair, delivered as asked.
+pub fn respond(state: &AppState, pair: TokenPair, delivery: Delivery, jar: CookieJar) -> Response {
+    match delivery {
+        Delivery::Body => Json(pair).into_response(),
+        Delivery::Cookies => {
+            let jar = state
+                .jwt
+                .set_access_cookies(jar, &pair.access_token)
+                .and_then(|jar| state.jwt.set_refresh_cookies(jar, &pair.refresh_token));
+            match jar {
+                Ok(jar) => (
+                    jar,
+                    Json(serde_json::json!({
+                        "token_type": "cookie",
+                        "expires_in": pair.expires_in,
+                        "refresh_expires_in": pair.refresh_expires_in,
+                    })),
+                )
+                    .into_response(),
+                Err(err) => ApiError::internal("set token cookies", &err).into_response(),
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! `tessera serve`: from an empty directory to a running auth service.
+//!
+//! Creates `.env` with a fresh secret if there is none, opens (or creates)
+//! the store and runs its migrations, binds, logs one line with the URL, and
+//! shuts down gracefully on SIGINT/SIGTERM (in-flight requests finish).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tessera::{Clock, JwtConfig, JwtManager, Location, SystemClock};
+use tokio::net::TcpListener;
+
+use crate::domain::{AuthService, ServerSettings};
+use crate::env_file::{self, EnsureOutcome};
+use crate::http::metrics::Metrics;
+use crate::http::rate_limit::WindowLimiter;
+use crate::http::revocation::RevokedSetBlocklist;
+use crate::http::{self, AppState, Limits};
+use crate::server_config::ServerConfig;
+use crate::store::{Store, StoreOptions};
+
+/// How often revocations made by other instances are pulled in.
+const SYNC_EVERY: Duration = Duration::from_secs(15);
+/// How often expired sessions and revocations are swept.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+
+/// Why the server could not start. One line each, naming what to fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// `.env` could not be created or read.
+    #[error(transparent)]
+    EnvFile(#[from] env_file::EnvFileError),
+    /// A setting is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] tessera::ConfigError),
+    /// The store could not be opened or migrated.
+    #[error("cannot open the database: {0}")]
+    Store(String),
+    /// The address is taken or not ours.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server stopped with an error.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Everything a running server is made of, built from the environment.
+pub struct Assembled {
+    /// The router's state.
+    pub state: AppState,
+    /// The service settings.
+    pub config: ServerConfig,
+    /// Which store, for the start-up line (never a password).
+    pub store_label: String,
+}
+
+/// Reads settings (after `.env`), opens the store and builds the state.
+pub async fn assemble(clock: Arc<dyn Clock>) -> Result<Assembled, ServeError> {
+    tessera::config::load_dotenv()?;
+    let config = ServerConfig::from_env()?;
+    let lookup = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+    let mut jwt_config = JwtConfig::from_lookup(lookup)?;
+    // The server's tokens name it as their issuer unless told otherwise; an
+    // audience is only added when configured (PyJWT refuses tokens with an
+    // `aud` it was not told to expect).
+    if lookup("JWT_ENCODE_ISSUER").is_none() {
+        jwt_config.token.encode_issuer = Some(config.public_url.clone());
+    }
+    if lookup("JWT_DECODE_ISSUER").is_none() {
+        jwt_config.token.decode_issuer = jwt_config.token.encode_issuer.clone();
+    }
+    if lookup("JWT_TOKEN_LOCATION").is_none() {
+        jwt_config.locations = vec![Location::Headers, Location::Cookies];
+    }
+    let settings = ServerSettings::from_env()?.with_token_lifetimes(&jwt_config.token);
+    let options = StoreOptions::from_database_url(config.database_url.as_deref())
+        .map_err(|err| ServeError::Store(err.to_string()))?;
+    let store_label = match options.sqlite_path() {
+        Some(path) => format!("SQLite {}", path.display()),
+        None => "PostgreSQL".to_owned(),
+    };
+    let store = Store::open(&options)
+        .await
+        .map_err(|err| ServeError::Store(err.to_string()))?;
+    let auth = AuthService::new(store, settings, clock.clone())
+        .await
+        .map_err(|err| ServeError::Store(err.to_string()))?;
+    let jwt = JwtManager::new(jwt_config)?
+        .with_clock(clock)
+        .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
+    let discovery = http::ops::discovery_document(
+        &config.public_url,
+        jwt.config().token.encode_issuer.as_deref().unwrap_or(&config.public_url),
+        jwt.config().token.algorithm.as_str(),
+    );
+    let limits = Limits {
+        login_failures: WindowLimiter::new(config.login_max_failures, config.login_failure_window),
+        per_ip: WindowLimiter::new(config.ip_max_attempts, 60),
+    };
+    let state = AppState {
+        auth,
+        jwt,
+        metrics: Arc::new(Metrics::default()),
+        limits: Arc::new(limits),
+        discovery: Arc::new(discovery),
+        trust_forwarded: config.trust_forwarded,
+    };
+    Ok(Assembled {
+        state,
+        config,
+        store_label,
+    })
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn serve(dir: &Path) -> Result<(), ServeError> {
+    match env_file::ensure_secret(dir)? {
+        EnsureOutcome::Created => eprintln!("created .env with a fresh JWT_SECRET_KEY (mode 0600)"),
+        EnsureOutcome::Added => eprintln!("added a fresh JWT_SECRET_KEY to .env"),
+        EnsureOutcome::Kept | EnsureOutcome::Replaced => {}
+    }
+    let Assembled {
+        state,
+        config,
+        store_label,
+    } = assemble(Arc::new(SystemClock)).await?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| ServeError::Bind { addr: config.bind, source })?;
+    let local = listener.local_addr()?;
+    spawn_maintenance(&state);
+    tracing::info!(
+        "tessera listening on http://{local} (store: {}, public URL {})",
+        store_label,
+        config.public_url
+    );
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("tessera stopped");
+    Ok(())
+}
+
+fn spawn_maintenance(state: &AppState) {
+    let auth = state.auth.clone();
+    tokio::spawn(async move {
+        let mut sync = tokio::time::interval(SYNC_EVERY);
+        let mut sweep = tokio::time::interval(HOUSEKEEPING_EVERY);
+        loop {
+            tokio::select! {
+                _ = sync.tick() => {
+                    if let Err(err) = auth.sync_revocations().await {
+                        tracing::warn!(error = %err, "revocation sync failed");
+                    }
+                }
+                _ = sweep.tick() => {
+                    if let Err(err) = auth.housekeeping().await {
+                        tracing::warn!(error = %err, "housekeeping failed");
+                    }
+                }
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down; finishing in-flight requests");
+}
