@@ -133,7 +133,9 @@ impl fmt::Display for Algorithm {
 
 /// The error for a name that is not a supported algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unsupported algorithm {0:?}: expected one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA")]
+#[error(
+    "unsupported algorithm {0:?}: expected one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA"
+)]
 pub struct UnknownAlgorithm(pub String);
 
 impl FromStr for Algorithm {

@@ -146,7 +146,11 @@ impl<X: Serialize> Serialize for Payload<'_, X> {
         let extras = match serde_json::to_value(&claims.extra).map_err(S::Error::custom)? {
             Value::Object(map) => map,
             Value::Null => Map::new(),
-            _ => return Err(S::Error::custom("extra claims must serialise to a JSON object")),
+            _ => {
+                return Err(S::Error::custom(
+                    "extra claims must serialise to a JSON object",
+                ));
+            }
         };
         if let Some(name) = extras
             .keys()

@@ -163,8 +163,12 @@ impl TokenConfig {
                 hint: "run `tessera init` to write a strong one into .env",
             })?)
         } else {
-            let private = get("JWT_PRIVATE_KEY").map(|value| pem_or_file("JWT_PRIVATE_KEY", &value)).transpose()?;
-            let public = get("JWT_PUBLIC_KEY").map(|value| pem_or_file("JWT_PUBLIC_KEY", &value)).transpose()?;
+            let private = get("JWT_PRIVATE_KEY")
+                .map(|value| pem_or_file("JWT_PRIVATE_KEY", &value))
+                .transpose()?;
+            let public = get("JWT_PUBLIC_KEY")
+                .map(|value| pem_or_file("JWT_PUBLIC_KEY", &value))
+                .transpose()?;
             if private.is_none() && public.is_none() {
                 return Err(ConfigError::Missing {
                     name: "JWT_PRIVATE_KEY",
@@ -190,7 +194,9 @@ impl TokenConfig {
                 _ => {
                     return Err(ConfigError::Invalid {
                         name: "JWT_DECODE_LEEWAY",
-                        problem: format!("{value:?} must be whole seconds from 0 to {MAX_LEEWAY_SECONDS}"),
+                        problem: format!(
+                            "{value:?} must be whole seconds from 0 to {MAX_LEEWAY_SECONDS}"
+                        ),
                     });
                 }
             };
@@ -241,17 +247,22 @@ impl TokenConfig {
     /// Loads the keys, refusing weak secrets and small RSA keys.
     pub fn key_set(&self) -> Result<KeySet, ConfigError> {
         let key = match &self.keys {
-            KeySource::Secret(secret) => {
-                Key::hmac(self.algorithm, secret.as_bytes()).map_err(|err| key_error("JWT_SECRET_KEY", err))?
-            }
+            KeySource::Secret(secret) => Key::hmac(self.algorithm, secret.as_bytes())
+                .map_err(|err| key_error("JWT_SECRET_KEY", err))?,
             KeySource::Pem { private, public } => {
                 let private = private
                     .as_deref()
-                    .map(|pem| Key::from_pem(self.algorithm, pem).map_err(|err| key_error("JWT_PRIVATE_KEY", err)))
+                    .map(|pem| {
+                        Key::from_pem(self.algorithm, pem)
+                            .map_err(|err| key_error("JWT_PRIVATE_KEY", err))
+                    })
                     .transpose()?;
                 let public = public
                     .as_deref()
-                    .map(|pem| Key::from_pem(self.algorithm, pem).map_err(|err| key_error("JWT_PUBLIC_KEY", err)))
+                    .map(|pem| {
+                        Key::from_pem(self.algorithm, pem)
+                            .map_err(|err| key_error("JWT_PUBLIC_KEY", err))
+                    })
                     .transpose()?;
                 match (private, public) {
                     (Some(private), Some(public)) => {
@@ -300,7 +311,9 @@ impl TokenConfig {
 
     /// A codec with these keys and this validation policy.
     pub fn codec(&self) -> Result<TokenCodec, ConfigError> {
-        Ok(TokenCodec::builder(self.key_set()?).validation(self.validation()).build())
+        Ok(TokenCodec::builder(self.key_set()?)
+            .validation(self.validation())
+            .build())
     }
 }
 
@@ -327,7 +340,9 @@ fn pem_or_file(name: &'static str, value: &str) -> Result<String, ConfigError> {
     }
     std::fs::read_to_string(Path::new(value.trim())).map_err(|err| ConfigError::Invalid {
         name,
-        problem: format!("expected PEM text or a readable PEM file path; reading {value:?} failed: {err}"),
+        problem: format!(
+            "expected PEM text or a readable PEM file path; reading {value:?} failed: {err}"
+        ),
     })
 }
 
@@ -345,7 +360,9 @@ fn duration(name: &'static str, value: &str) -> Result<i64, ConfigError> {
         Ok(count) if count > 0 && count.checked_mul(unit).is_some() => Ok(count * unit),
         _ => Err(ConfigError::Invalid {
             name,
-            problem: format!("{value:?} must be a positive number of seconds (or with an s, m, h or d suffix)"),
+            problem: format!(
+                "{value:?} must be a positive number of seconds (or with an s, m, h or d suffix)"
+            ),
         }),
     }
 }

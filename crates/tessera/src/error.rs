@@ -164,7 +164,9 @@ impl TokenError {
 #[non_exhaustive]
 pub enum KeyError {
     /// An HMAC secret shorter than the hash output (RFC 7518 §3.2).
-    #[error("{alg} needs a secret of at least {min} bytes, got {len}; generate one with `tessera init`")]
+    #[error(
+        "{alg} needs a secret of at least {min} bytes, got {len}; generate one with `tessera init`"
+    )]
     SecretTooShort {
         /// The algorithm.
         alg: Algorithm,
@@ -174,7 +176,9 @@ pub enum KeyError {
         len: usize,
     },
     /// The secret is a published placeholder or has almost no variety.
-    #[error("the secret looks like a placeholder or is guessable ({0}); generate one with `tessera init`")]
+    #[error(
+        "the secret looks like a placeholder or is guessable ({0}); generate one with `tessera init`"
+    )]
     WeakSecret(&'static str),
     /// An RSA modulus under 2048 bits.
     #[error("RSA keys must be at least 2048 bits, got {0}")]

@@ -42,20 +42,46 @@
 
 pub mod algorithm;
 pub mod b64;
+pub mod blocklist;
 pub mod claims;
 pub mod clock;
 pub mod codec;
 pub mod config;
+pub mod cookies;
+mod csrf;
 pub mod error;
+pub mod extract;
+pub mod guard;
 pub mod header;
 mod json;
 pub mod keys;
+pub mod locate;
+pub mod manager;
+pub mod refresh;
+pub mod response;
+pub mod user;
+
+#[doc = include_str!("../docs/migration.md")]
+pub mod migration {}
 
 pub use algorithm::{Algorithm, KeyFamily};
+pub use blocklist::{Blocklist, BlocklistError, BlocklistQuery, MemoryBlocklist};
 pub use claims::{Claims, ExtraClaims, Fresh, TokenType};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use codec::{CodecBuilder, DecodeOptions, Token, TokenCodec, Unverified, Validation, inspect};
 pub use config::{ConfigError, KeySource, TokenConfig};
 pub use error::{EncodeError, KeyError, Part, TokenError};
+pub use extract::{
+    AnyJwt, FreshJwt, Jwt, JwtOptions, RefreshJwt, Requirement, TokenKind, VerifiedToken,
+};
+pub use guard::RequireRoles;
 pub use header::Header;
 pub use keys::{GeneratedKeyPair, Jwk, JwkSet, Key, KeySet};
+pub use locate::{BodyTokenLayer, Location};
+pub use manager::{
+    CookieSettings, CsrfSettings, ErrorStyle, Expires, HeaderSettings, Identity, IssueContext,
+    IssueError, IssuedToken, JsonSettings, JwtConfig, JwtManager, QuerySettings, TokenOptions,
+};
+pub use refresh::ImplicitRefreshLayer;
+pub use response::{AuthError, AuthRejection, ErrorResponder, MissingReason, MissingToken};
+pub use user::{CurrentUser, UserLoadError, UserLoader};

@@ -87,7 +87,8 @@ impl TokenCodec {
                 found: header.alg,
             });
         }
-        let signature = b64::decode(segments.signature).ok_or(TokenError::Base64(Part::Signature))?;
+        let signature =
+            b64::decode(segments.signature).ok_or(TokenError::Base64(Part::Signature))?;
         if signature.is_empty() || !key.verify(segments.signing_input.as_bytes(), &signature) {
             return Err(TokenError::InvalidSignature);
         }

@@ -61,17 +61,24 @@ impl Jwk {
     pub fn thumbprint(&self) -> Option<String> {
         // Required members in lexicographic order, no whitespace (RFC 7638 §3.2).
         let canonical = match self.kty.as_str() {
-            "RSA" => serde_json::json!({ "e": self.e.as_ref()?, "kty": "RSA", "n": self.n.as_ref()? }),
+            "RSA" => {
+                serde_json::json!({ "e": self.e.as_ref()?, "kty": "RSA", "n": self.n.as_ref()? })
+            }
             "EC" => serde_json::json!({
                 "crv": self.crv.as_ref()?, "kty": "EC", "x": self.x.as_ref()?, "y": self.y.as_ref()?,
             }),
-            "OKP" => serde_json::json!({ "crv": self.crv.as_ref()?, "kty": "OKP", "x": self.x.as_ref()? }),
+            "OKP" => {
+                serde_json::json!({ "crv": self.crv.as_ref()?, "kty": "OKP", "x": self.x.as_ref()? })
+            }
             "oct" => serde_json::json!({ "k": self.k.as_ref()?, "kty": "oct" }),
             _ => return None,
         };
         // serde_json's default map is ordered by key, which is the order RFC 7638 wants.
         let text = canonical.to_string();
-        Some(b64::encode(digest::digest(&digest::SHA256, text.as_bytes())))
+        Some(b64::encode(digest::digest(
+            &digest::SHA256,
+            text.as_bytes(),
+        )))
     }
 }
 

@@ -17,11 +17,11 @@ pub use jwk::{Jwk, JwkSet};
 pub use secret::{KNOWN_PLACEHOLDER, check_hmac_secret};
 pub use set::KeySet;
 
+use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     self as sig, EcdsaKeyPair, Ed25519KeyPair, ParsedPublicKey, RsaKeyPair,
 };
-use aws_lc_rs::hmac;
 
 use crate::algorithm::{Algorithm, KeyFamily};
 use crate::b64;
@@ -62,9 +62,18 @@ enum Verifier {
 /// The public numbers of an asymmetric key, for JWK export.
 #[derive(Clone)]
 enum PublicParts {
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    Ec { crv: &'static str, x: Vec<u8>, y: Vec<u8> },
-    Okp { x: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    Ec {
+        crv: &'static str,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
+    Okp {
+        x: Vec<u8>,
+    },
 }
 
 impl std::fmt::Debug for Key {

@@ -6,9 +6,7 @@ use aws_lc_rs::signature::{
     RsaPublicKeyComponents,
 };
 
-use super::{
-    Jwk, Key, PublicParts, Signer, ec_params, rejected, require_family, verification_alg,
-};
+use super::{Jwk, Key, PublicParts, Signer, ec_params, rejected, require_family, verification_alg};
 use crate::algorithm::{Algorithm, KeyFamily};
 use crate::b64;
 use crate::error::KeyError;
@@ -51,7 +49,12 @@ pub(super) fn from_private_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErr
                 n: components.n,
                 e: components.e,
             };
-            Ok(Key::asymmetric(alg, Some(Signer::Rsa(pair)), verifier, public))
+            Ok(Key::asymmetric(
+                alg,
+                Some(Signer::Rsa(pair)),
+                verifier,
+                public,
+            ))
         }
         KeyFamily::Ec => {
             let (signing, crv, size) = ec_params(alg);
@@ -61,7 +64,12 @@ pub(super) fn from_private_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErr
             let point = pair.public_key().as_ref().to_vec();
             let verifier = ParsedPublicKey::new(verification_alg(alg), &point).map_err(rejected)?;
             let public = ec_public_parts(crv, size, &point)?;
-            Ok(Key::asymmetric(alg, Some(Signer::Ec(pair)), verifier, public))
+            Ok(Key::asymmetric(
+                alg,
+                Some(Signer::Ec(pair)),
+                verifier,
+                public,
+            ))
         }
         KeyFamily::Okp => {
             let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
@@ -112,7 +120,10 @@ pub(super) fn from_public_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErro
         }
         KeyFamily::Okp => {
             ParsedPublicKey::new(&sig::ED25519, der).map_err(|err| wrong_or_invalid(alg, err))?;
-            let x = der.get(der.len().saturating_sub(32)..).unwrap_or(der).to_vec();
+            let x = der
+                .get(der.len().saturating_sub(32)..)
+                .unwrap_or(der)
+                .to_vec();
             let verifier = ParsedPublicKey::new(&sig::ED25519, &x).map_err(rejected)?;
             Ok(Key::asymmetric(alg, None, verifier, PublicParts::Okp { x }))
         }
@@ -120,7 +131,11 @@ pub(super) fn from_public_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErro
 }
 
 pub(super) fn from_jwk(jwk: &Jwk, requested: Option<Algorithm>) -> Result<Key, KeyError> {
-    if jwk.key_use.as_deref().is_some_and(|key_use| key_use != "sig") {
+    if jwk
+        .key_use
+        .as_deref()
+        .is_some_and(|key_use| key_use != "sig")
+    {
         return Err(KeyError::Invalid("JWK `use` is not \"sig\"".to_owned()));
     }
     let alg = jwk_algorithm(jwk, requested)?;
@@ -159,14 +174,20 @@ pub(super) fn from_jwk(jwk: &Jwk, requested: Option<Algorithm>) -> Result<Key, K
             }
             let (x, y) = (member(jwk.x.as_ref(), "x")?, member(jwk.y.as_ref(), "y")?);
             if x.len() != size || y.len() != size {
-                return Err(KeyError::Invalid(format!("EC coordinates must be {size} bytes")));
+                return Err(KeyError::Invalid(format!(
+                    "EC coordinates must be {size} bytes"
+                )));
             }
             let point = [&[4u8][..], &x, &y].concat();
             let verifier = ParsedPublicKey::new(verification_alg(alg), &point).map_err(rejected)?;
             let signer = match jwk.d.as_ref() {
                 Some(d) => Some(Signer::Ec(
-                    EcdsaKeyPair::from_private_key_and_public_key(signing, &decode(d, "d")?, &point)
-                        .map_err(rejected)?,
+                    EcdsaKeyPair::from_private_key_and_public_key(
+                        signing,
+                        &decode(d, "d")?,
+                        &point,
+                    )
+                    .map_err(rejected)?,
                 )),
                 None => None,
             };
@@ -175,7 +196,9 @@ pub(super) fn from_jwk(jwk: &Jwk, requested: Option<Algorithm>) -> Result<Key, K
         "OKP" => {
             require_family(alg, KeyFamily::Okp, "an OKP JWK")?;
             if jwk.crv.as_deref() != Some("Ed25519") {
-                return Err(KeyError::Invalid("only the Ed25519 curve is supported".to_owned()));
+                return Err(KeyError::Invalid(
+                    "only the Ed25519 curve is supported".to_owned(),
+                ));
             }
             let x = member(jwk.x.as_ref(), "x")?;
             let verifier = ParsedPublicKey::new(&sig::ED25519, &x).map_err(rejected)?;

@@ -74,7 +74,9 @@ pub fn check_hmac_secret(alg: Algorithm, secret: &[u8]) -> Result<(), KeyError> 
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 #[cfg(test)]
@@ -84,7 +86,10 @@ mod tests {
     #[test]
     fn generated_secret_passes() {
         let secret = "q8Vx2R_nP4mK7wZb1T9yLc3HfJ6sA0dE5gUoXiNrQvM";
-        assert_eq!(check_hmac_secret(Algorithm::HS256, secret.as_bytes()), Ok(()));
+        assert_eq!(
+            check_hmac_secret(Algorithm::HS256, secret.as_bytes()),
+            Ok(())
+        );
     }
 
     #[test]

@@ -76,7 +76,11 @@ impl KeySet {
     /// The public keys as a JWK Set. HMAC keys are never included.
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
-            keys: self.keys.iter().filter_map(Key::public_jwk).collect::<Vec<Jwk>>(),
+            keys: self
+                .keys
+                .iter()
+                .filter_map(Key::public_jwk)
+                .collect::<Vec<Jwk>>(),
         }
     }
 }
