@@ -317,9 +317,11 @@ impl TokenConfig {
     }
 }
 
-/// Loads `.env` from the working directory when it exists.
+/// Loads `.env` from the working directory when it exists. Only that file:
+/// parent directories are not searched, so the settings in force are the
+/// ones beside the process.
 pub fn load_dotenv() -> Result<(), ConfigError> {
-    match dotenvy::dotenv() {
+    match dotenvy::from_path(".env") {
         Ok(_) => Ok(()),
         Err(err) if err.not_found() => Ok(()),
         Err(err) => Err(ConfigError::DotEnv(err.to_string())),

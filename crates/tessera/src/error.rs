@@ -118,7 +118,7 @@ pub enum TokenError {
     #[error("audience doesn't match")]
     InvalidAudience,
     /// The token is of another `type` than the route accepts.
-    #[error("expected a {expected} token, got {found:?}")]
+    #[error("token type is {found:?}, expected \"{expected}\"")]
     WrongTokenType {
         /// What the caller expected.
         expected: TokenType,

@@ -1,0 +1,74 @@
+//! Fixed-window counters that slow down credential stuffing and spraying
+//! (ASVS 2.2.1: at most 100 failed attempts per hour per account).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Counts events per key in fixed windows and says when a key is over its limit.
+#[derive(Debug)]
+pub struct WindowLimiter {
+    limit: u32,
+    window: i64,
+    counts: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+/// Most keys tracked before old windows are swept.
+const SWEEP_AT: usize = 50_000;
+
+impl WindowLimiter {
+    /// At most `limit` events per `window` seconds for each key.
+    pub fn new(limit: u32, window: i64) -> Self {
+        WindowLimiter {
+            limit,
+            window: window.max(1),
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(seconds until the window resets)` when `key` is at its limit.
+    pub fn check(&self, key: &str, now: i64) -> Result<(), u64> {
+        let counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match counts.get(key) {
+            Some(&(start, count)) if now < start + self.window && count >= self.limit => {
+                Err(u64::try_from(start + self.window - now).unwrap_or(1).max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records one event for `key`.
+    pub fn record(&self, key: &str, now: i64) {
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if counts.len() >= SWEEP_AT {
+            let window = self.window;
+            counts.retain(|_, (start, _)| now < *start + window);
+        }
+        let entry = counts.entry(key.to_owned()).or_insert((now, 0));
+        if now >= entry.0 + self.window {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+    }
+
+    /// Forgets `key` (after a successful login, say).
+    pub fn clear(&self, key: &str) {
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        counts.remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_at_the_limit_until_the_window_passes() {
+        let limiter = WindowLimiter::new(2, 60);
+        limiter.record("alice", 1_000);
+        assert_eq!(limiter.check("alice", 1_001), Ok(()));
+        limiter.record("alice", 1_001);
+        assert_eq!(limiter.check("alice", 1_010), Err(50));
+        assert_eq!(limiter.check("bob", 1_010), Ok(()));
+        assert_eq!(limiter.check("alice", 1_060), Ok(()));
+    }
+}

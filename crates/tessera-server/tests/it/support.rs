@@ -1,0 +1,166 @@
+//! A tiny harness: a throw-away project directory and the built `tessera`
+//! binary run inside it, with no `JWT_*` variables leaking in from outside.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+/// A temporary project directory; removed when dropped.
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    /// An empty directory with no `.env`.
+    pub fn new() -> Project {
+        Project {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A directory where `tessera init` has run.
+    pub fn initialised() -> Project {
+        let project = Project::new();
+        project.tessera(["init"]).run().success();
+        project
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn env_file(&self) -> PathBuf {
+        self.path().join(".env")
+    }
+
+    /// The `JWT_SECRET_KEY` value written into `.env`.
+    pub fn secret(&self) -> String {
+        let text = fs::read_to_string(self.env_file()).unwrap();
+        let secrets: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("JWT_SECRET_KEY="))
+            .collect();
+        assert_eq!(
+            secrets.len(),
+            1,
+            "exactly one JWT_SECRET_KEY line in {text:?}"
+        );
+        secrets[0].to_owned()
+    }
+
+    /// `tessera ARGS` in this directory.
+    pub fn tessera<I, S>(&self, args: I) -> Tessera
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        command.current_dir(self.path());
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("JWT_") {
+                command.env_remove(name);
+            }
+        }
+        // A panic would print a backtrace; tests assert there is none.
+        command.env("RUST_BACKTRACE", "1");
+        command.args(args.into_iter().map(|arg| arg.as_ref().to_owned()));
+        Tessera {
+            command,
+            stdin: None,
+        }
+    }
+
+    /// Issues an access token for `sub` with the project's settings.
+    pub fn issue(&self, sub: &str) -> String {
+        self.tessera(["token", "issue", "--sub", sub])
+            .run()
+            .success()
+            .stdout
+            .trim()
+            .to_owned()
+    }
+}
+
+/// A `tessera` invocation being prepared.
+pub struct Tessera {
+    command: Command,
+    stdin: Option<String>,
+}
+
+impl Tessera {
+    pub fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Tessera {
+        self.command.env(name, value);
+        self
+    }
+
+    pub fn stdin(mut self, text: impl Into<String>) -> Tessera {
+        self.stdin = Some(text.into());
+        self
+    }
+
+    pub fn run(mut self) -> Outcome {
+        self.command
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().unwrap();
+        if let Some(text) = self.stdin.take() {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        Outcome {
+            code: output.status.code(),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    }
+}
+
+/// What a finished `tessera` run printed and returned.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// Asserts exit 0.
+    #[track_caller]
+    pub fn success(self) -> Outcome {
+        assert_eq!(self.code, Some(0), "expected success: {self:#?}");
+        self
+    }
+
+    /// Asserts exit 1 with exactly one `error: …` line on stderr and no sign
+    /// of a panic; returns that line.
+    #[track_caller]
+    pub fn one_line_error(&self) -> &str {
+        assert_eq!(self.code, Some(1), "expected exit code 1: {self:#?}");
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "expected one stderr line: {self:#?}");
+        assert!(lines[0].starts_with("error: "), "{self:#?}");
+        for word in ["panicked", "backtrace", "RUST_BACKTRACE"] {
+            assert!(!self.stderr.contains(word), "{word} in {self:#?}");
+        }
+        lines[0]
+    }
+
+    /// Stdout parsed as JSON.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|err| panic!("{err}: {self:#?}"))
+    }
+}
