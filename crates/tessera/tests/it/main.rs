@@ -1,1 +1,12 @@
 //! tests
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub,
+    dead_code
+)]
+
+mod axum_locations;
+mod axum_support;
