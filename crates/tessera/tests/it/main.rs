@@ -8,5 +8,7 @@
     dead_code
 )]
 
+mod axum_compat;
+mod axum_errors;
 mod axum_locations;
 mod axum_support;
