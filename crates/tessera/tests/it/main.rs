@@ -9,6 +9,7 @@
 )]
 
 mod axum_compat;
+mod axum_cookies;
 mod axum_errors;
 mod axum_locations;
 mod axum_support;
