@@ -319,12 +319,16 @@ impl JwtManager {
             .ok_or_else(|| TokenError::MissingClaim("csrf".to_owned()))
     }
 
-    /// The codec that verifies `token`: the decode-key hook's choice, or ours.
+    /// The codec that verifies `token`: the decode-key hook's choice (keeping
+    /// its validation policy but reading the manager's clock), or ours.
     pub(crate) fn decoding_codec(&self, token: &str) -> Result<TokenCodec, TokenError> {
         let Some(loader) = &self.hooks().decode_key else {
             return Ok(self.codec().clone());
         };
         let unverified = inspect(token, self.codec().validation().max_token_bytes)?;
-        Ok(loader(&unverified).unwrap_or_else(|| self.codec().clone()))
+        Ok(match loader(&unverified) {
+            Some(codec) => codec.with_clock(self.clock()),
+            None => self.codec().clone(),
+        })
     }
 }

@@ -237,6 +237,8 @@ impl JwtManager {
     /// Chooses the codec (key) that verifies each presented token from its
     /// **unverified** header and payload (`decode_key_loader`); `None` uses
     /// the manager's codec. Use it to pick a key, never to trust a claim.
+    /// The chosen codec keeps its own validation policy but reads the
+    /// manager's clock.
     #[must_use]
     pub fn with_decode_key(
         self,

@@ -321,8 +321,9 @@ async fn guard_and_handler_extractor_share_one_verification() {
 
 #[tokio::test]
 async fn blocklist_query_carries_jti_and_sid() {
+    type Seen = Vec<(Option<String>, Option<String>)>;
     #[derive(Clone, Default)]
-    struct Recording(Arc<std::sync::Mutex<Vec<(Option<String>, Option<String>)>>>);
+    struct Recording(Arc<std::sync::Mutex<Seen>>);
     impl Blocklist for Recording {
         fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, BlocklistError>> {
             let entry = (query.jti.map(str::to_owned), query.sid.map(str::to_owned));

@@ -12,6 +12,7 @@ mod axum_compat;
 mod axum_cookies;
 mod axum_errors;
 mod axum_locations;
+mod axum_manager;
 mod axum_refresh;
 mod axum_routes;
 mod axum_support;
