@@ -332,3 +332,16 @@ impl JwtManager {
         })
     }
 }
+
+/// A token that cannot be issued is a server-side fault: 500, with a generic
+/// body (the cause stays in the error value, for logs).
+impl axum::response::IntoResponse for IssueError {
+    fn into_response(self) -> axum::response::Response {
+        (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            r#"{"error":"token_issue_failed","message":"The token could not be issued"}"#,
+        )
+            .into_response()
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! Every failure is one [`AuthError`] variant, so applications can match on
 //! it. Extractors reject with an [`AuthRejection`], which renders the error
-//! in the manager's [`ErrorStyle`](crate::ErrorStyle) unless the application
+//! in the manager's [`ErrorStyle`] unless the application
 //! installed its own [`ErrorResponder`].
 //!
 //! # Default style
@@ -37,7 +37,7 @@
 //!
 //! # Flask-JWT-Extended style
 //!
-//! [`ErrorStyle::FlaskCompat`](crate::ErrorStyle::FlaskCompat) reproduces
+//! [`ErrorStyle::FlaskCompat`] reproduces
 //! Flask-JWT-Extended 4.7's statuses (401, 422 for malformed and invalid
 //! tokens, 400 for a rejected claims check) and `{"msg": text}` bodies
 //! word for word, so existing clients keep working during a migration.
