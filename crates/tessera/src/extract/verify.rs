@@ -67,6 +67,9 @@ pub struct VerifiedToken {
 struct CacheEntry {
     token: Arc<VerifiedToken>,
     revocation_checked: bool,
+    /// The per-route locations it was found with; a layer that sees other
+    /// [`JwtOptions`] searches again rather than trust another route's view.
+    locations: Option<Arc<[Location]>>,
 }
 
 /// Verified tokens of this request, by the kind of location read
@@ -135,8 +138,8 @@ async fn check(
     cache: &mut VerifiedCache,
 ) -> Result<Arc<VerifiedToken>, AuthError> {
     let entry = match cache.slot(kind).clone() {
-        Some(entry) => entry,
-        None => {
+        Some(entry) if entry.locations == options.locations => entry,
+        _ => {
             let locations = options
                 .locations
                 .as_deref()
@@ -149,6 +152,7 @@ async fn check(
                     location: located.location,
                 }),
                 revocation_checked: false,
+                locations: options.locations.clone(),
             };
             *cache.slot(kind) = Some(entry.clone());
             entry

@@ -534,3 +534,51 @@ async fn verify_request_works_outside_extractors() {
         .await;
     assert!(matches!(refresh, Err(tessera::AuthError::WrongType { .. })));
 }
+
+#[tokio::test]
+async fn a_cached_token_is_not_reused_under_other_route_locations() {
+    use axum::routing::get;
+    use tessera::{JwtOptions, Location, RequireRoles};
+    async fn handler(jwt: tessera::Jwt) -> String {
+        jwt.location().to_string()
+    }
+    let (manager, _) = all_locations();
+    // The guard runs first with the manager's locations; the handler's
+    // extractor runs under the route's cookies-only options.
+    let app = axum::Router::new()
+        .route(
+            "/cookie-admin",
+            get(handler).layer(JwtOptions::new().locations([Location::Cookies])),
+        )
+        .route_layer(RequireRoles::any(&manager, ["admin"]))
+        .with_state(manager.clone());
+    let token = manager
+        .create_access_token_with("alice", TokenOptions::new().claim("roles", ["admin"]))
+        .unwrap();
+    let header_only = send(
+        &app,
+        request(
+            "GET",
+            "/cookie-admin",
+            &[("authorization", &bearer(&token))],
+        ),
+    )
+    .await;
+    assert_eq!(header_only.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        header_only.json()["message"],
+        "Missing cookie \"access_token_cookie\""
+    );
+    let cookie = format!("access_token_cookie={token}");
+    let both = send(
+        &app,
+        request(
+            "GET",
+            "/cookie-admin",
+            &[("authorization", &bearer(&token)), ("cookie", &cookie)],
+        ),
+    )
+    .await;
+    assert_eq!(both.status, StatusCode::OK);
+    assert_eq!(both.body, "cookies");
+}
