@@ -120,7 +120,7 @@ impl CodecBuilder {
             .unwrap_or_default();
         TokenCodec {
             inner: Arc::new(Inner {
-                keys: self.keys,
+                keys: Arc::new(self.keys),
                 validation: self.validation,
                 clock: self.clock,
                 known_headers,
@@ -152,7 +152,8 @@ pub struct TokenCodec {
 
 #[derive(Debug)]
 struct Inner {
-    keys: KeySet,
+    /// Shared so [`TokenCodec::with_clock`] can re-use the parsed keys.
+    keys: Arc<KeySet>,
     validation: Validation,
     clock: Arc<dyn Clock>,
     /// The exact header segment Tessera writes for each key, so a token
@@ -193,5 +194,32 @@ impl TokenCodec {
     /// The clock's current time.
     pub fn now(&self) -> i64 {
         self.inner.clock.now()
+    }
+
+    /// The same keys and validation, reading time from `clock` instead.
+    /// The parsed keys are shared, not copied.
+    #[must_use]
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> TokenCodec {
+        TokenCodec {
+            inner: Arc::new(Inner {
+                keys: Arc::clone(&self.inner.keys),
+                validation: self.inner.validation.clone(),
+                clock,
+                known_headers: self.inner.known_headers.clone(),
+            }),
+        }
+    }
+
+    /// The same keys and clock with another validation policy.
+    #[must_use]
+    pub fn with_validation(&self, validation: Validation) -> TokenCodec {
+        TokenCodec {
+            inner: Arc::new(Inner {
+                keys: Arc::clone(&self.inner.keys),
+                validation,
+                clock: Arc::clone(&self.inner.clock),
+                known_headers: self.inner.known_headers.clone(),
+            }),
+        }
     }
 }

@@ -2,7 +2,14 @@
 //!
 //! Run with `cargo test -p tessera --test it`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub,
+    dead_code
+)]
 
 mod claims_rules;
 mod config;
@@ -15,3 +22,12 @@ mod roundtrip;
 mod secrets;
 mod support;
 mod vectors;
+
+mod axum_compat;
+mod axum_cookies;
+mod axum_errors;
+mod axum_locations;
+mod axum_manager;
+mod axum_refresh;
+mod axum_routes;
+mod axum_support;

@@ -1,0 +1,216 @@
+//! The verification pipeline every extractor and guard runs.
+//!
+//! Order, after Flask-JWT-Extended's: locate (only a missing token falls
+//! through), verify signature and claims, compare the CSRF value for
+//! cookie-borne tokens, check the token type, freshness, the blocklist, then
+//! the application's token verifier. The result is cached in the request's
+//! extensions, so several extractors on one request verify once.
+
+use std::sync::Arc;
+
+use http::Method;
+use http::request::Parts;
+
+use super::JwtOptions;
+use crate::blocklist;
+use crate::claims::{ExtraClaims, TokenType};
+use crate::codec::{DecodeOptions, Token};
+use crate::error::TokenError;
+use crate::locate::{Located, Location, locate};
+use crate::manager::JwtManager;
+use crate::refresh::RefreshSlot;
+use crate::response::AuthError;
+
+/// What a route demands of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requirement {
+    /// The accepted type; `None` accepts both (read from the access
+    /// locations), like Flask-JWT-Extended's `verify_type=False`.
+    pub token_type: Option<TokenType>,
+    /// Whether the token must be fresh.
+    pub fresh: bool,
+}
+
+impl Requirement {
+    /// An access token.
+    pub const ACCESS: Requirement = Requirement {
+        token_type: Some(TokenType::Access),
+        fresh: false,
+    };
+    /// A fresh access token.
+    pub const FRESH_ACCESS: Requirement = Requirement {
+        token_type: Some(TokenType::Access),
+        fresh: true,
+    };
+    /// A refresh token.
+    pub const REFRESH: Requirement = Requirement {
+        token_type: Some(TokenType::Refresh),
+        fresh: false,
+    };
+    /// Either type.
+    pub const ANY: Requirement = Requirement {
+        token_type: None,
+        fresh: false,
+    };
+}
+
+/// A token that passed every check, with where it was found.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    /// Header and claims (extras as a JSON object).
+    pub token: Token,
+    /// The location it came from.
+    pub location: Location,
+}
+
+#[derive(Clone)]
+struct CacheEntry {
+    token: Arc<VerifiedToken>,
+    revocation_checked: bool,
+    /// The per-route locations it was found with; a layer that sees other
+    /// [`JwtOptions`] searches again rather than trust another route's view.
+    locations: Option<Arc<[Location]>>,
+}
+
+/// Verified tokens of this request, by the kind of location read
+/// (access or refresh cookie / JSON key).
+#[derive(Clone, Default)]
+struct VerifiedCache {
+    access: Option<CacheEntry>,
+    refresh: Option<CacheEntry>,
+}
+
+impl VerifiedCache {
+    fn slot(&mut self, kind: TokenType) -> &mut Option<CacheEntry> {
+        match kind {
+            TokenType::Access => &mut self.access,
+            TokenType::Refresh => &mut self.refresh,
+        }
+    }
+}
+
+impl JwtManager {
+    /// Authenticates a request by hand (Flask-JWT-Extended's
+    /// `verify_jwt_in_request`): what the extractors do, for middleware and
+    /// handlers that need it. `OPTIONS` requests give [`AuthError::Preflight`].
+    pub async fn verify_request(
+        &self,
+        parts: &mut Parts,
+        requirement: Requirement,
+    ) -> Result<Arc<VerifiedToken>, AuthError> {
+        verify(self, parts, requirement).await
+    }
+}
+
+pub(crate) async fn verify(
+    manager: &JwtManager,
+    parts: &mut Parts,
+    requirement: Requirement,
+) -> Result<Arc<VerifiedToken>, AuthError> {
+    if parts.method == Method::OPTIONS {
+        return Err(AuthError::Preflight);
+    }
+    let options = parts
+        .extensions
+        .get::<JwtOptions>()
+        .cloned()
+        .unwrap_or_default();
+    let kind = requirement.token_type.unwrap_or(TokenType::Access);
+    let mut cache = parts
+        .extensions
+        .remove::<VerifiedCache>()
+        .unwrap_or_default();
+    let outcome = check(manager, parts, requirement, &options, kind, &mut cache).await;
+    parts.extensions.insert(cache);
+    let verified = outcome?;
+    if let Some(slot) = parts.extensions.get::<RefreshSlot>() {
+        slot.offer(&verified);
+    }
+    Ok(verified)
+}
+
+async fn check(
+    manager: &JwtManager,
+    parts: &Parts,
+    requirement: Requirement,
+    options: &JwtOptions,
+    kind: TokenType,
+    cache: &mut VerifiedCache,
+) -> Result<Arc<VerifiedToken>, AuthError> {
+    let entry = match cache.slot(kind).clone() {
+        Some(entry) if entry.locations == options.locations => entry,
+        _ => {
+            let locations = options
+                .locations
+                .as_deref()
+                .unwrap_or(&manager.config().locations);
+            let located = locate(parts, manager.config(), locations, kind)?;
+            let token = decode(manager, &located)?;
+            let entry = CacheEntry {
+                token: Arc::new(VerifiedToken {
+                    token,
+                    location: located.location,
+                }),
+                revocation_checked: false,
+                locations: options.locations.clone(),
+            };
+            *cache.slot(kind) = Some(entry.clone());
+            entry
+        }
+    };
+    let claims = &entry.token.token.claims;
+    if let Some(expected) = requirement.token_type
+        && claims.token_type != expected
+    {
+        return Err(AuthError::WrongType {
+            expected,
+            found: claims.token_type.as_str().to_owned(),
+        });
+    }
+    if requirement.fresh && !claims.fresh.is_fresh_at(manager.now()) {
+        return Err(AuthError::NeedsFresh);
+    }
+    if options.check_revocation
+        && !entry.revocation_checked
+        && let Some(blocklist) = manager.blocklist()
+    {
+        match blocklist::check(blocklist, &entry.token.token).await {
+            Ok(false) => {}
+            Ok(true) => return Err(AuthError::Revoked),
+            Err(err) => return Err(AuthError::BlocklistUnavailable(err.0)),
+        }
+        if let Some(cached) = cache.slot(kind) {
+            cached.revocation_checked = true;
+        }
+    }
+    if let Some(verifier) = &manager.hooks().verifier
+        && !verifier(&entry.token.token)
+    {
+        return Err(AuthError::ClaimsRejected);
+    }
+    Ok(entry.token)
+}
+
+/// Verifies the located token and, for cookie-borne tokens on protected
+/// methods, the double-submit CSRF value.
+fn decode(manager: &JwtManager, located: &Located) -> Result<Token<ExtraClaims>, AuthError> {
+    let options = DecodeOptions {
+        token_type: None,
+        allow_expired: false,
+    };
+    let token = manager
+        .decoding_codec(&located.token)
+        .and_then(|codec| codec.decode_with::<ExtraClaims>(&located.token, options))
+        .map_err(AuthError::from_token_error)?;
+    if let Some(submitted) = &located.csrf {
+        let Some(claim) = token.claims.csrf.as_deref() else {
+            return Err(AuthError::Invalid(TokenError::MissingClaim(
+                "csrf".to_owned(),
+            )));
+        };
+        if !crate::csrf::matches(submitted, claim) {
+            return Err(AuthError::CsrfMismatch);
+        }
+    }
+    Ok(token)
+}

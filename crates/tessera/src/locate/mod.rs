@@ -1,0 +1,124 @@
+//! Finding the token in a request: header, cookies, query string, JSON body.
+//!
+//! # Precedence
+//!
+//! Locations are tried in the configured order (`JWT_TOKEN_LOCATION`) with
+//! one deliberate exception: **when the header location is enabled it is
+//! always tried first**. Only a *missing* token falls through to the next
+//! location; a present but unusable one (bad header, wrong query prefix,
+//! invalid token, missing CSRF value) stops the search and fails the request.
+//!
+//! Why the header goes first: Flask-JWT-Extended, configured with
+//! `["cookies", "headers"]`, refuses a request that carries a perfectly good
+//! `Authorization: Bearer` token whenever a stale cookie without its CSRF
+//! header arrives too. Putting the header first is never weaker: another
+//! origin can make a browser *send* cookies, but it cannot set an
+//! `Authorization` header, so a request that has one was written by a client
+//! holding the token. Cookies, and their CSRF check, are then used exactly
+//! when no bearer header is present.
+//!
+//! # The JSON body
+//!
+//! An extractor that runs on request *parts* cannot read the body. The JSON
+//! location (and the CSRF form-field fallback) therefore needs
+//! [`JwtManager::body_layer`](crate::JwtManager::body_layer): a middleware
+//! that buffers a `application/json` or form body of at most 64 KiB, notes
+//! the token (and CSRF field) it holds, and hands the same bytes on to the
+//! handler. Malformed JSON, or JSON that is not an object, counts as a
+//! missing token, never as a server error. Without the layer, a route that
+//! reaches the JSON location answers 500 with a message saying so.
+
+mod body;
+mod cookie;
+mod header;
+mod query;
+
+pub(crate) use body::BodyScan;
+pub use body::{BodyTokenLayer, BodyTokenService, DEFAULT_BODY_LIMIT};
+
+use http::request::Parts;
+
+use crate::claims::TokenType;
+use crate::manager::JwtConfig;
+use crate::response::{AuthError, MissingReason, MissingToken};
+
+/// Where a token can travel (`JWT_TOKEN_LOCATION` entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// A request header, `Authorization: Bearer <token>` by default.
+    Headers,
+    /// An HttpOnly cookie, with double-submit CSRF.
+    Cookies,
+    /// A query-string parameter (`?jwt=`). Tokens in URLs end up in logs;
+    /// prefer the other locations.
+    QueryString,
+    /// A key of a JSON object body (needs the body layer).
+    Json,
+}
+
+impl Location {
+    /// Flask-JWT-Extended's name: `headers`, `cookies`, `query_string`, `json`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Location::Headers => "headers",
+            Location::Cookies => "cookies",
+            Location::QueryString => "query_string",
+            Location::Json => "json",
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A token found in the request, not yet verified.
+#[derive(Debug)]
+pub(crate) struct Located {
+    pub(crate) token: String,
+    pub(crate) location: Location,
+    /// The CSRF value the client submitted, when the token came from a
+    /// cookie on a CSRF-protected method.
+    pub(crate) csrf: Option<String>,
+}
+
+/// What one location found.
+pub(crate) enum Found {
+    Token(Located),
+    Missing(MissingReason),
+}
+
+/// Searches `locations` for a token of kind `kind` (which cookie or JSON key
+/// to read); see the module docs for the order.
+pub(crate) fn locate(
+    parts: &Parts,
+    config: &JwtConfig,
+    locations: &[Location],
+    kind: TokenType,
+) -> Result<Located, AuthError> {
+    let mut missing: Vec<(Location, MissingReason)> = Vec::with_capacity(locations.len());
+    let header_first = locations.contains(&Location::Headers);
+    let order = header_first.then_some(Location::Headers).into_iter().chain(
+        locations
+            .iter()
+            .copied()
+            .filter(|one| *one != Location::Headers),
+    );
+    for location in order {
+        let found = match location {
+            Location::Headers => header::find(parts, &config.header)?,
+            Location::Cookies => cookie::find(parts, config, kind)?,
+            Location::QueryString => query::find(parts, &config.query)?,
+            Location::Json => body::find(parts, config, kind)?,
+        };
+        match found {
+            Found::Token(located) => return Ok(located),
+            Found::Missing(reason) => missing.push((location, reason)),
+        }
+    }
+    // Report the reasons in the configured order, as Flask-JWT-Extended does.
+    missing.sort_by_key(|(location, _)| locations.iter().position(|one| one == location));
+    Err(AuthError::Missing(MissingToken { reasons: missing }))
+}
