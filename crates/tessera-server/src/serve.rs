@@ -66,7 +66,11 @@ pub struct Assembled {
 pub async fn assemble(clock: Arc<dyn Clock>) -> Result<Assembled, ServeError> {
     tessera::config::load_dotenv()?;
     let config = ServerConfig::from_env()?;
-    let lookup = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+    let lookup = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
     let mut jwt_config = JwtConfig::from_lookup(lookup)?;
     // The server's tokens name it as their issuer unless told otherwise; an
     // audience is only added when configured (PyJWT refuses tokens with an
@@ -98,7 +102,11 @@ pub async fn assemble(clock: Arc<dyn Clock>) -> Result<Assembled, ServeError> {
         .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
     let discovery = http::ops::discovery_document(
         &config.public_url,
-        jwt.config().token.encode_issuer.as_deref().unwrap_or(&config.public_url),
+        jwt.config()
+            .token
+            .encode_issuer
+            .as_deref()
+            .unwrap_or(&config.public_url),
         jwt.config().token.algorithm.as_str(),
     );
     let limits = Limits {
@@ -134,7 +142,10 @@ pub async fn serve(dir: &Path) -> Result<(), ServeError> {
     } = assemble(Arc::new(SystemClock)).await?;
     let listener = TcpListener::bind(config.bind)
         .await
-        .map_err(|source| ServeError::Bind { addr: config.bind, source })?;
+        .map_err(|source| ServeError::Bind {
+            addr: config.bind,
+            source,
+        })?;
     let local = listener.local_addr()?;
     spawn_maintenance(&state);
     tracing::info!(

@@ -42,12 +42,18 @@ impl ServerConfig {
 
     /// Reads settings through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
         let bind: SocketAddr = match get("TESSERA_BIND") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             Some(text) => text.parse().map_err(|_| ConfigError::Invalid {
                 name: "TESSERA_BIND",
-                problem: format!("{text:?} must be an address and port such as 127.0.0.1:8080 or 0.0.0.0:8080"),
+                problem: format!(
+                    "{text:?} must be an address and port such as 127.0.0.1:8080 or 0.0.0.0:8080"
+                ),
             })?,
         };
         let public_url = match get("TESSERA_PUBLIC_URL") {

@@ -11,8 +11,10 @@ use crate::store::{Store, StoreOptions};
 
 /// Run the auth service (creates .env and the SQLite file on first run).
 #[derive(Debug, Args)]
-#[command(after_help = "Settings: TESSERA_BIND (127.0.0.1:8080), DATABASE_URL (sqlite://tessera.db), \
-TESSERA_PUBLIC_URL, and the JWT_* token settings; see the README.")]
+#[command(
+    after_help = "Settings: TESSERA_BIND (127.0.0.1:8080), DATABASE_URL (sqlite://tessera.db), \
+TESSERA_PUBLIC_URL, and the JWT_* token settings; see the README."
+)]
 pub struct ServeArgs {}
 
 /// Manage accounts from the command line.
@@ -46,14 +48,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 /// Runs the server in the current directory until SIGINT/SIGTERM.
-pub fn run_serve(_args: &ServeArgs) -> Result<(), CliError> {
+pub(super) fn run_serve(_args: &ServeArgs) -> Result<(), CliError> {
     init_logging();
     let dir = std::env::current_dir().map_err(CliError::Output)?;
-    runtime()?.block_on(crate::serve::serve(&dir)).map_err(CliError::Serve)
+    runtime()?
+        .block_on(crate::serve::serve(&dir))
+        .map_err(CliError::Serve)
 }
 
 /// Creates an account with the given roles.
-pub fn run_user(command: UserCommand, out: &mut dyn Write) -> Result<(), CliError> {
+pub(super) fn run_user(command: UserCommand, out: &mut dyn Write) -> Result<(), CliError> {
     let UserCommand::Add(args) = command;
     let password = read_password(&args)?;
     let user = runtime()?.block_on(async {
@@ -63,7 +67,9 @@ pub fn run_user(command: UserCommand, out: &mut dyn Write) -> Result<(), CliErro
         if let Some(token) = &token {
             settings = settings.with_token_lifetimes(token);
         }
-        let database_url = std::env::var("DATABASE_URL").ok().filter(|url| !url.trim().is_empty());
+        let database_url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty());
         let options = StoreOptions::from_database_url(database_url.as_deref())
             .map_err(|err| ServeError::Store(err.to_string()))?;
         let store = Store::open(&options)
@@ -97,7 +103,10 @@ pub fn run_user(command: UserCommand, out: &mut dyn Write) -> Result<(), CliErro
 fn read_password(args: &UserAddArgs) -> Result<Password, CliError> {
     let text = if args.password_stdin || !io::stdin().is_terminal() {
         let mut line = String::new();
-        io::stdin().lock().read_line(&mut line).map_err(CliError::Stdin)?;
+        io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(CliError::Stdin)?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
         let first = rpassword::prompt_password("password: ").map_err(CliError::Stdin)?;
@@ -118,5 +127,8 @@ fn init_logging() {
     let filter = EnvFilter::try_from_env("TESSERA_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }

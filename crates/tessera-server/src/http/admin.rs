@@ -112,7 +112,10 @@ pub async fn delete_user(
     Path(id): Path<String>,
     actor: Jwt<SessionClaims>,
 ) -> Result<Response, ApiError> {
-    state.auth.delete_user(Some(&actor.claims().sub), &id).await?;
+    state
+        .auth
+        .delete_user(Some(&actor.claims().sub), &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -15,7 +15,9 @@ use super::json::ApiJson;
 use super::metrics::Metrics;
 use super::state::AppState;
 use super::tokens::{self, Delivery, SessionClaims};
-use crate::domain::{AuthError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User};
+use crate::domain::{
+    AuthError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User,
+};
 
 /// `POST /auth/register` body.
 #[derive(Debug, Deserialize)]
@@ -74,7 +76,11 @@ pub async fn register(
     check_ip_rate(&state, &client)?;
     let user = state
         .auth
-        .register(Registration::new(body.username, Password::new(body.password), body.email))
+        .register(Registration::new(
+            body.username,
+            Password::new(body.password),
+            body.email,
+        ))
         .await?;
     Metrics::inc(&state.metrics.registrations);
     Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
@@ -103,7 +109,10 @@ pub async fn login(
     {
         Ok(grant) => grant,
         Err(err) => {
-            if matches!(err, AuthError::InvalidCredentials | AuthError::Validation(_)) {
+            if matches!(
+                err,
+                AuthError::InvalidCredentials | AuthError::Validation(_)
+            ) {
                 state.limits.login_failures.record(&account_key, now);
                 Metrics::inc(&state.metrics.logins_failed);
                 // Malformed usernames get the same answer as wrong passwords.
@@ -115,7 +124,11 @@ pub async fn login(
     state.limits.login_failures.clear(&account_key);
     Metrics::inc(&state.metrics.logins_ok);
     let pair = tokens::mint(&state, &grant, true)?;
-    let delivery = if delivery.cookies { Delivery::Cookies } else { Delivery::Body };
+    let delivery = if delivery.cookies {
+        Delivery::Cookies
+    } else {
+        Delivery::Body
+    };
     Ok(tokens::respond(&state, pair, delivery, jar))
 }
 
@@ -128,7 +141,10 @@ pub async fn refresh(
     let claims = token.claims();
     let Some(jti) = claims.jti.as_deref() else {
         Metrics::inc(&state.metrics.refreshes_failed);
-        return Err(ApiError::unauthorized("invalid_token", "the refresh token has no jti"));
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "the refresh token has no jti",
+        ));
     };
     let rotation = match state.auth.rotate(&token.extra().sid, jti).await {
         Ok(rotation) => rotation,
@@ -143,7 +159,10 @@ pub async fn refresh(
     // A refresh token names its user; a session of someone else is a forgery.
     if rotation.grant.user.id != claims.sub {
         Metrics::inc(&state.metrics.refreshes_failed);
-        return Err(ApiError::unauthorized("invalid_token", "the refresh token does not match its session"));
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "the refresh token does not match its session",
+        ));
     }
     if matches!(rotation.outcome, RotationOutcome::GraceReplay) {
         tracing::debug!(session = %rotation.grant.session.id, "refresh replayed within the grace window");
@@ -174,9 +193,9 @@ pub async fn logout(
 ) -> Result<Response, ApiError> {
     let scope = match query.scope.as_deref() {
         None => LogoutScope::Local,
-        Some(text) => text.parse::<LogoutScope>().map_err(|_| {
-            ApiError::validation("scope", "scope must be local, others or global")
-        })?,
+        Some(text) => text
+            .parse::<LogoutScope>()
+            .map_err(|_| ApiError::validation("scope", "scope must be local, others or global"))?,
     };
     let ended = state
         .auth
@@ -195,11 +214,17 @@ pub async fn me(
     State(state): State<AppState>,
     token: Jwt<SessionClaims>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let user = state.auth.user(&token.claims().sub).await.map_err(|err| match err {
-        // The token outlived its user (deleted meanwhile).
-        AuthError::NotFound(_) => ApiError::unauthorized("user_not_found", "the user no longer exists"),
-        other => other.into(),
-    })?;
+    let user = state
+        .auth
+        .user(&token.claims().sub)
+        .await
+        .map_err(|err| match err {
+            // The token outlived its user (deleted meanwhile).
+            AuthError::NotFound(_) => {
+                ApiError::unauthorized("user_not_found", "the user no longer exists")
+            }
+            other => other.into(),
+        })?;
     Ok(Json(user_json(&user)))
 }
 

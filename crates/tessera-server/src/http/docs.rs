@@ -62,7 +62,12 @@ fn render(spec: &Value) -> String {
         text(info.and_then(|info| info.get("title"))),
         text(info.and_then(|info| info.get("description")))
     );
-    for (path, item) in spec.get("paths").and_then(Value::as_object).into_iter().flatten() {
+    for (path, item) in spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         for (method, op) in item.as_object().into_iter().flatten() {
             let _ = write!(
                 html,
@@ -75,10 +80,17 @@ fn render(spec: &Value) -> String {
                 let _ = write!(html, "<p>{}</p>", text(Some(description)));
             }
             if op.get("security").is_some() {
-                html.push_str("<p>Needs <code>Authorization: Bearer &lt;access token&gt;</code>.</p>");
+                html.push_str(
+                    "<p>Needs <code>Authorization: Bearer &lt;access token&gt;</code>.</p>",
+                );
             }
             html.push_str("<table>");
-            for (status, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+            for (status, response) in op
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 let _ = write!(
                     html,
                     "<tr><td><code>{}</code></td><td>{}</td></tr>",

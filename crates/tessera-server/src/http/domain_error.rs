@@ -8,9 +8,10 @@ use crate::domain::{AuthError, RefreshError};
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> ApiError {
         match &err {
-            AuthError::Validation(invalid) => {
-                ApiError::validation(invalid.field, format!("{} {}", invalid.field, invalid.problem))
-            }
+            AuthError::Validation(invalid) => ApiError::validation(
+                invalid.field,
+                format!("{} {}", invalid.field, invalid.problem),
+            ),
             AuthError::UsernameTaken => {
                 ApiError::conflict("username_taken", "that username is already taken")
             }
@@ -24,14 +25,17 @@ impl From<AuthError> for ApiError {
             AuthError::Refresh(RefreshError::Contended) => {
                 ApiError::conflict("session_busy", "the session is busy; retry the refresh")
             }
-            AuthError::Refresh(refused) => ApiError::unauthorized(refused.code(), refused.to_string()),
-            AuthError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, err.code(), err.to_string()),
+            AuthError::Refresh(refused) => {
+                ApiError::unauthorized(refused.code(), refused.to_string())
+            }
+            AuthError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, err.code(), err.to_string())
+            }
             AuthError::Store(store) if store.is_unavailable() => {
                 ApiError::unavailable("the database is unavailable; retry shortly")
             }
             AuthError::Store(store) => ApiError::internal("store", store),
             AuthError::Hashing(problem) => ApiError::internal("password hashing", problem),
-            _ => ApiError::internal("auth", &err),
         }
     }
 }

@@ -43,7 +43,11 @@ impl ApiError {
 
     /// 422: a field is missing or invalid; names the field.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let mut error = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message);
+        let mut error = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        );
         error.field = Some(field.into());
         error
     }
@@ -92,7 +96,11 @@ impl ApiError {
 
     /// 503: a dependency (the database) is down.
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", message)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            message,
+        )
     }
 
     /// 500, logged, with a message that reveals nothing.
@@ -125,7 +133,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 

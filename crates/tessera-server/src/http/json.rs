@@ -27,14 +27,16 @@ where
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            let status = rejection.status();
-            if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "payload_too_large", "the request body is too large")
-            } else {
-                ApiError::bad_request("the request body could not be read")
-            }
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                let status = rejection.status();
+                if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(status, "payload_too_large", "the request body is too large")
+                } else {
+                    ApiError::bad_request("the request body could not be read")
+                }
+            })?;
         parse(&bytes).map(ApiJson)
     }
 }
@@ -58,7 +60,11 @@ fn classify(path: String, err: serde_json::Error) -> ApiError {
     }
     let message = err.to_string();
     let field = missing_field(&message).unwrap_or(path);
-    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
     ApiError::validation(field, message)
 }
 
@@ -74,6 +80,12 @@ fn is_json(request: &Request) -> bool {
     let Ok(value) = value.to_str() else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

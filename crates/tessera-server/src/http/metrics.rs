@@ -35,15 +35,51 @@ impl Metrics {
     /// The Prometheus exposition text.
     pub fn render(&self) -> String {
         let rows: [(&str, &str, &AtomicU64); 9] = [
-            ("tessera_logins_total{result=\"ok\"}", "Login attempts.", &self.logins_ok),
-            ("tessera_logins_total{result=\"failed\"}", "", &self.logins_failed),
-            ("tessera_registrations_total", "Accounts created.", &self.registrations),
-            ("tessera_refreshes_total{result=\"ok\"}", "Refresh attempts.", &self.refreshes_ok),
-            ("tessera_refreshes_total{result=\"failed\"}", "", &self.refreshes_failed),
-            ("tessera_refresh_reuse_total", "Spent refresh tokens presented again; each revoked its session.", &self.refresh_reuse),
-            ("tessera_verify_total{result=\"ok\"}", "Forward-auth checks.", &self.verify_ok),
-            ("tessera_verify_total{result=\"denied\"}", "", &self.verify_denied),
-            ("tessera_rate_limited_total", "Requests refused by rate limiting.", &self.rate_limited),
+            (
+                "tessera_logins_total{result=\"ok\"}",
+                "Login attempts.",
+                &self.logins_ok,
+            ),
+            (
+                "tessera_logins_total{result=\"failed\"}",
+                "",
+                &self.logins_failed,
+            ),
+            (
+                "tessera_registrations_total",
+                "Accounts created.",
+                &self.registrations,
+            ),
+            (
+                "tessera_refreshes_total{result=\"ok\"}",
+                "Refresh attempts.",
+                &self.refreshes_ok,
+            ),
+            (
+                "tessera_refreshes_total{result=\"failed\"}",
+                "",
+                &self.refreshes_failed,
+            ),
+            (
+                "tessera_refresh_reuse_total",
+                "Spent refresh tokens presented again; each revoked its session.",
+                &self.refresh_reuse,
+            ),
+            (
+                "tessera_verify_total{result=\"ok\"}",
+                "Forward-auth checks.",
+                &self.verify_ok,
+            ),
+            (
+                "tessera_verify_total{result=\"denied\"}",
+                "",
+                &self.verify_denied,
+            ),
+            (
+                "tessera_rate_limited_total",
+                "Requests refused by rate limiting.",
+                &self.rate_limited,
+            ),
         ];
         let mut text = String::new();
         for (name, help, counter) in rows {

@@ -34,7 +34,10 @@ pub fn router(state: AppState) -> Router {
     let jwt = state.jwt.clone();
     let admin = Router::new()
         .route("/admin/users", get(admin::list_users))
-        .route("/admin/users/{id}", get(admin::get_user).delete(admin::delete_user))
+        .route(
+            "/admin/users/{id}",
+            get(admin::get_user).delete(admin::delete_user),
+        )
         .route("/admin/users/{id}/roles", put(admin::set_roles))
         .route("/admin/users/{id}/disable", post(admin::disable))
         .route("/admin/users/{id}/enable", post(admin::enable))
@@ -42,7 +45,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::audit))
         .route_layer(RequireRoles::any(&jwt, ["admin"]));
     let refresh = post(auth::refresh)
-        .route_layer(JwtOptions::new().locations([Location::Headers, Location::Cookies, Location::Json]))
+        .route_layer(JwtOptions::new().locations([
+            Location::Headers,
+            Location::Cookies,
+            Location::Json,
+        ]))
         .route_layer(jwt.body_layer());
     Router::new()
         .route("/auth/register", post(auth::register))
@@ -66,8 +73,12 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the server failed to handle this request")
-                .into_response()
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the server failed to handle this request",
+            )
+            .into_response()
         }))
         .with_state(state)
 }
@@ -77,5 +88,9 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept that method")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that method",
+    )
 }

@@ -30,11 +30,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = state.metrics.render();
     text.push_str("# HELP tessera_revoked_entries Revoked sessions and tokens held in memory.\n");
     text.push_str("# TYPE tessera_revoked_entries gauge\n");
-    text.push_str(&format!("tessera_revoked_entries {}\n", state.auth.revoked().len()));
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        text,
-    )
+    text.push_str(&format!(
+        "tessera_revoked_entries {}\n",
+        state.auth.revoked().len()
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// `GET /.well-known/jwks.json`: the public keys (none for HMAC secrets).

@@ -27,7 +27,10 @@ impl WindowLimiter {
 
     /// `Err(seconds until the window resets)` when `key` is at its limit.
     pub fn check(&self, key: &str, now: i64) -> Result<(), u64> {
-        let counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match counts.get(key) {
             Some(&(start, count)) if now < start + self.window && count >= self.limit => {
                 Err(u64::try_from(start + self.window - now).unwrap_or(1).max(1))
@@ -38,7 +41,10 @@ impl WindowLimiter {
 
     /// Records one event for `key`.
     pub fn record(&self, key: &str, now: i64) {
-        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if counts.len() >= SWEEP_AT {
             let window = self.window;
             counts.retain(|_, (start, _)| now < *start + window);
@@ -52,7 +58,10 @@ impl WindowLimiter {
 
     /// Forgets `key` (after a successful login, say).
     pub fn clear(&self, key: &str) {
-        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         counts.remove(key);
     }
 }

@@ -67,6 +67,8 @@ pub enum Expires {
     /// This many seconds after issue (negative values make already-expired
     /// tokens, which tests find handy).
     In(i64),
+    /// At this Unix time (for example capped at a session's absolute end).
+    At(i64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,6 +94,7 @@ pub struct TokenOptions {
     expires: Expires,
     claims: Result<ExtraClaims, String>,
     headers: Map<String, Value>,
+    jti: Option<String>,
 }
 
 impl Default for TokenOptions {
@@ -101,6 +104,7 @@ impl Default for TokenOptions {
             expires: Expires::Default,
             claims: Ok(ExtraClaims::new()),
             headers: Map::new(),
+            jti: None,
         }
     }
 }
@@ -174,6 +178,14 @@ impl TokenOptions {
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.headers.insert(name.into(), value.into());
+        self
+    }
+
+    /// Uses this `jti` instead of a random UUID: a server that tracks its
+    /// refresh tokens (rotation, reuse detection) decides their ids itself.
+    #[must_use]
+    pub fn jti(mut self, jti: impl Into<String>) -> Self {
+        self.jti = Some(jti.into());
         self
     }
 }
@@ -275,6 +287,10 @@ impl JwtManager {
             Expires::Never if config.allow_non_expiring => claims.exp = None,
             Expires::Never => return Err(IssueError::NonExpiringDisabled),
             Expires::In(seconds) => claims.exp = Some(now.saturating_add(seconds)),
+            Expires::At(at) => claims.exp = Some(at),
+        }
+        if let Some(jti) = options.jti {
+            claims.jti = Some(jti);
         }
         #[allow(clippy::cast_precision_loss)] // Unix seconds fit f64 exactly.
         let fresh = match options.fresh {
