@@ -39,7 +39,6 @@ use std::marker::PhantomData;
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::claims::{Claims, ExtraClaims};
 use crate::codec::Token;
@@ -194,8 +193,8 @@ impl<C: DeserializeOwned, K: TokenKind> Jwt<C, K> {
 /// Reads the verified token's extras as `C`.
 fn typed<C: DeserializeOwned>(token: &Token) -> Result<Token<C>, AuthError> {
     let claims = &token.claims;
-    let extra: C = serde_json::from_value(Value::Object(claims.extra.clone()))
-        .map_err(|err| AuthError::Invalid(TokenError::ExtraClaims(err.to_string())))?;
+    // Deserialising from a borrowed map copies only what `C` keeps.
+    let extra = C::deserialize(&claims.extra).map_err(|err| AuthError::Invalid(TokenError::ExtraClaims(err.to_string())))?;
     Ok(Token {
         header: token.header.clone(),
         claims: Claims {
