@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value, json};
 use tessera::{
-    Algorithm, Claims, ExtraClaims, Fresh, Jwk, Key, KeyError, KeySet, ManualClock, TokenCodec,
-    TokenError, TokenType, Validation,
+    Algorithm, Claims, EncodeError, ExtraClaims, Fresh, Jwk, Key, KeyError, KeySet, ManualClock,
+    TokenCodec, TokenError, TokenType, Validation,
 };
 
 use crate::support::{
@@ -232,6 +232,44 @@ fn with_a_custom_identity_claim_a_stray_sub_is_only_an_extra() {
     let verified = decode(&codec_with_identity("user_id"), &token).unwrap();
     assert_eq!(verified.claims.sub, "7");
     assert_eq!(verified.claims.extra["sub"], "42");
+}
+
+/// Every registered claim but `sub` (which is the default identity claim).
+const REGISTERED_BUT_SUB: [&str; 9] = [
+    "iat", "nbf", "exp", "jti", "type", "fresh", "csrf", "iss", "aud",
+];
+
+#[test]
+fn a_registered_claim_as_identity_cannot_turn_a_refresh_token_into_an_access_token() {
+    // Reading the identity from `type` would consume the very claim that
+    // marks a refresh token, leaving a type-less token, i.e. an access token.
+    let refresh = token_with("type", json!("refresh"));
+    assert!(matches!(
+        refusal(&codec_with_identity("type"), &refresh),
+        TokenError::InvalidClaim { claim, .. } if claim == "type"
+    ));
+}
+
+#[test]
+fn a_codec_whose_identity_claim_is_registered_refuses_every_token() {
+    for name in REGISTERED_BUT_SUB {
+        let err = refusal(&codec_with_identity(name), &token(|_| {}));
+        assert!(
+            matches!(&err, TokenError::InvalidClaim { claim, .. } if claim == name),
+            "{name}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_codec_whose_identity_claim_is_registered_refuses_to_encode() {
+    for name in REGISTERED_BUT_SUB {
+        assert_eq!(
+            codec_with_identity(name).encode(&new_claims()),
+            Err(EncodeError::ReservedClaim(name.to_owned())),
+            "{name}"
+        );
+    }
 }
 
 // --- the known-header fast path in the codec --------------------------------
