@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{DecodeOptions, Validation};
 use crate::claims::{Claims, Fresh, TokenType, is_registered_other_than_sub};
-use crate::error::TokenError;
+use crate::error::{TokenError, echo_message, echo_name};
 
 /// Turns a verified payload into typed claims, enforcing `validation`.
 pub(super) fn check<X: DeserializeOwned>(
@@ -80,7 +80,7 @@ pub(super) fn check<X: DeserializeOwned>(
     let csrf = optional_string(&mut map, "csrf")?;
     // `sub` under a custom identity claim name is an ordinary extra claim.
     let extra = serde_json::from_value(Value::Object(map))
-        .map_err(|err| TokenError::ExtraClaims(err.to_string()))?;
+        .map_err(|err| TokenError::ExtraClaims(echo_message(&err.to_string())))?;
     Ok(Claims {
         sub,
         token_type,
@@ -158,7 +158,7 @@ fn token_type(
             return Err(match expected {
                 Some(expected) => TokenError::WrongTokenType {
                     expected,
-                    found: name,
+                    found: echo_name(&name),
                 },
                 None => invalid("type", "\"access\" or \"refresh\""),
             });

@@ -10,7 +10,7 @@ use tessera::{
 
 use crate::support::{
     NOW, OTHER_SECRET, SECRET, b64, claims_with, clock, codec, codec_with, decode, header_for,
-    hs256, hs256_codec, refusal, replace_segment, sign_raw, signing_key, valid_token,
+    header_with, hs256, hs256_codec, refusal, replace_segment, sign_raw, signing_key, valid_token,
 };
 
 /// A correctly signed HS256 token carrying the valid claims after `edit`.
@@ -113,6 +113,127 @@ fn a_negative_leeway_only_makes_the_checks_stricter() {
     assert_eq!(
         refusal(&codec, &token_with("exp", json!(NOW + 5))),
         TokenError::Expired
+    );
+}
+
+// --- attacker text in errors is short (errors end up in logs) ---------------
+
+/// Asserts that `err` repeats at most a few hundred characters of input.
+fn assert_short(err: &TokenError) {
+    let (shown, debugged) = (err.to_string(), format!("{err:?}"));
+    assert!(
+        shown.chars().count() <= 200 && debugged.chars().count() <= 400,
+        "error repeats {} characters: {}…",
+        shown.chars().count(),
+        shown.chars().take(100).collect::<String>()
+    );
+}
+
+/// A token signed with the server's key whose header is `header` (an edit
+/// of the usual one).
+fn token_with_header(edit: impl FnOnce(&mut Map<String, Value>)) -> String {
+    let key = hs256();
+    sign_raw(&key, &header_with(&key, edit), &claims_with(|_| {}))
+}
+
+#[test]
+fn a_4_kib_alg_is_not_repeated_in_the_error() {
+    let err = refusal(
+        &hs256_codec(),
+        &token_with_header(|h| {
+            h.insert("alg".into(), json!("A".repeat(4000)));
+        }),
+    );
+    assert!(matches!(&err, TokenError::UnsupportedAlgorithm(name) if name.starts_with("AAAA")));
+    assert_short(&err);
+}
+
+#[test]
+fn a_large_non_string_alg_is_not_repeated_in_the_error() {
+    let err = refusal(
+        &hs256_codec(),
+        &token_with_header(|h| {
+            h.insert("alg".into(), json!(vec!["x".repeat(40); 100]));
+        }),
+    );
+    assert!(
+        matches!(err, TokenError::UnsupportedAlgorithm(_)),
+        "{err:?}"
+    );
+    assert_short(&err);
+}
+
+#[test]
+fn a_4_kib_crit_name_is_not_repeated_in_the_error() {
+    let err = refusal(
+        &hs256_codec(),
+        &token_with_header(|h| {
+            h.insert("crit".into(), json!(["c".repeat(4000)]));
+        }),
+    );
+    assert!(matches!(err, TokenError::UnsupportedCritical(_)), "{err:?}");
+    assert_short(&err);
+}
+
+#[test]
+fn a_2_kib_duplicate_header_name_is_not_repeated_in_the_error() {
+    let name = "d".repeat(2000);
+    let header = format!(r#"{{"alg":"HS256","{name}":1,"{name}":2}}"#);
+    let err = refusal(
+        &hs256_codec(),
+        &sign_raw(&hs256(), &header, &claims_with(|_| {})),
+    );
+    assert!(matches!(err, TokenError::DuplicateMember { .. }), "{err:?}");
+    assert_short(&err);
+}
+
+#[test]
+fn a_4_kib_token_type_is_not_repeated_in_the_error() {
+    let err = refusal(&hs256_codec(), &token_with("type", json!("t".repeat(4000))));
+    assert!(matches!(err, TokenError::WrongTokenType { .. }), "{err:?}");
+    assert_short(&err);
+}
+
+#[test]
+fn extra_claims_errors_do_not_repeat_claim_values_at_length() {
+    #[derive(Debug, serde::Deserialize)]
+    struct Extras {
+        #[allow(dead_code)]
+        roles: Vec<String>,
+    }
+    let token = token_with("roles", json!("r".repeat(4000)));
+    let err = hs256_codec()
+        .decode::<Extras>(&token, TokenType::Access)
+        .unwrap_err();
+    assert!(matches!(err, TokenError::ExtraClaims(_)), "{err:?}");
+    assert_short(&err);
+}
+
+#[test]
+fn control_characters_from_a_token_never_reach_an_error_message_raw() {
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoExtras {}
+    // serde names an unknown field verbatim; a newline in it could forge a
+    // log line.
+    let token = token_with("evil\n2026-01-01 INFO admin logged in", json!(1));
+    let err = hs256_codec()
+        .decode::<NoExtras>(&token, TokenType::Access)
+        .unwrap_err();
+    assert!(matches!(err, TokenError::ExtraClaims(_)), "{err:?}");
+    assert!(!err.to_string().contains('\n'), "{err}");
+}
+
+#[test]
+fn short_attacker_text_is_still_named_in_full() {
+    assert_eq!(
+        refusal(
+            &hs256_codec(),
+            &token_with_header(|h| {
+                h.insert("alg".into(), json!("RS1"));
+            })
+        ),
+        TokenError::UnsupportedAlgorithm("RS1".to_owned())
     );
 }
 
