@@ -256,6 +256,14 @@ pub enum EncodeError {
     /// Extra claims must serialise to a JSON object.
     #[error("extra claims must serialise to a JSON object: {0}")]
     ExtraClaims(String),
+    /// A registered claim has a value no token can carry.
+    #[error("claim {claim:?} cannot be encoded: {reason}")]
+    InvalidClaim {
+        /// The claim.
+        claim: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
     /// The signing key failed.
     #[error(transparent)]
     Key(#[from] KeyError),

@@ -268,6 +268,31 @@ fn a_numeric_fresh_is_a_time_never_a_flag() {
 }
 
 #[test]
+fn fresh_until_a_non_finite_time_is_refused_at_encode() {
+    // serde_json would write NaN and infinities as `null`: a token that
+    // Tessera itself then refuses, and Flask-JWT-Extended misreads.
+    for until in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let claims = new_claims().with_fresh(Fresh::Until(until));
+        assert_eq!(
+            hs256_codec().encode(&claims),
+            Err(EncodeError::InvalidClaim {
+                claim: "fresh",
+                reason: "a fresh-until time must be a finite number",
+            }),
+            "{until}"
+        );
+    }
+}
+
+#[test]
+fn fresh_until_a_finite_time_round_trips() {
+    let codec = hs256_codec();
+    let claims = new_claims().with_fresh(Fresh::Until(NOW as f64 + 300.5));
+    let verified = decode(&codec, &codec.encode(&claims).unwrap()).unwrap();
+    assert_eq!(verified.claims.fresh, Fresh::Until(NOW as f64 + 300.5));
+}
+
+#[test]
 fn non_finite_fresh_times_are_never_fresh() {
     assert!(!Fresh::Until(f64::NAN).is_fresh_at(NOW));
     assert!(!Fresh::Until(f64::NEG_INFINITY).is_fresh_at(NOW));
