@@ -47,8 +47,8 @@ pub(super) fn from_private_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErr
                     Some(bits) if bits < MIN_RSA_BITS => KeyError::RsaTooSmall(bits),
                     _ => wrong_or_invalid(alg, err),
                 })?;
-            check_rsa_bits(pair.public_modulus_len() * 8)?;
             let components = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+            check_rsa_bits(modulus_bits(&components.n))?;
             let verifier = rsa_verifier(alg, &components)?;
             let public = PublicParts::Rsa {
                 n: components.n,
@@ -99,8 +99,8 @@ pub(super) fn from_public_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErro
         }),
         KeyFamily::Rsa => {
             let public = RsaPublicKey::from_der(der).map_err(|err| wrong_or_invalid(alg, err))?;
-            check_rsa_bits(public.modulus_len() * 8)?;
             let components = RsaPublicKeyComponents::<Vec<u8>>::from(&public);
+            check_rsa_bits(modulus_bits(&components.n))?;
             let verifier = rsa_verifier(alg, &components)?;
             let parts = PublicParts::Rsa {
                 n: components.n,
@@ -161,7 +161,7 @@ pub(super) fn from_jwk(jwk: &Jwk, requested: Option<Algorithm>) -> Result<Key, K
                 n: strip_leading_zeros(member(jwk.n.as_ref(), "n")?),
                 e: member(jwk.e.as_ref(), "e")?,
             };
-            check_rsa_bits(components.n.len() * 8)?;
+            check_rsa_bits(modulus_bits(&components.n))?;
             let verifier = rsa_verifier(alg, &components)?;
             let parts = PublicParts::Rsa {
                 n: components.n,
@@ -264,6 +264,19 @@ fn rsa_verifier(
     components.to_parsed_public_key(params).map_err(rejected)
 }
 
+/// The size in bits of a big-endian modulus: a 256-byte modulus whose top
+/// bit is clear is a 2047-bit key, not a 2048-bit one.
+fn modulus_bits(modulus: &[u8]) -> usize {
+    let significant = modulus
+        .iter()
+        .position(|&byte| byte != 0)
+        .map_or(&[][..], |at| &modulus[at..]);
+    match significant.first() {
+        None => 0,
+        Some(&top) => significant.len() * 8 - top.leading_zeros() as usize,
+    }
+}
+
 fn check_rsa_bits(bits: usize) -> Result<(), KeyError> {
     if bits < MIN_RSA_BITS {
         Err(KeyError::RsaTooSmall(bits))
@@ -287,7 +300,7 @@ fn rsa_private_modulus_bits(der: &[u8]) -> Option<usize> {
     };
     match der_element(rest)? {
         // PKCS#1 RSAPrivateKey: version, modulus, ...
-        (INTEGER, modulus, _) => Some(modulus.iter().skip_while(|&&byte| byte == 0).count() * 8),
+        (INTEGER, modulus, _) => Some(modulus_bits(modulus)),
         // PKCS#8 PrivateKeyInfo: version, algorithm, OCTET STRING { RSAPrivateKey }.
         (SEQUENCE, _, rest) => match der_element(rest)? {
             (OCTET_STRING, inner, _) => rsa_private_modulus_bits(inner),

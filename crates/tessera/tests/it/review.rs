@@ -541,6 +541,44 @@ fn a_jwk_naming_alg_none_is_refused() {
     assert!(Key::from_jwk(&jwk, None).is_err());
 }
 
+const RSA2047_PRIVATE: &str = include_str!("../fixtures/test-only-rsa2047-private.pem");
+const RSA2047_PUBLIC: &str = include_str!("../fixtures/test-only-rsa2047-public.pem");
+
+#[test]
+fn a_2047_bit_rsa_public_key_is_refused_though_its_modulus_fills_256_bytes() {
+    for alg in [Algorithm::RS256, Algorithm::PS256] {
+        assert_eq!(
+            Key::from_pem(alg, RSA2047_PUBLIC).unwrap_err(),
+            KeyError::RsaTooSmall(2047),
+            "{alg}"
+        );
+    }
+}
+
+#[test]
+fn a_2047_bit_rsa_private_key_is_refused_naming_its_size() {
+    assert_eq!(
+        Key::from_pem(Algorithm::RS256, RSA2047_PRIVATE).unwrap_err(),
+        KeyError::RsaTooSmall(2047)
+    );
+}
+
+#[test]
+fn a_2047_bit_rsa_jwk_modulus_is_refused() {
+    // 256 bytes whose top bit is clear: a 2047-bit modulus.
+    let mut n = vec![0xA5u8; 256];
+    n[0] = 0x7F;
+    n[255] |= 1;
+    let jwk: Jwk = serde_json::from_value(json!({
+        "kty": "RSA", "alg": "RS256", "n": b64(&n), "e": "AQAB"
+    }))
+    .unwrap();
+    assert_eq!(
+        Key::from_jwk(&jwk, None).unwrap_err(),
+        KeyError::RsaTooSmall(2047)
+    );
+}
+
 // --- ECDSA malleability (C.1 #8) --------------------------------------------
 
 /// The order of the P-256 group, big-endian.
