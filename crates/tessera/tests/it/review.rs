@@ -885,3 +885,41 @@ fn an_ordinary_ed25519_public_key_still_loads_from_spki() {
     let token = valid_token(&key);
     assert!(decode(&codec(KeySet::new(public)), &token).is_ok());
 }
+
+// --- secrets that must not load (no false negatives) ---------------------------
+
+#[test]
+fn the_jwt_io_sample_secrets_are_refused() {
+    // jwt.io's debugger pre-fills these; the second is long enough to pass
+    // the length rule for HS256 on its own.
+    for sample in [
+        "a-string-secret-at-least-256-bits-long",
+        "your-256-bit-secret-your-256-bit-secret",
+        "your-512-bit-secret-your-512-bit-secret-your-512-bit-secret-your",
+    ] {
+        assert!(
+            matches!(
+                Key::hmac(Algorithm::HS256, sample.as_bytes()),
+                Err(KeyError::WeakSecret(_))
+            ),
+            "{sample}"
+        );
+    }
+}
+
+#[test]
+fn keyboard_walk_secrets_are_refused() {
+    for walk in [
+        "qwertyuiopasdfghjklzxcvbnm123456",
+        "QWERTYUIOP-qwertyuiop-1234567890",
+        "asdfghjkl;asdfghjkl;asdfghjkl;as",
+    ] {
+        assert!(
+            matches!(
+                Key::hmac(Algorithm::HS256, walk.as_bytes()),
+                Err(KeyError::WeakSecret(_))
+            ),
+            "{walk}"
+        );
+    }
+}
