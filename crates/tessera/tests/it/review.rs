@@ -487,6 +487,18 @@ fn an_escaped_duplicate_of_alg_is_still_a_duplicate() {
     ));
 }
 
+#[test]
+fn a_lone_surrogate_escape_in_a_signed_header_is_refused_as_malformed() {
+    let header = r#"{"alg":"HS256","typ":"\ud800"}"#;
+    assert!(matches!(
+        refusal(
+            &hs256_codec(),
+            &sign_raw(&hs256(), header, &claims_with(|_| {}))
+        ),
+        TokenError::Json { .. }
+    ));
+}
+
 // --- keys -------------------------------------------------------------------
 
 /// RFC 7515 Appendix A.3's P-256 key.
@@ -576,6 +588,24 @@ fn a_2047_bit_rsa_jwk_modulus_is_refused() {
     assert_eq!(
         Key::from_jwk(&jwk, None).unwrap_err(),
         KeyError::RsaTooSmall(2047)
+    );
+}
+
+#[test]
+fn rfc8037_a3_ed25519_thumbprint_is_reproduced() {
+    let jwk: Jwk = serde_json::from_value(json!({
+        "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+    }))
+    .unwrap();
+    assert_eq!(
+        jwk.thumbprint().as_deref(),
+        Some("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
+    );
+    // A key loaded from it carries the thumbprint as its kid.
+    let key = Key::from_jwk(&jwk, None).unwrap();
+    assert_eq!(
+        key.kid(),
+        Some("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
     );
 }
 
