@@ -18,6 +18,12 @@ pub const RESERVED_CLAIMS: [&str; 10] = [
     "sub", "iat", "nbf", "exp", "jti", "type", "fresh", "csrf", "iss", "aud",
 ];
 
+/// Whether `name` is a registered claim that cannot also hold the identity
+/// (every one but `sub`, the default identity claim).
+pub(crate) fn is_registered_other_than_sub(name: &str) -> bool {
+    name != "sub" && RESERVED_CLAIMS.contains(&name)
+}
+
 /// What a token is for. Flask-JWT-Extended writes it as the `type` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TokenType {
@@ -152,6 +158,10 @@ impl<X: Serialize> Serialize for Payload<'_, X> {
                 ));
             }
         };
+        if is_registered_other_than_sub(self.identity_claim) {
+            let name = self.identity_claim;
+            return Err(S::Error::custom(format_args!("{RESERVED_MARKER}{name}")));
+        }
         if let Some(name) = extras
             .keys()
             .find(|name| RESERVED_CLAIMS.contains(&name.as_str()) || *name == self.identity_claim)

@@ -321,9 +321,36 @@ impl TokenConfig {
 /// parent directories are not searched, so the settings in force are the
 /// ones beside the process.
 pub fn load_dotenv() -> Result<(), ConfigError> {
-    match dotenvy::from_path(".env") {
+    load_dotenv_from(Path::new(".env"))
+}
+
+fn load_dotenv_from(path: &Path) -> Result<(), ConfigError> {
+    match dotenvy::from_path(path) {
         Ok(_) => Ok(()),
         Err(err) if err.not_found() => Ok(()),
+        // dotenvy's own message quotes the whole line, and the line that
+        // fails is often `JWT_SECRET_KEY="…` with a stray quote: name the
+        // variable and the position, never the value.
+        Err(dotenvy::Error::LineParse(line, at)) => {
+            let name = line
+                .split_once('=')
+                .map(|(name, _)| name.trim())
+                .filter(|name| {
+                    !name.is_empty()
+                        && name.len() <= 64
+                        && name
+                            .bytes()
+                            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+                });
+            Err(ConfigError::DotEnv(match name {
+                Some(name) => format!(
+                    "the line setting {name} cannot be parsed (at character {at}); check its quotes and escapes"
+                ),
+                None => format!(
+                    "a line cannot be parsed (at character {at}); it is not shown because it may hold a secret"
+                ),
+            }))
+        }
         Err(err) => Err(ConfigError::DotEnv(err.to_string())),
     }
 }
@@ -392,4 +419,44 @@ fn list(value: Option<String>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Writes `text` to a fresh file under the temp directory.
+    fn env_file(name: &str, text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("tessera-{}-{name}.env", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_malformed_env_line_is_reported_without_its_text() {
+        // The variable names are unique to this test, so nothing else reads them.
+        for (case, line, named) in [
+            (
+                "quote",
+                "TESSERA_REVIEW_UNUSED_A=\"Kx9-s3cr3t-value-never-logged\n",
+                Some("TESSERA_REVIEW_UNUSED_A"),
+            ),
+            (
+                "space",
+                "TESSERA_REVIEW UNUSED_B=Kx9-s3cr3t-value-never-logged\n",
+                None,
+            ),
+        ] {
+            let path = env_file(case, line);
+            let err = load_dotenv_from(&path).unwrap_err();
+            std::fs::remove_file(&path).unwrap();
+            let shown = err.to_string();
+            assert!(!shown.contains("s3cr3t"), "{case}: {shown}");
+            assert!(shown.starts_with(".env: "), "{case}: {shown}");
+            if let Some(name) = named {
+                assert!(shown.contains(name), "{case}: {shown}");
+            }
+        }
+    }
 }

@@ -28,7 +28,9 @@ impl std::fmt::Display for Part {
     }
 }
 
-/// Why a token was refused. Nothing about a refused token is trusted.
+/// Why a token was refused. Nothing about a refused token is trusted: text
+/// taken from it (an `alg`, a member name, a parser message) is cut to a few
+/// dozen characters, with control characters escaped where shown raw.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
@@ -159,6 +161,42 @@ impl TokenError {
     }
 }
 
+/// Most characters of a name taken from a token (an `alg`, a `crit` entry, a
+/// member name, a `type`) that an error repeats.
+const MAX_ECHOED_NAME: usize = 64;
+
+/// Most characters of a parser's message about a token that an error repeats.
+const MAX_ECHOED_MESSAGE: usize = 120;
+
+/// A name from a token, cut to [`MAX_ECHOED_NAME`] characters: errors are
+/// logged, and an 8 KiB `alg` must not become an 8 KiB log line.
+pub(crate) fn echo_name(text: &str) -> String {
+    truncate(text.chars(), MAX_ECHOED_NAME)
+}
+
+/// A parser's message about a token (which may quote the token, as serde
+/// does for unknown fields), cut to [`MAX_ECHOED_MESSAGE`] characters with
+/// control characters escaped, so it cannot forge log lines.
+pub(crate) fn echo_message(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len().min(4 * MAX_ECHOED_MESSAGE));
+    for ch in text.chars().take(MAX_ECHOED_MESSAGE + 1) {
+        if ch.is_control() {
+            escaped.extend(ch.escape_default());
+        } else {
+            escaped.push(ch);
+        }
+    }
+    truncate(escaped.chars(), MAX_ECHOED_MESSAGE)
+}
+
+fn truncate(mut chars: impl Iterator<Item = char>, max: usize) -> String {
+    let mut out: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Why a key could not be loaded or used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -218,6 +256,14 @@ pub enum EncodeError {
     /// Extra claims must serialise to a JSON object.
     #[error("extra claims must serialise to a JSON object: {0}")]
     ExtraClaims(String),
+    /// A registered claim has a value no token can carry.
+    #[error("claim {claim:?} cannot be encoded: {reason}")]
+    InvalidClaim {
+        /// The claim.
+        claim: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
     /// The signing key failed.
     #[error(transparent)]
     Key(#[from] KeyError),

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
-use crate::error::{Part, TokenError};
+use crate::error::{Part, TokenError, echo_name};
 
 /// Header parameters that carry keys or key locations. Trusting any of them
 /// lets the token choose its own key (CVE-2018-0114, RFC 8725 §3.10), so a
@@ -38,7 +38,7 @@ pub(crate) fn check(mut map: Map<String, Value>) -> Result<Header, TokenError> {
         let first = match crit {
             Value::Array(names) => names.first().map_or_else(
                 || "(empty list)".to_owned(),
-                |name| name.as_str().unwrap_or("(not a string)").to_owned(),
+                |name| echo_name(name.as_str().unwrap_or("(not a string)")),
             ),
             _ => "(not a list)".to_owned(),
         };
@@ -47,8 +47,12 @@ pub(crate) fn check(mut map: Map<String, Value>) -> Result<Header, TokenError> {
     let alg = match map.remove("alg") {
         Some(Value::String(name)) => name
             .parse::<Algorithm>()
-            .map_err(|_| TokenError::UnsupportedAlgorithm(name))?,
-        Some(other) => return Err(TokenError::UnsupportedAlgorithm(other.to_string())),
+            .map_err(|_| TokenError::UnsupportedAlgorithm(echo_name(&name)))?,
+        Some(other) => {
+            return Err(TokenError::UnsupportedAlgorithm(echo_name(
+                &other.to_string(),
+            )));
+        }
         None => return Err(TokenError::UnsupportedAlgorithm("(missing)".to_owned())),
     };
     let kid = match map.remove("kid") {

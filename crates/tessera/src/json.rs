@@ -10,7 +10,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 
-use crate::error::{Part, TokenError};
+use crate::error::{Part, TokenError, echo_message, echo_name};
 
 /// A JSON value whose objects, at any depth, have no repeated member names.
 struct StrictValue(Value);
@@ -90,12 +90,12 @@ pub(crate) fn parse_object(bytes: &[u8], part: Part) -> Result<Map<String, Value
                 Some(rest) => Err(TokenError::DuplicateMember {
                     part,
                     // serde_json appends " at line L column C"; keep the name only.
-                    name: rest
-                        .rsplit_once(" at line ")
-                        .map_or(rest, |(name, _)| name)
-                        .to_owned(),
+                    name: echo_name(rest.rsplit_once(" at line ").map_or(rest, |(name, _)| name)),
                 }),
-                None => Err(TokenError::Json { part, reason: text }),
+                None => Err(TokenError::Json {
+                    part,
+                    reason: echo_message(&text),
+                }),
             }
         }
     }

@@ -4,8 +4,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::{DecodeOptions, Validation};
-use crate::claims::{Claims, Fresh, TokenType};
-use crate::error::TokenError;
+use crate::claims::{Claims, Fresh, TokenType, is_registered_other_than_sub};
+use crate::error::{TokenError, echo_message, echo_name};
 
 /// Turns a verified payload into typed claims, enforcing `validation`.
 pub(super) fn check<X: DeserializeOwned>(
@@ -14,6 +14,16 @@ pub(super) fn check<X: DeserializeOwned>(
     now: i64,
     options: DecodeOptions,
 ) -> Result<Claims<X>, TokenError> {
+    let identity = validation.identity_claim.as_str();
+    // A registered claim read as the identity would be consumed twice; with
+    // `type` a refresh token would lose its type and pass as an access token.
+    // `TokenConfig` refuses such names; a hand-built `Validation` fails closed.
+    if is_registered_other_than_sub(identity) {
+        return Err(invalid(
+            identity,
+            "left to its registered meaning, not used as the identity claim",
+        ));
+    }
     let exp = numeric_date(&mut map, "exp")?;
     let nbf = numeric_date(&mut map, "nbf")?;
     let iat = numeric_date(&mut map, "iat")?;
@@ -54,7 +64,6 @@ pub(super) fn check<X: DeserializeOwned>(
         }
     }
 
-    let identity = validation.identity_claim.as_str();
     let sub = match map.remove(identity) {
         Some(Value::String(sub)) => sub,
         Some(_) => return Err(invalid(identity, "a string")),
@@ -71,7 +80,7 @@ pub(super) fn check<X: DeserializeOwned>(
     let csrf = optional_string(&mut map, "csrf")?;
     // `sub` under a custom identity claim name is an ordinary extra claim.
     let extra = serde_json::from_value(Value::Object(map))
-        .map_err(|err| TokenError::ExtraClaims(err.to_string()))?;
+        .map_err(|err| TokenError::ExtraClaims(echo_message(&err.to_string())))?;
     Ok(Claims {
         sub,
         token_type,
@@ -149,7 +158,7 @@ fn token_type(
             return Err(match expected {
                 Some(expected) => TokenError::WrongTokenType {
                     expected,
-                    found: name,
+                    found: echo_name(&name),
                 },
                 None => invalid("type", "\"access\" or \"refresh\""),
             });

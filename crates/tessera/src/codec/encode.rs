@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::TokenCodec;
 use crate::b64;
-use crate::claims::{Claims, Payload, RESERVED_MARKER};
+use crate::claims::{Claims, Fresh, Payload, RESERVED_MARKER};
 use crate::error::EncodeError;
 use crate::header::Header;
 use crate::keys::Key;
@@ -69,6 +69,15 @@ impl TokenCodec {
         claims: &Claims<X>,
         extra_headers: Option<&Map<String, Value>>,
     ) -> Result<String, EncodeError> {
+        if let Fresh::Until(until) = claims.fresh
+            && !until.is_finite()
+        {
+            // serde_json would write `null`, which no reader takes as a time.
+            return Err(EncodeError::InvalidClaim {
+                claim: "fresh",
+                reason: "a fresh-until time must be a finite number",
+            });
+        }
         let key = self.keys().primary();
         let header = match (extra_headers, self.inner.known_headers.first()) {
             (None, Some((segment, _))) => segment.clone(),

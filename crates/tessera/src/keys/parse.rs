@@ -47,8 +47,8 @@ pub(super) fn from_private_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErr
                     Some(bits) if bits < MIN_RSA_BITS => KeyError::RsaTooSmall(bits),
                     _ => wrong_or_invalid(alg, err),
                 })?;
-            check_rsa_bits(pair.public_modulus_len() * 8)?;
             let components = RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+            check_rsa_bits(modulus_bits(&components.n))?;
             let verifier = rsa_verifier(alg, &components)?;
             let public = PublicParts::Rsa {
                 n: components.n,
@@ -99,8 +99,8 @@ pub(super) fn from_public_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErro
         }),
         KeyFamily::Rsa => {
             let public = RsaPublicKey::from_der(der).map_err(|err| wrong_or_invalid(alg, err))?;
-            check_rsa_bits(public.modulus_len() * 8)?;
             let components = RsaPublicKeyComponents::<Vec<u8>>::from(&public);
+            check_rsa_bits(modulus_bits(&components.n))?;
             let verifier = rsa_verifier(alg, &components)?;
             let parts = PublicParts::Rsa {
                 n: components.n,
@@ -129,6 +129,7 @@ pub(super) fn from_public_der(alg: Algorithm, der: &[u8]) -> Result<Key, KeyErro
                 .get(der.len().saturating_sub(32)..)
                 .unwrap_or(der)
                 .to_vec();
+            check_ed25519_order(&x)?;
             let verifier = ParsedPublicKey::new(&sig::ED25519, &x).map_err(rejected)?;
             Ok(Key::asymmetric(alg, None, verifier, PublicParts::Okp { x }))
         }
@@ -160,7 +161,7 @@ pub(super) fn from_jwk(jwk: &Jwk, requested: Option<Algorithm>) -> Result<Key, K
                 n: strip_leading_zeros(member(jwk.n.as_ref(), "n")?),
                 e: member(jwk.e.as_ref(), "e")?,
             };
-            check_rsa_bits(components.n.len() * 8)?;
+            check_rsa_bits(modulus_bits(&components.n))?;
             let verifier = rsa_verifier(alg, &components)?;
             let parts = PublicParts::Rsa {
                 n: components.n,
@@ -206,6 +207,7 @@ pub(super) fn from_jwk(jwk: &Jwk, requested: Option<Algorithm>) -> Result<Key, K
                 ));
             }
             let x = member(jwk.x.as_ref(), "x")?;
+            check_ed25519_order(&x)?;
             let verifier = ParsedPublicKey::new(&sig::ED25519, &x).map_err(rejected)?;
             let signer = match jwk.d.as_ref() {
                 Some(d) => Some(Signer::Ed(
@@ -262,6 +264,19 @@ fn rsa_verifier(
     components.to_parsed_public_key(params).map_err(rejected)
 }
 
+/// The size in bits of a big-endian modulus: a 256-byte modulus whose top
+/// bit is clear is a 2047-bit key, not a 2048-bit one.
+fn modulus_bits(modulus: &[u8]) -> usize {
+    let significant = modulus
+        .iter()
+        .position(|&byte| byte != 0)
+        .map_or(&[][..], |at| &modulus[at..]);
+    match significant.first() {
+        None => 0,
+        Some(&top) => significant.len() * 8 - top.leading_zeros() as usize,
+    }
+}
+
 fn check_rsa_bits(bits: usize) -> Result<(), KeyError> {
     if bits < MIN_RSA_BITS {
         Err(KeyError::RsaTooSmall(bits))
@@ -285,7 +300,7 @@ fn rsa_private_modulus_bits(der: &[u8]) -> Option<usize> {
     };
     match der_element(rest)? {
         // PKCS#1 RSAPrivateKey: version, modulus, ...
-        (INTEGER, modulus, _) => Some(modulus.iter().skip_while(|&&byte| byte == 0).count() * 8),
+        (INTEGER, modulus, _) => Some(modulus_bits(modulus)),
         // PKCS#8 PrivateKeyInfo: version, algorithm, OCTET STRING { RSAPrivateKey }.
         (SEQUENCE, _, rest) => match der_element(rest)? {
             (OCTET_STRING, inner, _) => rsa_private_modulus_bits(inner),
@@ -314,6 +329,62 @@ fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     };
     let (contents, rest) = rest.split_at_checked(len)?;
     Some((tag, contents, rest))
+}
+
+/// The Ed25519 points of small order (1, 2, 4 and 8), as the y-coordinate
+/// encodings they have with the sign bit cleared; the last two are the
+/// non-canonical spellings `p` and `p + 1` of 0 and 1. Same list as
+/// libsodium's `ge25519_has_small_order`.
+const ED25519_SMALL_ORDER: [[u8; 32]; 7] = [
+    [0; 32],
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0,
+    ],
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+    ed25519_all_ones_ending(0xec),
+    ed25519_all_ones_ending(0xed),
+    ed25519_all_ones_ending(0xee),
+];
+
+/// `low, 0xff × 30, 0x7f`: the little-endian encodings of `p - 1`, `p`, `p + 1`.
+const fn ed25519_all_ones_ending(low: u8) -> [u8; 32] {
+    let mut bytes = [0xff; 32];
+    bytes[0] = low;
+    bytes[31] = 0x7f;
+    bytes
+}
+
+/// Refuses an Ed25519 public key of small order. aws-lc verifies against
+/// such a key without complaint, and it accepts forgeries: for the identity
+/// point, `R = A, S = 0` is a valid signature of every message, and for the
+/// others of one message in two, four or eight (RFC 8725 §3.4: validate
+/// cryptographic inputs).
+fn check_ed25519_order(x: &[u8]) -> Result<(), KeyError> {
+    let Some((&last, rest)) = x.split_last() else {
+        return Ok(());
+    };
+    let small = x.len() == 32
+        && ED25519_SMALL_ORDER
+            .iter()
+            .any(|point| point[..31] == *rest && point[31] == last & 0x7f);
+    if small {
+        Err(KeyError::Invalid(
+            "the Ed25519 public key is a point of small order, which verifies forged signatures"
+                .to_owned(),
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 fn ec_public_parts(crv: &'static str, size: usize, point: &[u8]) -> Result<PublicParts, KeyError> {

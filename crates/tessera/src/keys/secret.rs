@@ -29,6 +29,14 @@ const PLACEHOLDER_FRAGMENTS: &[&str] = &[
     "password",
     "0123456789",
     "abcdefghij",
+    // jwt.io's sample secrets: "your-256-bit-secret",
+    // "a-string-secret-at-least-256-bits-long".
+    "256bit",
+    "384bit",
+    "512bit",
+    // Keyboard walks.
+    "qwerty",
+    "asdfgh",
 ];
 
 /// The fewest distinct bytes a secret of the minimum length may have.

@@ -18,6 +18,7 @@ mod header_attacks;
 mod interop;
 mod keyset;
 mod properties;
+mod review;
 mod roundtrip;
 mod secrets;
 mod support;
