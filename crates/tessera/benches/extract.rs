@@ -24,7 +24,10 @@ const BENCH_SECRET: &str = "bench-only-Qm9xZ3V0dGVyLWJlbmNoLXNlY3JldC0xMjM0NTY3O
 /// answers synchronously), so no runtime is measured.
 fn ready<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("the extractor waited on I/O"),
     }
@@ -72,12 +75,15 @@ fn extractor(c: &mut Criterion) {
     c.bench_function("request parts (construction only)", |b| {
         b.iter(|| request(black_box(&token)));
     });
-    c.bench_function("extractor/Jwt<ExtraClaims> (parts + locate + verify + blocklist)", |b| {
-        b.iter(|| {
-            let mut parts = request(black_box(&token));
-            ready(Jwt::<ExtraClaims>::from_request_parts(&mut parts, &manager)).unwrap()
-        });
-    });
+    c.bench_function(
+        "extractor/Jwt<ExtraClaims> (parts + locate + verify + blocklist)",
+        |b| {
+            b.iter(|| {
+                let mut parts = request(black_box(&token));
+                ready(Jwt::<ExtraClaims>::from_request_parts(&mut parts, &manager)).unwrap()
+            });
+        },
+    );
 }
 
 criterion_group!(benches, extractor);

@@ -70,6 +70,12 @@ pub(super) fn check<X: DeserializeOwned>(
         None => return Err(TokenError::MissingClaim(identity.to_owned())),
     };
     let jti = optional_string(&mut map, "jti")?;
+    if jti.is_none() && validation.require_jti {
+        return Err(TokenError::MissingClaim("jti".to_owned()));
+    }
+    if validation.require_type && !map.contains_key("type") {
+        return Err(TokenError::MissingClaim("type".to_owned()));
+    }
     let token_type = token_type(&mut map, options.token_type)?;
     let fresh = match map.remove("fresh") {
         None => Fresh::default(),
@@ -143,7 +149,7 @@ fn audiences(map: &mut Map<String, Value>) -> Result<Vec<String>, TokenError> {
     }
 }
 
-/// Reads `type` (absent means `access`, as in Flask-JWT-Extended) and checks
+/// Reads `type` (absent, when allowed, means `access`, as in Flask-JWT-Extended) and checks
 /// it against what the route accepts. Unlike Flask-JWT-Extended, custom types
 /// are not accepted as access tokens: only `access` is.
 fn token_type(

@@ -41,6 +41,13 @@ pub struct Validation {
     pub require_exp: bool,
     /// Refuse tokens without `iat` (default `true`).
     pub require_iat: bool,
+    /// Refuse tokens without `jti` (default `true`): revocation is by `jti`,
+    /// so a token without one could not be revoked individually.
+    pub require_jti: bool,
+    /// Refuse tokens without a `type` claim (default `true`). Flask-JWT-Extended
+    /// always writes one; without this, any other JWT signed with the same key
+    /// (a link token, say) would pass as an access token (RFC 8725 §3.12).
+    pub require_type: bool,
 }
 
 impl Default for Validation {
@@ -53,6 +60,8 @@ impl Default for Validation {
             identity_claim: "sub".to_owned(),
             require_exp: true,
             require_iat: true,
+            require_jti: true,
+            require_type: true,
         }
     }
 }

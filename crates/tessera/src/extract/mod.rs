@@ -194,7 +194,8 @@ impl<C: DeserializeOwned, K: TokenKind> Jwt<C, K> {
 fn typed<C: DeserializeOwned>(token: &Token) -> Result<Token<C>, AuthError> {
     let claims = &token.claims;
     // Deserialising from a borrowed map copies only what `C` keeps.
-    let extra = C::deserialize(&claims.extra).map_err(|err| AuthError::Invalid(TokenError::ExtraClaims(err.to_string())))?;
+    let extra = C::deserialize(&claims.extra)
+        .map_err(|err| AuthError::Invalid(TokenError::ExtraClaims(err.to_string())))?;
     Ok(Token {
         header: token.header.clone(),
         claims: Claims {

@@ -398,12 +398,35 @@ fn access_token_presented_where_refresh_is_expected_is_refused() {
 }
 
 #[test]
-fn token_without_type_counts_as_access_like_flask_jwt_extended() {
+fn token_without_type_is_refused_by_default() {
     let untyped = token(remove("type"));
-    let verified = decode(&hs256_codec(), &untyped).unwrap();
+    assert_eq!(
+        decode(&hs256_codec(), &untyped).unwrap_err(),
+        TokenError::MissingClaim("type".to_owned())
+    );
+}
+
+#[test]
+fn token_without_jti_is_refused_by_default() {
+    let anonymous = token(remove("jti"));
+    assert_eq!(
+        decode(&hs256_codec(), &anonymous).unwrap_err(),
+        TokenError::MissingClaim("jti".to_owned())
+    );
+}
+
+#[test]
+fn without_require_type_a_missing_type_counts_as_access_like_flask_jwt_extended() {
+    let untyped = token(remove("type"));
+    let validation = Validation {
+        require_type: false,
+        ..Validation::default()
+    };
+    let lenient = codec_with(KeySet::new(hs256()), validation, &clock());
+    let verified = decode(&lenient, &untyped).unwrap();
     assert_eq!(verified.claims.token_type, TokenType::Access);
     assert_eq!(
-        hs256_codec()
+        lenient
             .decode::<ExtraClaims>(&untyped, TokenType::Refresh)
             .unwrap_err(),
         TokenError::WrongTokenType {

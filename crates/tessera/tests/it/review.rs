@@ -752,7 +752,7 @@ mod pyjwt {
 
     const PYJWT_SIGNS: &str = "import jwt, os, time\n\
         now = int(time.time())\n\
-        claims = {'sub': '42', 'type': 'access', 'iat': now, 'nbf': now, 'exp': now + 600}\n\
+        claims = {'sub': '42', 'type': 'access', 'jti': 'pss-interop-1', 'iat': now, 'nbf': now, 'exp': now + 600}\n\
         print(jwt.encode(claims, os.environ['KEY'], algorithm=os.environ['ARG']))";
 
     const PYJWT_VERIFIES: &str = "import jwt, os\n\
