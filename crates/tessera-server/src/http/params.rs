@@ -26,8 +26,18 @@ where
     }
 }
 
-/// Parses a query string (`a=1&b=two`) into `T`.
+/// Parses a query string (`a=1&b=two`) into `T`. A NUL character is
+/// refused outright: no parameter needs one, and PostgreSQL rejects it in
+/// text, so it must not reach a query.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if name.contains('\0') || value.contains('\0') {
+            return Err(ApiError::validation(
+                name.replace('\0', "\u{fffd}"),
+                "a query parameter contains a NUL character",
+            ));
+        }
+    }
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
@@ -38,7 +48,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 }
 
 /// Path parameters; a segment that cannot be read (not UTF-8 once
-/// percent-decoded) is a 400.
+/// percent-decoded, or holding a NUL) is a 400.
 #[derive(Debug, Clone)]
 pub struct ApiPath<T>(pub T);
 
@@ -50,6 +60,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        // A NUL can only arrive percent-encoded; no id contains one.
+        if parts.uri.path().contains("%00") {
+            return Err(ApiError::bad_request(
+                "the URL path contains a NUL character",
+            ));
+        }
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
             // A route declared with parameters its handler cannot take.
