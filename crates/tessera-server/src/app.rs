@@ -29,7 +29,7 @@ pub fn server_jwt_config(
     config: &ServerConfig,
 ) -> Result<JwtConfig, ConfigError> {
     let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-    let mut jwt_config = JwtConfig::from_lookup(&get)?;
+    let mut jwt_config = JwtConfig::from_lookup(get)?;
     if get("JWT_ENCODE_ISSUER").is_none() {
         jwt_config.token.encode_issuer = Some(config.public_url.clone());
     }
