@@ -54,7 +54,9 @@ pub fn setup() -> Setup {
 }
 
 impl Setup {
-    /// Sets a `JWT_*` or `TESSERA_*` variable.
+    /// Sets a token variable (`JWT_*`) or a service one (`TESSERA_*` of
+    /// `ServerConfig`, e.g. rate limits); the account rules
+    /// (`ServerSettings`) are changed with [`Setup::settings`] instead.
     pub fn var(mut self, name: &str, value: impl Into<String>) -> Setup {
         self.vars.insert(name.to_owned(), value.into());
         self
