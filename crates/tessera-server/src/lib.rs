@@ -3,6 +3,7 @@
 //! ([`domain`]) over an SQLite or PostgreSQL [`store`], with HTTP and a CLI
 //! on top.
 
+pub mod app;
 pub mod cli;
 pub mod domain;
 pub mod env_file;

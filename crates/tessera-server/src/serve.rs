@@ -9,15 +9,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tessera::{Clock, JwtConfig, JwtManager, Location, SystemClock};
+use tessera::{Clock, SystemClock};
 use tokio::net::TcpListener;
 
-use crate::domain::{AuthService, ServerSettings};
+use crate::app;
+use crate::domain::ServerSettings;
 use crate::env_file::{self, EnsureOutcome};
-use crate::http::metrics::Metrics;
-use crate::http::rate_limit::WindowLimiter;
-use crate::http::revocation::RevokedSetBlocklist;
-use crate::http::{self, AppState, Limits};
+use crate::http::{self, AppState};
 use crate::server_config::ServerConfig;
 use crate::store::{Store, StoreOptions};
 
@@ -66,25 +64,8 @@ pub struct Assembled {
 pub async fn assemble(clock: Arc<dyn Clock>) -> Result<Assembled, ServeError> {
     tessera::config::load_dotenv()?;
     let config = ServerConfig::from_env()?;
-    let lookup = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|value| !value.trim().is_empty())
-    };
-    let mut jwt_config = JwtConfig::from_lookup(lookup)?;
-    // The server's tokens name it as their issuer unless told otherwise; an
-    // audience is only added when configured (PyJWT refuses tokens with an
-    // `aud` it was not told to expect).
-    if lookup("JWT_ENCODE_ISSUER").is_none() {
-        jwt_config.token.encode_issuer = Some(config.public_url.clone());
-    }
-    if lookup("JWT_DECODE_ISSUER").is_none() {
-        jwt_config.token.decode_issuer = jwt_config.token.encode_issuer.clone();
-    }
-    if lookup("JWT_TOKEN_LOCATION").is_none() {
-        jwt_config.locations = vec![Location::Headers, Location::Cookies];
-    }
-    let settings = ServerSettings::from_env()?.with_token_lifetimes(&jwt_config.token);
+    let jwt_config = app::server_jwt_config(|name| std::env::var(name).ok(), &config)?;
+    let settings = ServerSettings::from_env()?;
     let options = StoreOptions::from_database_url(config.database_url.as_deref())
         .map_err(|err| ServeError::Store(err.to_string()))?;
     let store_label = match options.sqlite_path() {
@@ -94,33 +75,7 @@ pub async fn assemble(clock: Arc<dyn Clock>) -> Result<Assembled, ServeError> {
     let store = Store::open(&options)
         .await
         .map_err(|err| ServeError::Store(err.to_string()))?;
-    let auth = AuthService::new(store, settings, clock.clone())
-        .await
-        .map_err(|err| ServeError::Store(err.to_string()))?;
-    let jwt = JwtManager::new(jwt_config)?
-        .with_clock(clock)
-        .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
-    let discovery = http::ops::discovery_document(
-        &config.public_url,
-        jwt.config()
-            .token
-            .encode_issuer
-            .as_deref()
-            .unwrap_or(&config.public_url),
-        jwt.config().token.algorithm.as_str(),
-    );
-    let limits = Limits {
-        login_failures: WindowLimiter::new(config.login_max_failures, config.login_failure_window),
-        per_ip: WindowLimiter::new(config.ip_max_attempts, 60),
-    };
-    let state = AppState {
-        auth,
-        jwt,
-        metrics: Arc::new(Metrics::default()),
-        limits: Arc::new(limits),
-        discovery: Arc::new(discovery),
-        trust_forwarded: config.trust_forwarded,
-    };
+    let state = app::build_state(jwt_config, settings, &config, store, clock).await?;
     Ok(Assembled {
         state,
         config,
@@ -153,12 +108,23 @@ pub async fn serve(dir: &Path) -> Result<(), ServeError> {
         store_label,
         config.public_url
     );
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    run(listener, state, shutdown_signal()).await?;
     tracing::info!("tessera stopped");
     Ok(())
+}
+
+/// Serves the API on `listener` until `shutdown` completes; then stops
+/// accepting connections, lets in-flight requests finish, and returns.
+/// Handlers see the client's address (`ConnectInfo<SocketAddr>`).
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 fn spawn_maintenance(state: &AppState) {

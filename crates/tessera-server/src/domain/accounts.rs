@@ -172,9 +172,10 @@ impl AuthService {
             return Err(AuthError::InvalidCredentials);
         }
         // An invalid name cannot exist; still look one up and hash, so the
-        // rules are not revealed by timing.
+        // rules are not revealed by timing. NUL becomes U+FFFD, which no
+        // valid name holds either: PostgreSQL refuses NUL in text.
         let key = Username::parse(username).map_or_else(
-            |_| username_key_of(username.trim()),
+            |_| username_key_of(username.trim()).replace('\0', "\u{fffd}"),
             |name| name.key().to_owned(),
         );
         let record = self.store().user_by_key(&key).await?;

@@ -2,7 +2,7 @@
 //! The router puts a `RequireRoles(admin)` guard in front of all of it.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use tessera::Jwt;
 use super::auth::user_json;
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::params::{ApiPath, ApiQuery};
 use super::sessions::session_json;
 use super::state::AppState;
 use super::tokens::SessionClaims;
@@ -31,7 +32,7 @@ pub struct UserListQuery {
 /// `GET /admin/users`.
 pub async fn list_users(
     State(state): State<AppState>,
-    Query(query): Query<UserListQuery>,
+    ApiQuery(query): ApiQuery<UserListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let page = state
         .auth
@@ -53,7 +54,7 @@ pub async fn list_users(
 /// `GET /admin/users/{id}`.
 pub async fn get_user(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(user_json(&state.auth.user(&id).await?)))
 }
@@ -69,7 +70,7 @@ pub struct RolesBody {
 /// the user's sessions, so the old tokens stop working at once.
 pub async fn set_roles(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     actor: Jwt<SessionClaims>,
     ApiJson(body): ApiJson<RolesBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -83,7 +84,7 @@ pub async fn set_roles(
 /// `POST /admin/users/{id}/disable`: also ends every session of the user.
 pub async fn disable(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     actor: Jwt<SessionClaims>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = state
@@ -96,7 +97,7 @@ pub async fn disable(
 /// `POST /admin/users/{id}/enable`.
 pub async fn enable(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     actor: Jwt<SessionClaims>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = state
@@ -109,7 +110,7 @@ pub async fn enable(
 /// `DELETE /admin/users/{id}`: 204; ends the user's sessions.
 pub async fn delete_user(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     actor: Jwt<SessionClaims>,
 ) -> Result<Response, ApiError> {
     state
@@ -122,7 +123,7 @@ pub async fn delete_user(
 /// `GET /admin/users/{id}/sessions`.
 pub async fn user_sessions(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     state.auth.user(&id).await?;
     let sessions = state.auth.user_sessions(&id).await?;
@@ -146,7 +147,7 @@ pub struct AuditListQuery {
 /// `GET /admin/audit`: newest first.
 pub async fn audit(
     State(state): State<AppState>,
-    Query(query): Query<AuditListQuery>,
+    ApiQuery(query): ApiQuery<AuditListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let page = state
         .auth

@@ -1,7 +1,7 @@
 //! Register, log in, refresh, log out, who am I, and forward-auth verify.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -13,6 +13,7 @@ use super::client::Client;
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::metrics::Metrics;
+use super::params::ApiQuery;
 use super::state::AppState;
 use super::tokens::{self, Delivery, SessionClaims};
 use crate::domain::{
@@ -90,7 +91,7 @@ pub async fn register(
 pub async fn login(
     State(state): State<AppState>,
     client: Client,
-    Query(delivery): Query<DeliveryQuery>,
+    ApiQuery(delivery): ApiQuery<DeliveryQuery>,
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
@@ -187,7 +188,7 @@ pub struct ScopeQuery {
 /// `POST /auth/logout?scope=local|others|global`.
 pub async fn logout(
     State(state): State<AppState>,
-    Query(query): Query<ScopeQuery>,
+    ApiQuery(query): ApiQuery<ScopeQuery>,
     jar: CookieJar,
     token: Jwt<SessionClaims>,
 ) -> Result<Response, ApiError> {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod json;
 pub mod metrics;
 pub mod ops;
+pub mod params;
 pub mod rate_limit;
 pub mod revocation;
 pub mod sessions;

@@ -1,7 +1,7 @@
 //! A user's own sessions and password.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -10,6 +10,7 @@ use tessera::{FreshJwt, Jwt};
 
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::params::ApiPath;
 use super::state::AppState;
 use super::tokens::SessionClaims;
 use crate::domain::{Password, SessionInfo};
@@ -44,7 +45,7 @@ pub async fn list(
 /// caller's (the same answer as for one that does not exist).
 pub async fn end(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     token: Jwt<SessionClaims>,
 ) -> Result<Response, ApiError> {
     state.auth.end_session(&token.claims().sub, &id).await?;

@@ -24,3 +24,13 @@ mod domain_rotation;
 mod domain_sessions;
 mod domain_settings;
 mod store_options;
+
+mod http_accounts;
+mod http_admin;
+mod http_bad_input;
+mod http_ops;
+mod http_refresh;
+mod http_serve;
+mod http_sessions;
+mod http_support;
+mod http_verify;

@@ -1,0 +1,80 @@
+//! The server's state from explicit parts: token settings, account rules,
+//! service settings, a store and a clock, wired into one [`AppState`].
+//!
+//! [`crate::serve::assemble`] reads the parts from the environment; tests
+//! hand them over directly (a test secret, cheap argon2 costs, a manual
+//! clock), so both run the same wiring.
+
+use std::sync::Arc;
+
+use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location};
+
+use crate::domain::{AuthService, ServerSettings};
+use crate::http::metrics::Metrics;
+use crate::http::rate_limit::WindowLimiter;
+use crate::http::revocation::RevokedSetBlocklist;
+use crate::http::{AppState, Limits, ops};
+use crate::serve::ServeError;
+use crate::server_config::ServerConfig;
+use crate::store::Store;
+
+/// Reads the token settings (`JWT_*`) through `lookup`, with the server's
+/// own defaults where a variable is unset: the tokens name the server
+/// (`TESSERA_PUBLIC_URL`) as their issuer and are checked for it, and they
+/// are read from the `Authorization` header and then cookies. An audience is
+/// only added when configured (PyJWT refuses tokens with an `aud` it was not
+/// told to expect).
+pub fn server_jwt_config(
+    lookup: impl Fn(&str) -> Option<String>,
+    config: &ServerConfig,
+) -> Result<JwtConfig, ConfigError> {
+    let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    let mut jwt_config = JwtConfig::from_lookup(get)?;
+    if get("JWT_ENCODE_ISSUER").is_none() {
+        jwt_config.token.encode_issuer = Some(config.public_url.clone());
+    }
+    if get("JWT_DECODE_ISSUER").is_none() {
+        jwt_config.token.decode_issuer = jwt_config.token.encode_issuer.clone();
+    }
+    if get("JWT_TOKEN_LOCATION").is_none() {
+        jwt_config.locations = vec![Location::Headers, Location::Cookies];
+    }
+    Ok(jwt_config)
+}
+
+/// Builds the router's state. The session and access-token lifetimes of
+/// `settings` are taken from `jwt_config` (`JWT_REFRESH_TOKEN_EXPIRES` is the
+/// absolute session lifetime), so tokens and sessions always agree.
+pub async fn build_state(
+    jwt_config: JwtConfig,
+    settings: ServerSettings,
+    config: &ServerConfig,
+    store: Store,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, ServeError> {
+    let settings = settings.with_token_lifetimes(&jwt_config.token);
+    let auth = AuthService::new(store, settings, clock.clone())
+        .await
+        .map_err(|err| ServeError::Store(err.to_string()))?;
+    let jwt = JwtManager::new(jwt_config)?
+        .with_clock(clock)
+        .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
+    let token = &jwt.config().token;
+    let discovery = ops::discovery_document(
+        &config.public_url,
+        token.encode_issuer.as_deref().unwrap_or(&config.public_url),
+        token.algorithm.as_str(),
+    );
+    let limits = Limits {
+        login_failures: WindowLimiter::new(config.login_max_failures, config.login_failure_window),
+        per_ip: WindowLimiter::new(config.ip_max_attempts, 60),
+    };
+    Ok(AppState {
+        auth,
+        jwt,
+        metrics: Arc::new(Metrics::default()),
+        limits: Arc::new(limits),
+        discovery: Arc::new(discovery),
+        trust_forwarded: config.trust_forwarded,
+    })
+}
