@@ -61,7 +61,7 @@ pub fn discovery_document(base_url: &str, issuer: &str, algorithm: &str) -> Valu
         "revocation_endpoint": url("/auth/logout"),
         "userinfo_endpoint": url("/auth/me"),
         "registration_endpoint": url("/auth/register"),
-        "introspection_endpoint": url("/auth/verify"),
+        "forward_auth_endpoint": url("/auth/verify"),
         "id_token_signing_alg_values_supported": [algorithm],
         "token_endpoint_auth_methods_supported": ["none"],
         "subject_types_supported": ["public"],

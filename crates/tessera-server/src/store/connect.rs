@@ -179,8 +179,7 @@ async fn connect_sqlite(path: &Path, max_connections: u32) -> Result<AnyPool, St
     first.close().await?;
 
     let any = AnyConnectOptions::from_url(&native.to_url_lossy())?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(max_connections)
+    let pool = pool_options(max_connections)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // The `Any` driver opens SQLite with sqlx's defaults (foreign
@@ -213,9 +212,7 @@ async fn connect_postgres(
             .await?;
         conn.close().await?;
     }
-    let pool = AnyPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+    let pool = pool_options(max_connections)
         .after_connect(move |conn, _meta| {
             let schema = schema.clone();
             Box::pin(async move {
@@ -231,6 +228,23 @@ async fn connect_postgres(
         .await
         .map_err(|err| StoreError::Unavailable(format!("connecting to PostgreSQL: {err}")))?;
     Ok(pool)
+}
+
+/// Pool settings shared by both backends.
+///
+/// Idle reaping and connection lifetimes are off: sqlx 0.8's reaper task can
+/// race with `release()` on its idle counter and spin, which on a 2-worker
+/// runtime stalls the whole server (reported upstream as sqlx#3645; fix in
+/// review as sqlx#4289). A pool of at most a handful of connections gains
+/// nothing from reaping, and broken PostgreSQL connections are still caught
+/// by the health check on acquire.
+fn pool_options(max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .test_before_acquire(true)
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
