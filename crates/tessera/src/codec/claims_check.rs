@@ -27,24 +27,7 @@ pub(super) fn check<X: DeserializeOwned>(
     let exp = numeric_date(&mut map, "exp")?;
     let nbf = numeric_date(&mut map, "nbf")?;
     let iat = numeric_date(&mut map, "iat")?;
-    let leeway = validation.leeway;
-
-    match exp {
-        // PyJWT's rule: expired once `exp <= now - leeway`.
-        Some(exp) if !options.allow_expired && exp <= now.saturating_sub(leeway) => {
-            return Err(TokenError::Expired);
-        }
-        None if validation.require_exp => return Err(TokenError::MissingClaim("exp".to_owned())),
-        _ => {}
-    }
-    if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
-        return Err(TokenError::NotYetValid);
-    }
-    match iat {
-        Some(iat) if iat > now.saturating_add(leeway) => return Err(TokenError::IssuedInFuture),
-        None if validation.require_iat => return Err(TokenError::MissingClaim("iat".to_owned())),
-        _ => {}
-    }
+    check_times(exp, nbf, iat, validation, now, options.allow_expired)?;
 
     let iss = optional_string(&mut map, "iss")?;
     if let Some(expected) = &validation.issuer {
@@ -100,6 +83,60 @@ pub(super) fn check<X: DeserializeOwned>(
         aud,
         extra,
     })
+}
+
+/// The time rules: `exp` (unless expired tokens are allowed), `nbf`, `iat`,
+/// each with the leeway; missing `exp`/`iat` when required.
+fn check_times(
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    iat: Option<i64>,
+    validation: &Validation,
+    now: i64,
+    allow_expired: bool,
+) -> Result<(), TokenError> {
+    let leeway = validation.leeway;
+    match exp {
+        // PyJWT's rule: expired once `exp <= now - leeway`.
+        Some(exp) if !allow_expired && exp <= now.saturating_sub(leeway) => {
+            return Err(TokenError::Expired);
+        }
+        None if validation.require_exp => return Err(TokenError::MissingClaim("exp".to_owned())),
+        _ => {}
+    }
+    if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+        return Err(TokenError::NotYetValid);
+    }
+    match iat {
+        Some(iat) if iat > now.saturating_add(leeway) => Err(TokenError::IssuedInFuture),
+        None if validation.require_iat => Err(TokenError::MissingClaim("iat".to_owned())),
+        _ => Ok(()),
+    }
+}
+
+/// The checks that depend on the moment and the caller, re-run when a token
+/// verified earlier is presented again: the time rules and the expected type.
+pub(super) fn recheck<X>(
+    claims: &Claims<X>,
+    validation: &Validation,
+    now: i64,
+    options: DecodeOptions,
+) -> Result<(), TokenError> {
+    check_times(
+        claims.exp,
+        claims.nbf,
+        claims.iat,
+        validation,
+        now,
+        options.allow_expired,
+    )?;
+    match options.token_type {
+        Some(expected) if expected != claims.token_type => Err(TokenError::WrongTokenType {
+            expected,
+            found: claims.token_type.as_str().to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn invalid(claim: &str, expected: &'static str) -> TokenError {

@@ -1,5 +1,7 @@
 //! Verifying tokens: every RFC 8725 check, cheapest and most decisive first.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 
 use super::{DecodeOptions, Token, TokenCodec, claims_check};
@@ -56,6 +58,36 @@ impl TokenCodec {
         token_type: TokenType,
     ) -> Result<Token<X>, TokenError> {
         self.decode_with(token, DecodeOptions::expect(token_type))
+    }
+
+    /// Like [`decode_with`](Self::decode_with) for the default extra-claims
+    /// map, but shares the result, and answers a token it has verified before
+    /// from memory: the signature, header and claim types are not checked
+    /// again, while the time rules and the expected type are, every time.
+    /// This is what the axum extractors use on every request.
+    pub fn decode_shared(
+        &self,
+        token: &str,
+        options: DecodeOptions,
+    ) -> Result<Arc<Token>, TokenError> {
+        let Some(cache) = &self.inner.cache else {
+            return self.decode_with(token, options).map(Arc::new);
+        };
+        let validation = self.validation();
+        if token.len() > validation.max_token_bytes {
+            return Err(TokenError::TooLarge {
+                len: token.len(),
+                max: validation.max_token_bytes,
+            });
+        }
+        let now = self.now();
+        if let Some(hit) = cache.get(token) {
+            claims_check::recheck(&hit.claims, validation, now, options)?;
+            return Ok(hit);
+        }
+        let verified = Arc::new(self.decode_with(token, options)?);
+        cache.insert(token, Arc::clone(&verified), now);
+        Ok(verified)
     }
 
     /// Verifies `token` with explicit options (any type, or expired allowed).

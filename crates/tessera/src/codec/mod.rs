@@ -6,11 +6,13 @@
 //! [`TokenError`]. Both are synchronous and allocation-light; nothing here
 //! touches the network or the disk.
 
+mod cache;
 mod claims_check;
 mod decode;
 mod encode;
 mod inspect;
 
+pub use cache::DEFAULT_CACHE_CAPACITY;
 pub use inspect::{Unverified, inspect};
 
 use std::sync::Arc;
@@ -101,6 +103,7 @@ pub struct CodecBuilder {
     keys: KeySet,
     validation: Validation,
     clock: Arc<dyn Clock>,
+    cache_capacity: usize,
 }
 
 impl CodecBuilder {
@@ -115,6 +118,15 @@ impl CodecBuilder {
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Remembers up to `capacity` verified tokens for
+    /// [`TokenCodec::decode_shared`] (0 turns the cache off; the default is
+    /// [`DEFAULT_CACHE_CAPACITY`]).
+    #[must_use]
+    pub fn cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
         self
     }
 
@@ -133,6 +145,8 @@ impl CodecBuilder {
                 validation: self.validation,
                 clock: self.clock,
                 known_headers,
+                cache: (self.cache_capacity > 0)
+                    .then(|| Arc::new(cache::VerifiedTokens::new(self.cache_capacity))),
             }),
         }
     }
@@ -168,6 +182,9 @@ struct Inner {
     /// The exact header segment Tessera writes for each key, so a token
     /// carrying that very segment skips re-parsing it.
     known_headers: Vec<(String, Header)>,
+    /// Verified tokens, for [`TokenCodec::decode_shared`]; shared by codecs
+    /// that differ only in their clock.
+    cache: Option<Arc<cache::VerifiedTokens>>,
 }
 
 impl TokenCodec {
@@ -182,6 +199,7 @@ impl TokenCodec {
             keys,
             validation: Validation::default(),
             clock: Arc::new(SystemClock),
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
         }
     }
 
@@ -215,6 +233,8 @@ impl TokenCodec {
                 validation: self.inner.validation.clone(),
                 clock,
                 known_headers: self.inner.known_headers.clone(),
+                // Time is re-checked on every hit, so the cache holds across clocks.
+                cache: self.inner.cache.clone(),
             }),
         }
     }
@@ -228,6 +248,12 @@ impl TokenCodec {
                 validation,
                 clock: Arc::clone(&self.inner.clock),
                 known_headers: self.inner.known_headers.clone(),
+                // What passed under the old policy may not pass under this one.
+                cache: self
+                    .inner
+                    .cache
+                    .as_ref()
+                    .map(|_| Arc::new(cache::VerifiedTokens::new(DEFAULT_CACHE_CAPACITY))),
             }),
         }
     }

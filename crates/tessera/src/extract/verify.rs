@@ -57,8 +57,9 @@ impl Requirement {
 /// A token that passed every check, with where it was found.
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
-    /// Header and claims (extras as a JSON object).
-    pub token: Token,
+    /// Header and claims (extras as a JSON object), shared with the codec's
+    /// cache of verified tokens.
+    pub token: Arc<Token>,
     /// The location it came from.
     pub location: Location,
 }
@@ -193,14 +194,14 @@ async fn check(
 
 /// Verifies the located token and, for cookie-borne tokens on protected
 /// methods, the double-submit CSRF value.
-fn decode(manager: &JwtManager, located: &Located) -> Result<Token<ExtraClaims>, AuthError> {
+fn decode(manager: &JwtManager, located: &Located) -> Result<Arc<Token<ExtraClaims>>, AuthError> {
     let options = DecodeOptions {
         token_type: None,
         allow_expired: false,
     };
     let token = manager
         .decoding_codec(&located.token)
-        .and_then(|codec| codec.decode_with::<ExtraClaims>(&located.token, options))
+        .and_then(|codec| codec.decode_shared(&located.token, options))
         .map_err(AuthError::from_token_error)?;
     if let Some(submitted) = &located.csrf {
         let Some(claim) = token.claims.csrf.as_deref() else {

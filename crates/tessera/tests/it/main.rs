@@ -21,6 +21,7 @@ mod properties;
 mod review;
 mod roundtrip;
 mod secrets;
+mod shared_decode;
 mod support;
 mod vectors;
 

@@ -1,0 +1,107 @@
+//! Tokens that already passed verification, so a client presenting the same
+//! token on every request pays for one signature check, not one per request.
+//!
+//! Sound because a compact JWS is immutable: its signature, header and claim
+//! types verify the same way every time under the same keys and policy. What
+//! can change — the time rules and the type a route expects — is checked again
+//! on every hit (see `claims_check::recheck`); revocation is the caller's, on
+//! every request, as before. Only verified tokens enter, keyed by their exact
+//! text, so an attacker cannot place anything here without a valid signature,
+//! and the size is bounded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use super::Token;
+
+/// Default number of tokens remembered.
+pub const DEFAULT_CACHE_CAPACITY: usize = 4096;
+
+/// A bounded map from token text to its verified form.
+#[derive(Debug)]
+pub(super) struct VerifiedTokens {
+    capacity: usize,
+    map: RwLock<HashMap<Box<str>, Arc<Token>>>,
+}
+
+impl VerifiedTokens {
+    pub(super) fn new(capacity: usize) -> Self {
+        VerifiedTokens {
+            capacity,
+            map: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn get(&self, token: &str) -> Option<Arc<Token>> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        map.get(token).cloned()
+    }
+
+    /// Remembers `verified`; when full, first forgets expired tokens, then
+    /// everything (a crude but constant-memory policy: a miss only costs one
+    /// ordinary verification).
+    pub(super) fn insert(&self, token: &str, verified: Arc<Token>, now: i64) {
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= self.capacity {
+            map.retain(|_, cached| cached.claims.exp.is_none_or(|exp| exp > now));
+            if map.len() >= self.capacity {
+                map.clear();
+            }
+        }
+        map.insert(token.into(), verified);
+    }
+
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::{Claims, TokenType};
+    use crate::header::Header;
+
+    fn token(exp: i64) -> Arc<Token> {
+        Arc::new(Token {
+            header: Header {
+                alg: crate::Algorithm::HS256,
+                typ: None,
+                kid: None,
+                other: serde_json::Map::new(),
+            },
+            claims: Claims::new(
+                "42",
+                TokenType::Access,
+                0,
+                Some(exp),
+                crate::ExtraClaims::new(),
+            ),
+        })
+    }
+
+    #[test]
+    fn a_full_cache_forgets_expired_tokens_first() {
+        let cache = VerifiedTokens::new(2);
+        cache.insert("old", token(10), 0);
+        cache.insert("live", token(1_000), 0);
+        cache.insert("new", token(1_000), 500);
+        assert!(cache.get("old").is_none());
+        assert!(cache.get("live").is_some());
+        assert!(cache.get("new").is_some());
+    }
+
+    #[test]
+    fn a_cache_full_of_live_tokens_starts_over_rather_than_grow() {
+        let cache = VerifiedTokens::new(2);
+        cache.insert("a", token(1_000), 0);
+        cache.insert("b", token(1_000), 0);
+        cache.insert("c", token(1_000), 0);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get("c").is_some());
+    }
+}
