@@ -13,6 +13,7 @@ use crate::domain::{AuthService, ServerSettings};
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::WindowLimiter;
 use crate::http::revocation::RevokedSetBlocklist;
+use crate::http::state::Shared;
 use crate::http::{AppState, Limits, ops};
 use crate::serve::ServeError;
 use crate::server_config::ServerConfig;
@@ -69,12 +70,12 @@ pub async fn build_state(
         login_failures: WindowLimiter::new(config.login_max_failures, config.login_failure_window),
         per_ip: WindowLimiter::new(config.ip_max_attempts, 60),
     };
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         auth,
         jwt,
         metrics: Arc::new(Metrics::default()),
         limits: Arc::new(limits),
         discovery: Arc::new(discovery),
         trust_forwarded: config.trust_forwarded,
-    })
+    }))
 }

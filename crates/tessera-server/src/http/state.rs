@@ -21,9 +21,29 @@ pub struct Limits {
     pub per_ip: WindowLimiter,
 }
 
-/// The router's state. Cheap to clone.
+/// The router's state: one shared allocation, so the per-request clones that
+/// extractors make cost a single reference-count increment.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps the parts.
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Shared {
     /// Accounts, sessions and revocation.
     pub auth: AuthService,
     /// Token issuing and verification.

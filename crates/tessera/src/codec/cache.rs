@@ -18,10 +18,26 @@ use super::Token;
 pub const DEFAULT_CACHE_CAPACITY: usize = 4096;
 
 /// A bounded map from token text to its verified form.
+///
+/// Entries are found by the signature segment (short, and as good as random,
+/// so hashing it is cheap) and then confirmed by comparing the whole token.
 #[derive(Debug)]
 pub(super) struct VerifiedTokens {
     capacity: usize,
-    map: RwLock<HashMap<Box<str>, Arc<Token>>>,
+    map: RwLock<HashMap<Box<str>, Entry>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    token: Box<str>,
+    verified: Arc<Token>,
+}
+
+/// The part of a token the map is keyed by: its signature segment.
+fn signature(token: &str) -> &str {
+    token
+        .rsplit_once('.')
+        .map_or(token, |(_, signature)| signature)
 }
 
 impl VerifiedTokens {
@@ -34,7 +50,9 @@ impl VerifiedTokens {
 
     pub(super) fn get(&self, token: &str) -> Option<Arc<Token>> {
         let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
-        map.get(token).cloned()
+        map.get(signature(token))
+            .filter(|entry| &*entry.token == token)
+            .map(|entry| Arc::clone(&entry.verified))
     }
 
     /// Remembers `verified`; when full, first forgets expired tokens, then
@@ -43,12 +61,18 @@ impl VerifiedTokens {
     pub(super) fn insert(&self, token: &str, verified: Arc<Token>, now: i64) {
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= self.capacity {
-            map.retain(|_, cached| cached.claims.exp.is_none_or(|exp| exp > now));
+            map.retain(|_, entry| entry.verified.claims.exp.is_none_or(|exp| exp > now));
             if map.len() >= self.capacity {
                 map.clear();
             }
         }
-        map.insert(token.into(), verified);
+        map.insert(
+            signature(token).into(),
+            Entry {
+                token: token.into(),
+                verified,
+            },
+        );
     }
 
     #[cfg(test)]

@@ -98,7 +98,8 @@ pub(crate) fn locate(
     locations: &[Location],
     kind: TokenType,
 ) -> Result<Located, AuthError> {
-    let mut missing: Vec<(Location, MissingReason)> = Vec::with_capacity(locations.len());
+    // Allocated only when a location comes up empty.
+    let mut missing: Vec<(Location, MissingReason)> = Vec::new();
     let header_first = locations.contains(&Location::Headers);
     let order = header_first.then_some(Location::Headers).into_iter().chain(
         locations

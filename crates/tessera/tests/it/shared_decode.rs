@@ -144,3 +144,31 @@ fn an_oversized_token_is_refused_before_the_cache_is_consulted() {
         Err(TokenError::TooLarge { .. })
     ));
 }
+
+#[test]
+fn another_payload_under_a_remembered_signature_is_refused() {
+    let clock = ManualClock::new(NOW);
+    let codec = codec(&clock);
+    let genuine = access_token(&codec, 900);
+    codec
+        .decode_shared(&genuine, DecodeOptions::expect(TokenType::Access))
+        .unwrap();
+    let mut claims = Claims::new(
+        "admin",
+        TokenType::Access,
+        NOW,
+        Some(900),
+        ExtraClaims::new(),
+    );
+    claims.jti = Some("forged".to_owned());
+    let other = codec.encode(&claims).unwrap();
+    let (other_body, _) = other.rsplit_once('.').unwrap();
+    let (_, genuine_signature) = genuine.rsplit_once('.').unwrap();
+    let spliced = format!("{other_body}.{genuine_signature}");
+    assert_eq!(
+        codec
+            .decode_shared(&spliced, DecodeOptions::expect(TokenType::Access))
+            .unwrap_err(),
+        TokenError::InvalidSignature
+    );
+}
