@@ -104,7 +104,7 @@ fn a_tampered_copy_of_a_remembered_token_is_verified_from_scratch() {
     codec
         .decode_shared(&token, DecodeOptions::expect(TokenType::Access))
         .unwrap();
-    let mut forged = token.clone();
+    let mut forged = token;
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'Q' } else { 'A' });
     assert!(
