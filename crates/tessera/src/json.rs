@@ -64,10 +64,17 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut map = Map::new();
         while let Some(name) = access.next_key::<String>()? {
             let StrictValue(value) = access.next_value()?;
-            if map.contains_key(&name) {
-                return Err(de::Error::custom(format_args!("{DUPLICATE_MARKER}{name}")));
+            match map.entry(name) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(taken) => {
+                    return Err(de::Error::custom(format_args!(
+                        "{DUPLICATE_MARKER}{}",
+                        taken.key()
+                    )));
+                }
             }
-            map.insert(name, value);
         }
         Ok(Value::Object(map))
     }

@@ -8,7 +8,7 @@ use crate::claims::{Claims, Fresh, TokenType, is_registered_other_than_sub};
 use crate::error::{TokenError, echo_message, echo_name};
 
 /// Turns a verified payload into typed claims, enforcing `validation`.
-pub(super) fn check<X: DeserializeOwned>(
+pub(super) fn check<X: DeserializeOwned + 'static>(
     mut map: Map<String, Value>,
     validation: &Validation,
     now: i64,
@@ -68,8 +68,7 @@ pub(super) fn check<X: DeserializeOwned>(
     };
     let csrf = optional_string(&mut map, "csrf")?;
     // `sub` under a custom identity claim name is an ordinary extra claim.
-    let extra = serde_json::from_value(Value::Object(map))
-        .map_err(|err| TokenError::ExtraClaims(echo_message(&err.to_string())))?;
+    let extra = into_extra(map)?;
     Ok(Claims {
         sub,
         token_type,
@@ -83,6 +82,21 @@ pub(super) fn check<X: DeserializeOwned>(
         aud,
         extra,
     })
+}
+
+/// The remaining claims as the caller's type. The default type is the map
+/// itself, which is handed over as is rather than rebuilt through serde.
+fn into_extra<X: DeserializeOwned + 'static>(map: Map<String, Value>) -> Result<X, TokenError> {
+    let boxed: Box<dyn std::any::Any> = Box::new(map);
+    match boxed.downcast::<X>() {
+        Ok(extra) => Ok(*extra),
+        Err(boxed) => match boxed.downcast::<Map<String, Value>>() {
+            Ok(map) => serde_json::from_value(Value::Object(*map))
+                .map_err(|err| TokenError::ExtraClaims(echo_message(&err.to_string()))),
+            // The box was made from a map two lines up.
+            Err(_) => Err(TokenError::ExtraClaims("unreadable claims".to_owned())),
+        },
+    }
 }
 
 /// The time rules: `exp` (unless expired tokens are allowed), `nbf`, `iat`,

@@ -52,7 +52,7 @@ pub(super) fn parse_header(segment: &str) -> Result<Header, TokenError> {
 impl TokenCodec {
     /// Verifies `token` as a `token_type` token and returns its claims, the
     /// extras read as `X`.
-    pub fn decode<X: DeserializeOwned>(
+    pub fn decode<X: DeserializeOwned + 'static>(
         &self,
         token: &str,
         token_type: TokenType,
@@ -96,7 +96,7 @@ impl TokenCodec {
     /// `alg`), key by `kid` with its pinned algorithm, signature, then the
     /// claims (`exp`, `nbf`, `iat`, `iss`, `aud`, identity, `type`). Nothing
     /// from the payload is read before the signature has verified.
-    pub fn decode_with<X: DeserializeOwned>(
+    pub fn decode_with<X: DeserializeOwned + 'static>(
         &self,
         token: &str,
         options: DecodeOptions,

@@ -314,7 +314,7 @@ impl JwtManager {
 
     /// Verifies `token` (access or refresh), its extra claims read as `X`.
     /// With `allow_expired`, only the `exp` check is skipped.
-    pub fn decode_token<X: DeserializeOwned>(
+    pub fn decode_token<X: DeserializeOwned + 'static>(
         &self,
         token: &str,
         allow_expired: bool,
