@@ -14,7 +14,8 @@ use axum::http::request::Parts;
 use axum::http::{Request, header};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tessera::{
-    ExtraClaims, Jwt, JwtConfig, JwtManager, MemoryBlocklist, TokenConfig, TokenOptions, TokenType,
+    DEFAULT_CACHE_CAPACITY, ExtraClaims, Jwt, JwtConfig, JwtManager, MemoryBlocklist, TokenCodec,
+    TokenConfig, TokenOptions, TokenType,
 };
 
 /// A benchmark-only secret (never used outside this file).
@@ -33,8 +34,13 @@ fn ready<F: Future>(future: F) -> F::Output {
     }
 }
 
-fn manager() -> JwtManager {
-    let manager = JwtManager::new(JwtConfig::new(TokenConfig::with_secret(BENCH_SECRET))).unwrap();
+fn build_manager(cache_capacity: usize) -> JwtManager {
+    let config = JwtConfig::new(TokenConfig::with_secret(BENCH_SECRET));
+    let codec = TokenCodec::builder(config.token.key_set().unwrap())
+        .validation(config.token.validation())
+        .cache_capacity(cache_capacity)
+        .build();
+    let manager = JwtManager::with_codec(config, codec).unwrap();
     let blocklist = MemoryBlocklist::with_shared_clock(manager.clock());
     // A few unrelated revocations, so lookups are not into an empty set.
     for n in 0..64 {
@@ -55,7 +61,8 @@ fn request(token: &str) -> Parts {
 }
 
 fn extractor(c: &mut Criterion) {
-    let manager = manager();
+    let manager = build_manager(DEFAULT_CACHE_CAPACITY);
+    let uncached = build_manager(0);
     let token = manager
         .create_access_token_with(
             "42",
@@ -75,15 +82,23 @@ fn extractor(c: &mut Criterion) {
     c.bench_function("request parts (construction only)", |b| {
         b.iter(|| request(black_box(&token)));
     });
-    c.bench_function(
-        "extractor/Jwt<ExtraClaims> (parts + locate + verify + blocklist)",
-        |b| {
+    for (name, manager) in [
+        (
+            "extractor/Jwt<ExtraClaims>, first sight (parts + locate + verify + blocklist)",
+            &uncached,
+        ),
+        (
+            "extractor/Jwt<ExtraClaims>, seen before (parts + locate + token cache + blocklist)",
+            &manager,
+        ),
+    ] {
+        c.bench_function(name, |b| {
             b.iter(|| {
                 let mut parts = request(black_box(&token));
-                ready(Jwt::<ExtraClaims>::from_request_parts(&mut parts, &manager)).unwrap()
+                ready(Jwt::<ExtraClaims>::from_request_parts(&mut parts, manager)).unwrap()
             });
-        },
-    );
+        });
+    }
 }
 
 criterion_group!(benches, extractor);

@@ -123,7 +123,10 @@ pub use algorithm::{Algorithm, KeyFamily};
 pub use blocklist::{Blocklist, BlocklistError, BlocklistQuery, MemoryBlocklist};
 pub use claims::{Claims, ExtraClaims, Fresh, TokenType};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use codec::{CodecBuilder, DecodeOptions, Token, TokenCodec, Unverified, Validation, inspect};
+pub use codec::{
+    CodecBuilder, DEFAULT_CACHE_CAPACITY, DecodeOptions, Token, TokenCodec, Unverified, Validation,
+    inspect,
+};
 pub use config::{ConfigError, KeySource, TokenConfig};
 pub use error::{EncodeError, KeyError, Part, TokenError};
 pub use extract::{
