@@ -105,16 +105,22 @@ fn usage_error_line(rendered: &str) -> String {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    // The server logs from many threads; it must not run while this thread
+    // holds the stdout or stderr lock, or every log line would wait forever.
+    let command = match cli.command {
+        Command::Serve(args) => return serve::run_serve(&args),
+        other => other,
+    };
     let stdout = io::stdout();
     let stderr = io::stderr();
     let mut out = stdout.lock();
     let mut note = stderr.lock();
-    match cli.command {
+    match command {
         Command::Init(args) => init::run(&args, &mut out, &mut note)?,
         Command::Keygen(args) => keygen::run(&args, &mut out, &mut note)?,
         Command::Token(command) => token::run(command, &mut out, &mut note)?,
-        Command::Serve(args) => serve::run_serve(&args)?,
         Command::User(command) => serve::run_user(command, &mut out)?,
+        Command::Serve(args) => serve::run_serve(&args)?,
     }
     out.flush()?;
     Ok(())

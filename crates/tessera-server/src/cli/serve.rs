@@ -130,5 +130,6 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(io::stderr)
         .try_init();
 }

@@ -232,12 +232,11 @@ async fn connect_postgres(
 
 /// Pool settings shared by both backends.
 ///
-/// Idle reaping and connection lifetimes are off: sqlx 0.8's reaper task can
-/// race with `release()` on its idle counter and spin, which on a 2-worker
-/// runtime stalls the whole server (reported upstream as sqlx#3645; fix in
-/// review as sqlx#4289). A pool of at most a handful of connections gains
-/// nothing from reaping, and broken PostgreSQL connections are still caught
-/// by the health check on acquire.
+/// Idle reaping and connection lifetimes are off, as a precaution: sqlx
+/// 0.8's reaper task is reported upstream (sqlx#3645, fix proposed in
+/// sqlx#4289) to race with `release()` on its idle counter and spin. A pool
+/// of a handful of connections gains nothing from reaping, and broken
+/// PostgreSQL connections are still caught by the health check on acquire.
 fn pool_options(max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)

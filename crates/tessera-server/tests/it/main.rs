@@ -11,6 +11,7 @@
 mod cli_explain;
 mod cli_init;
 mod cli_keygen;
+mod cli_serve;
 mod cli_token;
 mod cli_usage;
 mod interop;
