@@ -87,11 +87,7 @@ pub async fn disable(
     ApiPath(id): ApiPath<String>,
     actor: Jwt<SessionClaims>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let user = state
-        .auth
-        .set_disabled(Some(&actor.claims().sub), &id, true)
-        .await?;
-    Ok(Json(user_json(&user)))
+    set_disabled(&state, &id, &actor, true).await
 }
 
 /// `POST /admin/users/{id}/enable`.
@@ -100,9 +96,18 @@ pub async fn enable(
     ApiPath(id): ApiPath<String>,
     actor: Jwt<SessionClaims>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    set_disabled(&state, &id, &actor, false).await
+}
+
+async fn set_disabled(
+    state: &AppState,
+    id: &str,
+    actor: &Jwt<SessionClaims>,
+    disabled: bool,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let user = state
         .auth
-        .set_disabled(Some(&actor.claims().sub), &id, false)
+        .set_disabled(Some(&actor.claims().sub), id, disabled)
         .await?;
     Ok(Json(user_json(&user)))
 }
