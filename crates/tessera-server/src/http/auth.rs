@@ -69,6 +69,25 @@ fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Longest failure-limiter key kept, in bytes: well above any valid username
+/// (64 characters), so valid names never collide, while a flood of failed
+/// logins with 60 KiB usernames cannot make the limiter hold gigabytes.
+const MAX_FAILURE_KEY_BYTES: usize = 512;
+
+/// The rate-limit key for failed logins: what was typed, trimmed and
+/// lowercased, cut to a bounded length at a character boundary.
+fn failure_key(username: &str) -> String {
+    let mut key = username.trim().to_lowercase();
+    if key.len() > MAX_FAILURE_KEY_BYTES {
+        let mut end = MAX_FAILURE_KEY_BYTES;
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        key.truncate(end);
+    }
+    key
+}
+
 /// `POST /auth/register`: 201 with the user.
 pub async fn register(
     State(state): State<AppState>,
@@ -99,7 +118,7 @@ pub async fn login(
     check_ip_rate(&state, &client)?;
     let now = state.auth.now();
     // Keyed by what was typed (lowercased), whether or not the account exists.
-    let account_key = body.username.trim().to_lowercase();
+    let account_key = failure_key(&body.username);
     if let Err(retry) = state.limits.login_failures.check(&account_key, now) {
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry));
@@ -278,4 +297,18 @@ pub async fn verify(State(state): State<AppState>, request: Request) -> Response
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_keys_are_case_blind_and_bounded() {
+        assert_eq!(failure_key("  Ada "), "ada");
+        let flood = "é".repeat(40_000);
+        let key = failure_key(&flood);
+        assert!(key.len() <= MAX_FAILURE_KEY_BYTES);
+        assert!(key.chars().all(|c| c == 'é'));
+    }
 }
