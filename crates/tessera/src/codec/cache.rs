@@ -7,10 +7,14 @@
 //! on every hit (see `claims_check::recheck`); revocation is the caller's, on
 //! every request, as before. Only verified tokens enter, keyed by their exact
 //! text, so an attacker cannot place anything here without a valid signature,
-//! and the size is bounded.
+//! and the size is bounded. For the same reason the map uses a fast seeded
+//! hash rather than SipHash: flooding it with colliding keys would take
+//! valid signatures, and lookups of unknown keys insert nothing.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
+
+use foldhash::fast::RandomState;
 
 use super::Token;
 
@@ -24,7 +28,7 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 4096;
 #[derive(Debug)]
 pub(super) struct VerifiedTokens {
     capacity: usize,
-    map: RwLock<HashMap<Box<str>, Entry>>,
+    map: RwLock<HashMap<Box<str>, Entry, RandomState>>,
 }
 
 #[derive(Debug)]
@@ -44,7 +48,7 @@ impl VerifiedTokens {
     pub(super) fn new(capacity: usize) -> Self {
         VerifiedTokens {
             capacity,
-            map: RwLock::new(HashMap::new()),
+            map: RwLock::new(HashMap::default()),
         }
     }
 

@@ -103,6 +103,50 @@ impl JwtManager {
     }
 }
 
+impl JwtManager {
+    /// Verifies the token carried in the configured header
+    /// (`JWT_HEADER_NAME`, `JWT_HEADER_TYPE`), and nowhere else, with every
+    /// check an extractor makes: signature and claims, `requirement`, the
+    /// blocklist and the token verifier. `Ok(None)` means the headers carry
+    /// no such token (absent header, or only other schemes), so the caller
+    /// may look elsewhere; a malformed header or a bad token is an error.
+    ///
+    /// Built for gateways and forward-auth endpoints that see one header per
+    /// request: it needs no request parts and keeps nothing in the request's
+    /// extensions. It reads the header whatever `JWT_TOKEN_LOCATION` says.
+    ///
+    /// ```
+    /// # use tessera::{JwtConfig, JwtManager, Requirement};
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let secret = "test-only: an example secret, long enough for HS256";
+    /// # let jwt = JwtManager::new(JwtConfig::from_lookup(|name| {
+    /// #     (name == "JWT_SECRET_KEY").then(|| secret.to_owned())
+    /// # })?)?;
+    /// let token = jwt.create_access_token("ada")?;
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("authorization", format!("Bearer {token}").parse()?);
+    /// let verified = jwt.verify_headers(&headers, Requirement::ACCESS).await?;
+    /// assert_eq!(verified.map(|token| token.claims.sub.clone()).as_deref(), Some("ada"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn verify_headers(
+        &self,
+        headers: &http::HeaderMap,
+        requirement: Requirement,
+    ) -> Result<Option<Arc<Token>>, AuthError> {
+        let located = match crate::locate::header::find(headers, &self.config().header)? {
+            crate::locate::Found::Token(located) => located,
+            crate::locate::Found::Missing(_) => return Ok(None),
+        };
+        let token = decode(self, &located)?;
+        check_type_and_freshness(self, &token, requirement)?;
+        check_revocation(self, &token).await?;
+        check_verifier(self, &token)?;
+        Ok(Some(token))
+    }
+}
+
 pub(crate) async fn verify(
     manager: &JwtManager,
     parts: &mut Parts,
@@ -159,7 +203,24 @@ async fn check(
             entry
         }
     };
-    let claims = &entry.token.token.claims;
+    check_type_and_freshness(manager, &entry.token.token, requirement)?;
+    if options.check_revocation && !entry.revocation_checked {
+        check_revocation(manager, &entry.token.token).await?;
+        if let Some(cached) = cache.slot(kind) {
+            cached.revocation_checked = true;
+        }
+    }
+    check_verifier(manager, &entry.token.token)?;
+    Ok(entry.token)
+}
+
+/// The route's demands on a verified token: its type and freshness.
+fn check_type_and_freshness(
+    manager: &JwtManager,
+    token: &Token,
+    requirement: Requirement,
+) -> Result<(), AuthError> {
+    let claims = &token.claims;
     if let Some(expected) = requirement.token_type
         && claims.token_type != expected
     {
@@ -171,30 +232,35 @@ async fn check(
     if requirement.fresh && !claims.fresh.is_fresh_at(manager.now()) {
         return Err(AuthError::NeedsFresh);
     }
-    if options.check_revocation
-        && !entry.revocation_checked
-        && let Some(blocklist) = manager.blocklist()
-    {
-        match blocklist::check(blocklist, &entry.token.token).await {
-            Ok(false) => {}
-            Ok(true) => return Err(AuthError::Revoked),
-            Err(err) => return Err(AuthError::BlocklistUnavailable(err.0)),
-        }
-        if let Some(cached) = cache.slot(kind) {
-            cached.revocation_checked = true;
-        }
+    Ok(())
+}
+
+/// Asks the blocklist, when there is one.
+async fn check_revocation(manager: &JwtManager, token: &Token) -> Result<(), AuthError> {
+    let Some(blocklist) = manager.blocklist() else {
+        return Ok(());
+    };
+    match blocklist::check(blocklist, token).await {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(AuthError::Revoked),
+        Err(err) => Err(AuthError::BlocklistUnavailable(err.0)),
     }
-    if let Some(verifier) = &manager.hooks().verifier
-        && !verifier(&entry.token.token)
-    {
-        return Err(AuthError::ClaimsRejected);
+}
+
+/// Runs the application's token verifier, when there is one.
+fn check_verifier(manager: &JwtManager, token: &Token) -> Result<(), AuthError> {
+    match &manager.hooks().verifier {
+        Some(verifier) if !verifier(token) => Err(AuthError::ClaimsRejected),
+        _ => Ok(()),
     }
-    Ok(entry.token)
 }
 
 /// Verifies the located token and, for cookie-borne tokens on protected
 /// methods, the double-submit CSRF value.
-fn decode(manager: &JwtManager, located: &Located) -> Result<Arc<Token<ExtraClaims>>, AuthError> {
+fn decode(
+    manager: &JwtManager,
+    located: &Located<'_>,
+) -> Result<Arc<Token<ExtraClaims>>, AuthError> {
     let options = DecodeOptions {
         token_type: None,
         allow_expired: false,

@@ -1,5 +1,7 @@
 //! The JSON-body location and the CSRF form field, through a buffering layer.
 
+use std::borrow::Cow;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -78,7 +80,11 @@ impl BodyScan {
 }
 
 /// Reads the JSON-body location from what the layer found.
-pub(super) fn find(parts: &Parts, config: &JwtConfig, kind: TokenType) -> Result<Found, AuthError> {
+pub(super) fn find(
+    parts: &Parts,
+    config: &JwtConfig,
+    kind: TokenType,
+) -> Result<Found<'static>, AuthError> {
     let Some(scan) = parts.extensions.get::<BodyScan>() else {
         return Err(AuthError::Misconfigured(
             "the json token location needs JwtManager::body_layer() on the router",
@@ -93,7 +99,7 @@ pub(super) fn find(parts: &Parts, config: &JwtConfig, kind: TokenType) -> Result
     };
     Ok(match value {
         Some(token) => Found::Token(Located {
-            token: token.clone(),
+            token: Cow::Owned(token.clone()),
             location: Location::Json,
             csrf: None,
         }),

@@ -1,5 +1,7 @@
 //! The cookie location, with the double-submit CSRF value.
 
+use std::borrow::Cow;
+
 use http::request::Parts;
 
 use super::{BodyScan, Found, Located, Location};
@@ -24,7 +26,11 @@ fn read_cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 /// takes the CSRF value from the header (or form field when enabled); a
 /// cookie without one fails here. The CSRF *cookie* is never read: the
 /// server compares the submitted value with the token's claim.
-pub(super) fn find(parts: &Parts, config: &JwtConfig, kind: TokenType) -> Result<Found, AuthError> {
+pub(super) fn find(
+    parts: &Parts,
+    config: &JwtConfig,
+    kind: TokenType,
+) -> Result<Found<'static>, AuthError> {
     let name = match kind {
         TokenType::Access => &config.cookies.access_name,
         TokenType::Refresh => &config.cookies.refresh_name,
@@ -40,7 +46,7 @@ pub(super) fn find(parts: &Parts, config: &JwtConfig, kind: TokenType) -> Result
         None
     };
     Ok(Found::Token(Located {
-        token: token.to_owned(),
+        token: Cow::Owned(token.to_owned()),
         location: Location::Cookies,
         csrf,
     }))

@@ -1,6 +1,8 @@
 //! The header location: `Authorization: Bearer <token>` by default.
 
-use http::request::Parts;
+use std::borrow::Cow;
+
+use http::HeaderMap;
 
 use super::{Found, Located, Location};
 use crate::manager::HeaderSettings;
@@ -9,15 +11,18 @@ use crate::response::{AuthError, MissingReason};
 /// Reads the configured header the way Flask-JWT-Extended does: comma-separated
 /// credentials may coexist (`Basic x, Bearer <jwt>`); exactly one must start
 /// with the type word (case-sensitive); that one must be `<type> <token>`.
-pub(super) fn find(parts: &Parts, settings: &HeaderSettings) -> Result<Found, AuthError> {
-    let mut values = parts.headers.get_all(&settings.name).iter().peekable();
+pub(crate) fn find<'a>(
+    headers: &'a HeaderMap,
+    settings: &HeaderSettings,
+) -> Result<Found<'a>, AuthError> {
+    let mut values = headers.get_all(&settings.name).iter().peekable();
     if values.peek().is_none() {
         return Ok(Found::Missing(MissingReason::NoHeader {
             name: display_name(settings),
         }));
     }
-    if let Some(token) = simple_form(parts, settings) {
-        return Ok(Found::Token(located(token)));
+    if let Some(token) = simple_form(headers, settings) {
+        return Ok(Found::Token(located(Cow::Borrowed(token))));
     }
     let bad = || AuthError::BadHeader {
         name: display_name(settings),
@@ -36,7 +41,7 @@ pub(super) fn find(parts: &Parts, settings: &HeaderSettings) -> Result<Found, Au
     if settings.kind.is_empty() {
         let mut words = joined.split_whitespace();
         return match (words.next(), words.next()) {
-            (Some(token), None) => Ok(Found::Token(located(token))),
+            (Some(token), None) => Ok(Found::Token(located(Cow::Owned(token.to_owned())))),
             (None, _) => Ok(Found::Missing(MissingReason::NoHeader {
                 name: display_name(settings),
             })),
@@ -56,7 +61,7 @@ pub(super) fn find(parts: &Parts, settings: &HeaderSettings) -> Result<Found, Au
     };
     let mut words = field.split_whitespace().skip(1);
     match (words.next(), words.next()) {
-        (Some(token), None) => Ok(Found::Token(located(token))),
+        (Some(token), None) => Ok(Found::Token(located(Cow::Owned(token.to_owned())))),
         _ => Err(bad()),
     }
 }
@@ -64,11 +69,11 @@ pub(super) fn find(parts: &Parts, settings: &HeaderSettings) -> Result<Found, Au
 /// The common case, found without the general parse: a single header value
 /// that is exactly `<type> <token>`, with no comma or whitespace in the
 /// token. It yields what the general parse would, in one pass over bytes.
-fn simple_form<'a>(parts: &'a Parts, settings: &HeaderSettings) -> Option<&'a str> {
+fn simple_form<'a>(headers: &'a HeaderMap, settings: &HeaderSettings) -> Option<&'a str> {
     if settings.kind.is_empty() {
         return None;
     }
-    let mut values = parts.headers.get_all(&settings.name).iter();
+    let mut values = headers.get_all(&settings.name).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return None;
     };
@@ -90,9 +95,9 @@ fn simple_form<'a>(parts: &'a Parts, settings: &HeaderSettings) -> Option<&'a st
     }
 }
 
-fn located(token: &str) -> Located {
+fn located(token: Cow<'_, str>) -> Located<'_> {
     Located {
-        token: token.to_owned(),
+        token,
         location: Location::Headers,
         csrf: None,
     }

@@ -30,11 +30,13 @@
 
 mod body;
 mod cookie;
-mod header;
+pub(crate) mod header;
 mod query;
 
 pub(crate) use body::BodyScan;
 pub use body::{BodyTokenLayer, BodyTokenService, DEFAULT_BODY_LIMIT};
+
+use std::borrow::Cow;
 
 use http::request::Parts;
 
@@ -76,8 +78,9 @@ impl std::fmt::Display for Location {
 
 /// A token found in the request, not yet verified.
 #[derive(Debug)]
-pub(crate) struct Located {
-    pub(crate) token: String,
+pub(crate) struct Located<'a> {
+    /// Borrowed from the request wherever it can be.
+    pub(crate) token: Cow<'a, str>,
     pub(crate) location: Location,
     /// The CSRF value the client submitted, when the token came from a
     /// cookie on a CSRF-protected method.
@@ -85,19 +88,19 @@ pub(crate) struct Located {
 }
 
 /// What one location found.
-pub(crate) enum Found {
-    Token(Located),
+pub(crate) enum Found<'a> {
+    Token(Located<'a>),
     Missing(MissingReason),
 }
 
 /// Searches `locations` for a token of kind `kind` (which cookie or JSON key
 /// to read); see the module docs for the order.
-pub(crate) fn locate(
-    parts: &Parts,
+pub(crate) fn locate<'a>(
+    parts: &'a Parts,
     config: &JwtConfig,
     locations: &[Location],
     kind: TokenType,
-) -> Result<Located, AuthError> {
+) -> Result<Located<'a>, AuthError> {
     // Allocated only when a location comes up empty.
     let mut missing: Vec<(Location, MissingReason)> = Vec::new();
     let header_first = locations.contains(&Location::Headers);
@@ -109,7 +112,7 @@ pub(crate) fn locate(
     );
     for location in order {
         let found = match location {
-            Location::Headers => header::find(parts, &config.header)?,
+            Location::Headers => header::find(&parts.headers, &config.header)?,
             Location::Cookies => cookie::find(parts, config, kind)?,
             Location::QueryString => query::find(parts, &config.query)?,
             Location::Json => body::find(parts, config, kind)?,

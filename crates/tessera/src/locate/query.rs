@@ -1,5 +1,7 @@
 //! The query-string location (`?jwt=<token>`).
 
+use std::borrow::Cow;
+
 use http::request::Parts;
 
 use super::{Found, Located, Location};
@@ -7,7 +9,7 @@ use crate::manager::QuerySettings;
 use crate::response::{AuthError, MissingReason};
 
 /// Reads the configured parameter; its value must start with the prefix.
-pub(super) fn find(parts: &Parts, settings: &QuerySettings) -> Result<Found, AuthError> {
+pub(super) fn find(parts: &Parts, settings: &QuerySettings) -> Result<Found<'static>, AuthError> {
     let query = parts.uri.query().unwrap_or_default();
     let Some((_, value)) =
         form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name.as_ref() == settings.name)
@@ -18,7 +20,7 @@ pub(super) fn find(parts: &Parts, settings: &QuerySettings) -> Result<Found, Aut
     };
     match value.strip_prefix(settings.prefix.as_str()) {
         Some(token) if !token.is_empty() => Ok(Found::Token(Located {
-            token: token.to_owned(),
+            token: Cow::Owned(token.to_owned()),
             location: Location::QueryString,
             csrf: None,
         })),

@@ -33,3 +33,4 @@ mod axum_manager;
 mod axum_refresh;
 mod axum_routes;
 mod axum_support;
+mod axum_verify_headers;
