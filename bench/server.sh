@@ -26,20 +26,38 @@ login() { curl -fs -X POST "$base/auth/login" -H "$json" -d "$credentials"; }
 field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\1/"; }
 access=$(login | field access_token)
 
-load() { taskset -c 1 wrk --latency -d"${duration}s" "$@" | awk '/Requests\/sec/ {rps=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF} END {printf "%10.0f req/s   p99 %-8s non-2xx %s\n", rps, p99, (bad==""?0:bad)}'; }
+# One wrk run: requests/s, p99, non-2xx, and the server's CPU time per request
+# (user + system, read from /proc before and after). CPU per request is the
+# steadier figure on a shared machine: it does not move when a neighbour
+# steals cycles, and its inverse is the server's capacity on one core.
+ticks_per_second=$(getconf CLK_TCK)
+server_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+load() {
+  local before after out
+  before=$(server_ticks)
+  out=$(taskset -c 1 wrk --latency -d"${duration}s" "$@")
+  after=$(server_ticks)
+  echo "$out" | awk -v ticks=$((after - before)) -v hz="$ticks_per_second" '
+    /requests in/ {n=$1} /Requests\/sec/ {rps=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF}
+    END {printf "%10.0f req/s   p99 %-8s non-2xx %-4s cpu %5.1f us/req\n", rps, p99, (bad==""?0:bad), ticks * 1e6 / hz / n}'
+}
 
-# healthz and verify alternate, REPEAT times each; the ratio uses the medians.
+# healthz and verify alternate, REPEAT times each. A neighbour on a shared
+# machine can slow any one run, so each round's two runs (adjacent in time)
+# give one ratio, and the median of those ratios is the figure reported.
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-health_runs=(); verify_runs=()
+rps_ratios=(); cpu_ratios=()
 for round in $(seq 1 "${REPEAT:-3}"); do
   h=$(load -t1 -c32 -H "Authorization: Bearer $access" "$base/healthz")
   v=$(load -t1 -c32 -H "Authorization: Bearer $access" "$base/auth/verify")
   echo "round $round  GET /healthz (same token header) $h"
   echo "round $round  GET /auth/verify                 $v"
-  health_runs+=("$(echo "$h" | awk '{print $1}')"); verify_runs+=("$(echo "$v" | awk '{print $1}')")
+  hr=$(echo "$h" | awk '{print $1}'); vr=$(echo "$v" | awk '{print $1}')
+  rps_ratios+=("$(awk -v a="$vr" -v b="$hr" 'BEGIN {printf "%.3f", a/b}')")
+  hc=$(echo "$h" | awk '{print $(NF-1)}'); vc=$(echo "$v" | awk '{print $(NF-1)}')
+  cpu_ratios+=("$(awk -v a="$hc" -v b="$vc" 'BEGIN {printf "%.3f", a/b}')")
 done
-h=$(printf '%s\n' "${health_runs[@]}" | median); v=$(printf '%s\n' "${verify_runs[@]}" | median)
-echo "median: healthz $h req/s, verify $v req/s, verify/healthz = $(awk -v a="$v" -v b="$h" 'BEGIN {printf "%.2f", a/b}')"
+echo "verify/healthz, median of per-round ratios: requests/s $(printf '%s\n' "${rps_ratios[@]}" | median), capacity (cpu/req) $(printf '%s\n' "${cpu_ratios[@]}" | median)"
 echo "GET /healthz (no header)     $(load -t1 -c32 "$base/healthz")"
 echo "GET /auth/me                 $(load -t1 -c32 -H "Authorization: Bearer $access" "$base/auth/me")"
 tokens=""

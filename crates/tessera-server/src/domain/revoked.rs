@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
+use foldhash::fast::RandomState;
+
 use crate::store::{RevocationKind, RevocationRecord, Store, StoreError};
 
 /// How far back an incremental [`RevokedSet::sync`] looks before the newest
@@ -25,8 +27,9 @@ pub struct RevokedSet {
 
 #[derive(Debug, Default)]
 struct Entries {
-    sessions: HashMap<String, i64>,
-    access: HashMap<String, i64>,
+    // Keys are ids this service generated, so a fast seeded hash is safe.
+    sessions: HashMap<String, i64, RandomState>,
+    access: HashMap<String, i64, RandomState>,
     /// Newest `revoked_at` seen from the store, for incremental resyncs.
     synced_to: Option<i64>,
 }

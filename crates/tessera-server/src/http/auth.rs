@@ -1,14 +1,13 @@
-//! Register, log in, refresh, log out, who am I, and forward-auth verify.
+//! Register, log in, refresh, log out, who am I.
 
 use axum::Json;
-use axum::extract::Request;
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::json;
-use tessera::{Jwt, Location, RefreshJwt, Requirement};
+use tessera::{Jwt, Location, RefreshJwt};
 
 use super::client::Client;
 use super::error::ApiError;
@@ -247,56 +246,6 @@ pub async fn me(
             other => other.into(),
         })?;
     Ok(Json(user_json(&user)))
-}
-
-/// `GET /auth/verify`: forward auth. Signature, claims and revocation are
-/// all checked in memory; the database is never touched. This is the
-/// hottest route, so it reads the verified claims in place rather than
-/// through a typed extractor.
-pub async fn verify(State(state): State<AppState>, request: Request) -> Response {
-    let (mut parts, _) = request.into_parts();
-    let verified = match state
-        .jwt
-        .verify_request(&mut parts, Requirement::ACCESS)
-        .await
-    {
-        Ok(verified) => verified,
-        Err(err) => {
-            Metrics::inc(&state.metrics.verify_denied);
-            return state.jwt.reject(err).into_response();
-        }
-    };
-    let claims = &verified.token.claims;
-    let Some(sid) = claims.extra.get("sid").and_then(serde_json::Value::as_str) else {
-        Metrics::inc(&state.metrics.verify_denied);
-        return ApiError::unauthorized("invalid_token", "the token belongs to no session")
-            .into_response();
-    };
-    Metrics::inc(&state.metrics.verify_ok);
-    let roles = claims
-        .extra
-        .get("roles")
-        .and_then(serde_json::Value::as_array)
-        .map(|roles| {
-            roles
-                .iter()
-                .filter_map(serde_json::Value::as_str)
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default();
-    let mut response = StatusCode::OK.into_response();
-    let headers = response.headers_mut();
-    for (name, value) in [
-        ("x-auth-user", claims.sub.as_str()),
-        ("x-auth-roles", roles.as_str()),
-        ("x-auth-session", sid),
-    ] {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(HeaderName::from_static(name), value);
-        }
-    }
-    response
 }
 
 #[cfg(test)]

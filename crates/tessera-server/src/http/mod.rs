@@ -6,6 +6,7 @@ pub mod client;
 pub mod docs;
 pub mod domain_error;
 pub mod error;
+pub mod forward_auth;
 pub mod json;
 pub mod metrics;
 pub mod ops;
@@ -58,7 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/refresh", refresh)
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
-        .route("/auth/verify", get(auth::verify))
+        .route("/auth/verify", get(forward_auth::verify))
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::end))
         .route("/auth/password", post(sessions::change_password))

@@ -1,9 +1,10 @@
 //! `GET /auth/verify`, the forward-auth endpoint: headers for a good token,
-//! 401 otherwise, and no database on the way.
+//! 401 otherwise, and no database on the way. Cookie-borne tokens are held
+//! to the CSRF check of the method the proxy reports.
 
 use serde_json::json;
 
-use crate::http_support::{Server, Tokens, claims};
+use crate::http_support::{PASSWORD, Server, Tokens, claims};
 use crate::store_support::backend_tests;
 
 backend_tests! {
@@ -97,5 +98,186 @@ backend_tests! {
             .send()
             .await
             .expect_error(401, "token_revoked");
+    }
+
+    async fn verify_refuses_a_refresh_token(db) {
+        let server = Server::start(&db).await;
+        let ada = server.signed_up("ada").await;
+        server
+            .get("/auth/verify")
+            .bearer(&ada.refresh)
+            .send()
+            .await
+            .expect_error(401, "wrong_token_type");
+    }
+
+    async fn verify_with_a_malformed_bearer_header_is_401_even_with_a_good_cookie(db) {
+        let server = Server::start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        let reply = server
+            .get("/auth/verify")
+            .header("authorization", "Bearer two words")
+            .header("cookie", &cookies.access_only())
+            .send()
+            .await;
+        // 401, not the library's 400: nginx would turn a 400 into a 500.
+        reply.expect_error(401, "invalid_request");
+        assert!(reply.header("x-auth-user").is_none());
+    }
+
+    async fn verify_accepts_an_access_cookie_for_a_safe_forwarded_method(db) {
+        let server = Server::start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        for (header, method) in [("x-forwarded-method", "GET"), ("x-original-method", "HEAD")] {
+            let reply = server
+                .get("/auth/verify")
+                .header("cookie", &cookies.access_only())
+                .header(header, method)
+                .send()
+                .await;
+            reply.expect(200);
+            assert_eq!(reply.header("x-auth-session"), Some(cookies.sid.as_str()));
+        }
+    }
+
+    async fn verify_holds_a_cookie_to_csrf_when_the_forwarded_method_changes_state(db) {
+        let server = Server::start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        // A cross-site POST rides the browser's cookie but cannot add the header.
+        let forged = server
+            .get("/auth/verify")
+            .header("cookie", &cookies.access_only())
+            .header("x-forwarded-method", "POST")
+            .send()
+            .await;
+        forged.expect_error(403, "csrf_missing");
+        assert!(forged.header("x-auth-user").is_none());
+        // The application's own POST sends the double-submit value.
+        server
+            .get("/auth/verify")
+            .header("cookie", &cookies.access_only())
+            .header("x-forwarded-method", "DELETE")
+            .header("x-csrf-token", &cookies.csrf)
+            .send()
+            .await
+            .expect(200);
+        server
+            .get("/auth/verify")
+            .header("cookie", &cookies.access_only())
+            .header("x-forwarded-method", "PUT")
+            .header("x-csrf-token", "not-the-value")
+            .send()
+            .await
+            .expect_error(403, "csrf_mismatch");
+    }
+
+    async fn verify_without_a_forwarded_method_treats_a_cookie_as_state_changing(db) {
+        let server = Server::start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        server
+            .get("/auth/verify")
+            .header("cookie", &cookies.access_only())
+            .send()
+            .await
+            .expect_error(403, "csrf_missing");
+        server
+            .get("/auth/verify")
+            .header("cookie", &cookies.access_only())
+            .header("x-forwarded-method", "not a method")
+            .send()
+            .await
+            .expect_error(403, "csrf_missing");
+        server
+            .get("/auth/verify")
+            .header("cookie", &cookies.access_only())
+            .header("x-csrf-token", &cookies.csrf)
+            .send()
+            .await
+            .expect(200);
+    }
+
+    async fn verify_answers_a_forwarded_preflight_like_a_get(db) {
+        let server = Server::start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        server
+            .get("/auth/verify")
+            .header("cookie", &cookies.access_only())
+            .header("x-forwarded-method", "OPTIONS")
+            .send()
+            .await
+            .expect(200);
+        // Without credentials a preflight is not let through.
+        server
+            .get("/auth/verify")
+            .header("x-forwarded-method", "OPTIONS")
+            .send()
+            .await
+            .expect_error(401, "missing_token");
+    }
+
+    async fn verify_prefers_a_bearer_header_over_cookies(db) {
+        let server = Server::start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        let bob = server.signed_up("bob").await;
+        // The header wins, and needs no CSRF value even for a POST.
+        let reply = server
+            .get("/auth/verify")
+            .bearer(&bob.access)
+            .header("cookie", &cookies.access_only())
+            .header("x-forwarded-method", "POST")
+            .send()
+            .await;
+        reply.expect(200);
+        assert_eq!(reply.header("x-auth-session"), Some(bob.sid().as_str()));
+    }
+
+    async fn verify_of_a_revoked_cookie_session_is_401(db) {
+        let server = Server::start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        server
+            .post("/auth/logout")
+            .header("cookie", &cookies.access_only())
+            .header("x-csrf-token", &cookies.csrf)
+            .send()
+            .await
+            .expect(200);
+        server
+            .get("/auth/verify")
+            .header("cookie", &cookies.access_only())
+            .header("x-forwarded-method", "GET")
+            .send()
+            .await
+            .expect_error(401, "token_revoked");
+    }
+}
+
+/// A browser session: `ada` logged in with `?cookies=true`.
+struct CookieLogin {
+    access: String,
+    csrf: String,
+    sid: String,
+}
+
+impl CookieLogin {
+    async fn new(server: &Server) -> CookieLogin {
+        server.register("ada").await;
+        let login = server
+            .post("/auth/login?cookies=true")
+            .json(json!({ "username": "ada", "password": PASSWORD }))
+            .send()
+            .await;
+        login.expect(200);
+        let access = login.cookie_value("access_token_cookie");
+        let sid = claims(&access)["sid"].as_str().unwrap().to_owned();
+        CookieLogin {
+            csrf: login.cookie_value("csrf_access_token"),
+            access,
+            sid,
+        }
+    }
+
+    /// The `Cookie` header a browser sends on a cross-site request.
+    fn access_only(&self) -> String {
+        format!("access_token_cookie={}", self.access)
     }
 }

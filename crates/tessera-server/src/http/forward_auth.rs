@@ -1,0 +1,123 @@
+//! `GET /auth/verify`: forward auth for nginx `auth_request`, Traefik
+//! `forwardAuth` and Caddy `forward_auth`.
+//!
+//! Signature, claims and revocation are all checked in memory; the database
+//! is never touched. This is the hottest route, so a bearer token takes the
+//! library's header-only path (no request extensions, no typed claims).
+//!
+//! Cookie-borne tokens need care: the proxy's subrequest is a `GET`, yet the
+//! request it guards may be a `POST` from another origin riding the
+//! browser's cookies. The original method therefore comes from
+//! `X-Forwarded-Method` (Traefik, Caddy) or `X-Original-Method` (set it in
+//! nginx), and the double-submit CSRF check applies to it. When neither
+//! header is present a cookie token must carry its CSRF header as for a
+//! state-changing request: failing closed costs a misconfigured proxy an
+//! error, never a forged request.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tessera::{AuthError, Requirement, Token};
+
+use super::error::ApiError;
+use super::metrics::Metrics;
+use super::state::AppState;
+
+const X_AUTH_USER: HeaderName = HeaderName::from_static("x-auth-user");
+const X_AUTH_ROLES: HeaderName = HeaderName::from_static("x-auth-roles");
+const X_AUTH_SESSION: HeaderName = HeaderName::from_static("x-auth-session");
+const X_FORWARDED_METHOD: HeaderName = HeaderName::from_static("x-forwarded-method");
+const X_ORIGINAL_METHOD: HeaderName = HeaderName::from_static("x-original-method");
+
+/// `GET /auth/verify`: 200 with `X-Auth-User`, `X-Auth-Roles` and
+/// `X-Auth-Session`, or the library's 401/403.
+pub async fn verify(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let verified = match state
+        .jwt
+        .verify_headers(&parts.headers, Requirement::ACCESS)
+        .await
+    {
+        Ok(Some(token)) => Ok(token),
+        Ok(None) => {
+            parts.method = original_method(&parts.headers);
+            state
+                .jwt
+                .verify_request(&mut parts, Requirement::ACCESS)
+                .await
+                .map(|verified| verified.token.clone())
+        }
+        Err(err) => Err(err),
+    };
+    match verified {
+        Ok(token) => allow(&state, &token),
+        Err(err) => deny(&state, err),
+    }
+}
+
+/// The method of the request the proxy is asking about. Unknown means
+/// "possibly state-changing", so cookie tokens are held to the CSRF check.
+/// `OPTIONS` is answered like `GET` (it changes nothing; the library would
+/// otherwise let a preflight through unauthenticated).
+fn original_method(headers: &HeaderMap) -> Method {
+    let named = [&X_FORWARDED_METHOD, &X_ORIGINAL_METHOD]
+        .into_iter()
+        .find_map(|name| headers.get(name))
+        .and_then(|value| Method::from_bytes(value.as_bytes()).ok());
+    match named {
+        Some(Method::OPTIONS) => Method::GET,
+        Some(method) => method,
+        None => Method::POST,
+    }
+}
+
+fn allow(state: &AppState, token: &Token) -> Response {
+    let claims = &token.claims;
+    let Some(sid) = claims.extra.get("sid").and_then(Value::as_str) else {
+        Metrics::inc(&state.metrics.verify_denied);
+        return ApiError::unauthorized("invalid_token", "the token belongs to no session")
+            .into_response();
+    };
+    Metrics::inc(&state.metrics.verify_ok);
+    let roles = claims
+        .extra
+        .get("roles")
+        .and_then(Value::as_array)
+        .map(|roles| {
+            roles
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let mut response = StatusCode::OK.into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (X_AUTH_USER, claims.sub.as_str()),
+        (X_AUTH_ROLES, roles.as_str()),
+        (X_AUTH_SESSION, sid),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// The library's rejection, with its status narrowed to what proxies
+/// understand: nginx `auth_request` treats anything but 2xx, 401 and 403 as
+/// its own failure (a 500 to the client), so a malformed header's 400
+/// becomes 401 here; the body still says `invalid_request`.
+fn deny(state: &AppState, err: AuthError) -> Response {
+    Metrics::inc(&state.metrics.verify_denied);
+    let mut response = state.jwt.reject(err).into_response();
+    if !matches!(
+        response.status(),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+    ) {
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    response
+}
