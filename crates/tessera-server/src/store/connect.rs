@@ -183,9 +183,11 @@ async fn connect_sqlite(path: &Path, max_connections: u32) -> Result<AnyPool, St
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // The `Any` driver opens SQLite with sqlx's defaults (foreign
-                // keys on, a 5 s busy timeout); make sure of both, and use the
-                // durability level WAL is designed for.
-                conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
+                // keys on, a 5 s busy timeout); make sure of both. A 2xx means
+                // the change is on disk: FULL syncs the WAL at every commit,
+                // where WAL's usual NORMAL can lose the last commits (a
+                // session, a revocation) to a power cut or an OS crash.
+                conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
                     .await?;
                 Ok(())
             })

@@ -89,6 +89,18 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite's `synchronous` level on a pooled connection (2 = `FULL`), for
+    /// diagnostics; `None` on PostgreSQL, whose commits are always synced.
+    pub async fn sqlite_synchronous(&self) -> Result<Option<i64>, StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let row = sqlx::query("PRAGMA synchronous")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(sqlx::Row::try_get::<i64, _>(&row, 0)?))
+    }
+
     /// Waits for open connections to finish and closes them.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -102,6 +102,12 @@ async fn sqlite_store_creates_the_file_in_wal_mode_with_foreign_keys() {
         store.insert_session(&session).await.is_err(),
         "foreign keys are enforced"
     );
+    // Acknowledged writes survive a power cut: every commit syncs the WAL.
+    assert_eq!(
+        store.sqlite_synchronous().await.unwrap(),
+        Some(2),
+        "synchronous = FULL"
+    );
     store.close().await;
 
     use sqlx::{ConnectOptions, Row};
