@@ -60,10 +60,12 @@ pub struct Assembled {
     pub store_label: String,
 }
 
-/// Reads settings (after `.env`), opens the store and builds the state.
-pub async fn assemble(clock: Arc<dyn Clock>) -> Result<Assembled, ServeError> {
-    tessera::config::load_dotenv()?;
-    let config = ServerConfig::from_env()?;
+/// Reads the remaining settings (after `.env`), opens the store and builds
+/// the state for `config`.
+pub async fn assemble(
+    clock: Arc<dyn Clock>,
+    config: ServerConfig,
+) -> Result<Assembled, ServeError> {
     let jwt_config = app::server_jwt_config(|name| std::env::var(name).ok(), &config)?;
     let settings = ServerSettings::from_env()?;
     let options = StoreOptions::from_database_url(config.database_url.as_deref())
@@ -90,11 +92,10 @@ pub async fn serve(dir: &Path) -> Result<(), ServeError> {
         EnsureOutcome::Added => eprintln!("added a fresh JWT_SECRET_KEY to .env"),
         EnsureOutcome::Kept | EnsureOutcome::Replaced => {}
     }
-    let Assembled {
-        state,
-        config,
-        store_label,
-    } = assemble(Arc::new(SystemClock)).await?;
+    tessera::config::load_dotenv()?;
+    let mut config = ServerConfig::from_env()?;
+    // Bind before anything names the public URL, so that port 0 (any free
+    // port) is known by the time it becomes the issuer and discovery URLs.
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| ServeError::Bind {
@@ -102,6 +103,18 @@ pub async fn serve(dir: &Path) -> Result<(), ServeError> {
             source,
         })?;
     let local = listener.local_addr()?;
+    config.adopt_bound_address(local);
+    if config.bind.ip().is_unspecified() && !config.public_url_is_explicit {
+        tracing::warn!(
+            "TESSERA_PUBLIC_URL is not set, so tokens name {} as their issuer; set it to the URL clients use",
+            config.public_url
+        );
+    }
+    let Assembled {
+        state,
+        config,
+        store_label,
+    } = assemble(Arc::new(SystemClock), config).await?;
     spawn_maintenance(&state);
     tracing::info!(
         "tessera listening on http://{local} (store: {}, public URL {})",

@@ -24,6 +24,8 @@ pub struct ServerConfig {
     pub database_url: Option<String>,
     /// The base URL clients reach the server at.
     pub public_url: String,
+    /// Whether `TESSERA_PUBLIC_URL` set it (rather than the bind address).
+    pub public_url_is_explicit: bool,
     /// Whether `X-Forwarded-For` is trusted.
     pub trust_forwarded: bool,
     /// Failed logins allowed per account per window.
@@ -35,6 +37,15 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// Takes the address actually bound: with port 0 the system picks one,
+    /// and a public URL derived from the bind address must name it.
+    pub fn adopt_bound_address(&mut self, local: SocketAddr) {
+        if !self.public_url_is_explicit {
+            self.public_url = format!("http://{local}");
+        }
+        self.bind = local;
+    }
+
     /// Reads the process environment (after `.env` has been loaded).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -56,6 +67,7 @@ impl ServerConfig {
                 ),
             })?,
         };
+        let public_url_is_explicit = get("TESSERA_PUBLIC_URL").is_some();
         let public_url = match get("TESSERA_PUBLIC_URL") {
             None => format!("http://{bind}"),
             Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
@@ -82,6 +94,7 @@ impl ServerConfig {
             bind,
             database_url: get("DATABASE_URL"),
             public_url,
+            public_url_is_explicit,
             trust_forwarded,
             login_max_failures: positive(&get, "TESSERA_LOGIN_MAX_FAILURES", 20)?,
             login_failure_window: i64::from(positive(&get, "TESSERA_LOGIN_FAILURE_WINDOW", 900)?),
@@ -104,5 +117,39 @@ fn positive(
                 problem: format!("{text:?} must be a positive whole number"),
             }),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> ServerConfig {
+        ServerConfig::from_lookup(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_derived_public_url_follows_the_port_actually_bound() {
+        let mut derived = config(&[("TESSERA_BIND", "127.0.0.1:0")]);
+        assert_eq!(derived.public_url, "http://127.0.0.1:0");
+        derived.adopt_bound_address(SocketAddr::from(([127, 0, 0, 1], 41234)));
+        assert_eq!(derived.public_url, "http://127.0.0.1:41234");
+        assert_eq!(derived.bind.port(), 41234);
+    }
+
+    #[test]
+    fn an_explicit_public_url_is_kept() {
+        let mut explicit = config(&[
+            ("TESSERA_BIND", "0.0.0.0:0"),
+            ("TESSERA_PUBLIC_URL", "https://auth.example.com/"),
+        ]);
+        explicit.adopt_bound_address(SocketAddr::from(([0, 0, 0, 0], 41234)));
+        assert_eq!(explicit.public_url, "https://auth.example.com");
+        assert!(explicit.public_url_is_explicit);
     }
 }

@@ -55,6 +55,13 @@ fn serve_starts_from_an_empty_directory_and_stops_cleanly_on_sigterm() {
     assert!(project.path().join(".env").exists());
     assert!(project.path().join("tessera.db").exists());
     assert!(get(&addr, "/healthz").starts_with("HTTP/1.1 200"));
+    // Port 0 became a real port, and the discovery document names it.
+    assert!(!addr.ends_with(":0"), "{addr}");
+    let discovery = get(&addr, "/.well-known/openid-configuration");
+    assert!(
+        discovery.contains(&format!("\"issuer\":\"http://{addr}\"")),
+        "{discovery}"
+    );
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
