@@ -42,23 +42,29 @@ load() {
     END {printf "%10.0f req/s   p99 %-8s non-2xx %-4s cpu %5.1f us/req\n", rps, p99, (bad==""?0:bad), ticks * 1e6 / hz / n}'
 }
 
-# healthz and verify alternate, REPEAT times each. A neighbour on a shared
-# machine can slow any one run, so each round's two runs (adjacent in time)
-# give one ratio, and the median of those ratios is the figure reported.
+# healthz (bare, and with the same Authorization header verify gets) and
+# verify alternate, REPEAT rounds. A neighbour on a shared machine can slow
+# any one run, so each round's runs (adjacent in time) give one ratio, and
+# the median of those ratios is the figure reported.
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-rps_ratios=(); cpu_ratios=()
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a/b}'; }
+field_of() { echo "$1" | awk -v n="$2" '{print (n > 0 ? $n : $(NF + n))}'; }
+same_rps=(); same_cpu=(); bare_rps=(); bare_cpu=()
 for round in $(seq 1 "${REPEAT:-3}"); do
+  b=$(load -t1 -c32 "$base/healthz")
   h=$(load -t1 -c32 -H "Authorization: Bearer $access" "$base/healthz")
   v=$(load -t1 -c32 -H "Authorization: Bearer $access" "$base/auth/verify")
+  echo "round $round  GET /healthz (no header)         $b"
   echo "round $round  GET /healthz (same token header) $h"
   echo "round $round  GET /auth/verify                 $v"
-  hr=$(echo "$h" | awk '{print $1}'); vr=$(echo "$v" | awk '{print $1}')
-  rps_ratios+=("$(awk -v a="$vr" -v b="$hr" 'BEGIN {printf "%.3f", a/b}')")
-  hc=$(echo "$h" | awk '{print $(NF-1)}'); vc=$(echo "$v" | awk '{print $(NF-1)}')
-  cpu_ratios+=("$(awk -v a="$hc" -v b="$vc" 'BEGIN {printf "%.3f", a/b}')")
+  same_rps+=("$(ratio "$(field_of "$v" 1)" "$(field_of "$h" 1)")")
+  bare_rps+=("$(ratio "$(field_of "$v" 1)" "$(field_of "$b" 1)")")
+  same_cpu+=("$(ratio "$(field_of "$h" -1)" "$(field_of "$v" -1)")")
+  bare_cpu+=("$(ratio "$(field_of "$b" -1)" "$(field_of "$v" -1)")")
 done
-echo "verify/healthz, median of per-round ratios: requests/s $(printf '%s\n' "${rps_ratios[@]}" | median), capacity (cpu/req) $(printf '%s\n' "${cpu_ratios[@]}" | median)"
-echo "GET /healthz (no header)     $(load -t1 -c32 "$base/healthz")"
+m() { printf '%s\n' "$@" | median; }
+echo "verify/healthz (same header), median of per-round ratios: requests/s $(m "${same_rps[@]}"), capacity (cpu/req) $(m "${same_cpu[@]}")"
+echo "verify/healthz (bare),        median of per-round ratios: requests/s $(m "${bare_rps[@]}"), capacity (cpu/req) $(m "${bare_cpu[@]}")"
 echo "GET /auth/me                 $(load -t1 -c32 -H "Authorization: Bearer $access" "$base/auth/me")"
 tokens=""
 for _ in 1 2 3 4; do tokens="$tokens $(login | field refresh_token)"; done
