@@ -123,6 +123,7 @@ fn read_password(args: &UserAddArgs) -> Result<Password, CliError> {
 }
 
 fn init_logging() {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("TESSERA_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
@@ -130,6 +131,8 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Colour codes only for a person at a terminal, not in log files.
+        .with_ansi(io::stderr().is_terminal())
         .with_writer(io::stderr)
         .try_init();
 }

@@ -84,4 +84,9 @@ fn serve_starts_from_an_empty_directory_and_stops_cleanly_on_sigterm() {
     stderr.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("shutting down"), "{rest}");
     assert!(rest.contains("tessera stopped"), "{rest}");
+    // Piped to a file or a collector, the log carries no colour codes.
+    assert!(
+        !seen.contains('\u{1b}') && !rest.contains('\u{1b}'),
+        "{seen}{rest}"
+    );
 }
