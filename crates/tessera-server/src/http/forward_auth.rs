@@ -18,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use tessera::{AuthError, Requirement, Token};
+use tessera::{AuthError, Location, Requirement, Token};
 
 use super::error::ApiError;
 use super::metrics::Metrics;
@@ -34,11 +34,16 @@ const X_ORIGINAL_METHOD: HeaderName = HeaderName::from_static("x-original-method
 /// `X-Auth-Session`, or the library's 401/403.
 pub async fn verify(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
-    let verified = match state
-        .jwt
-        .verify_headers(&parts.headers, Requirement::ACCESS)
-        .await
-    {
+    let headers_enabled = state.jwt.config().locations.contains(&Location::Headers);
+    let from_headers = if headers_enabled {
+        state
+            .jwt
+            .verify_headers(&parts.headers, Requirement::ACCESS)
+            .await
+    } else {
+        Ok(None)
+    };
+    let verified = match from_headers {
         Ok(Some(token)) => Ok(token),
         Ok(None) => {
             parts.method = original_method(&parts.headers);

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::http_support::{PASSWORD, Server, Tokens, claims};
+use crate::http_support::{PASSWORD, Server, Tokens, claims, setup};
 use crate::store_support::backend_tests;
 
 backend_tests! {
@@ -229,6 +229,26 @@ backend_tests! {
             .await;
         reply.expect(200);
         assert_eq!(reply.header("x-auth-session"), Some(bob.sid().as_str()));
+    }
+
+    async fn verify_reads_only_the_configured_token_locations(db) {
+        let server = setup().var("JWT_TOKEN_LOCATION", "cookies").start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        let bob = server.signed_up("bob").await;
+        server
+            .get("/auth/verify")
+            .bearer(&bob.access)
+            .header("x-forwarded-method", "GET")
+            .send()
+            .await
+            .expect_error(401, "missing_token");
+        server
+            .get("/auth/verify")
+            .header("cookie", &cookies.access_only())
+            .header("x-forwarded-method", "GET")
+            .send()
+            .await
+            .expect(200);
     }
 
     async fn verify_of_a_revoked_cookie_session_is_401(db) {
