@@ -70,13 +70,14 @@ pub async fn assemble(
     let settings = ServerSettings::from_env()?;
     let options = StoreOptions::from_database_url(config.database_url.as_deref())
         .map_err(|err| ServeError::Store(err.to_string()))?;
-    let store_label = match options.sqlite_path() {
-        Some(path) => format!("SQLite {}", path.display()),
-        None => "PostgreSQL".to_owned(),
-    };
     let store = Store::open(&options)
         .await
         .map_err(|err| ServeError::Store(err.to_string()))?;
+    let store_label = match (options.sqlite_path(), store.postgres_tls().await) {
+        (Some(path), _) => format!("SQLite {}", path.display()),
+        (None, Ok(Some(true))) => "PostgreSQL over TLS".to_owned(),
+        (None, _) => "PostgreSQL, not encrypted (sslmode in DATABASE_URL)".to_owned(),
+    };
     let state = app::build_state(jwt_config, settings, &config, store, clock).await?;
     Ok(Assembled {
         state,

@@ -4,7 +4,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `TESSERA_BIND` | `127.0.0.1:8080` | address to listen on |
-//! | `DATABASE_URL` | `sqlite://tessera.db` | the store (`sqlite://FILE` or `postgres://…`) |
+//! | `DATABASE_URL` | `sqlite://tessera.db` | the store (`sqlite://FILE` or `postgres://…`, TLS by `sslmode`) |
 //! | `TESSERA_PUBLIC_URL` | `http://` + bind address | base URL in discovery; default issuer |
 //! | `TESSERA_TRUST_FORWARDED` | `false` | take the client IP from `X-Forwarded-For` |
 //! | `TESSERA_LOGIN_MAX_FAILURES` | `20` | failed logins per account per window |

@@ -101,6 +101,18 @@ impl Store {
         Ok(Some(sqlx::Row::try_get::<i64, _>(&row, 0)?))
     }
 
+    /// Whether a pooled PostgreSQL connection is encrypted (TLS, chosen with
+    /// `sslmode` in `DATABASE_URL`); `None` on SQLite, which has no wire.
+    pub async fn postgres_tls(&self) -> Result<Option<bool>, StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(sqlx::Row::try_get::<bool, _>(&row, 0)?))
+    }
+
     /// Waits for open connections to finish and closes them.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -16,6 +16,7 @@ mod cli_token;
 mod cli_usage;
 mod interop;
 mod store_support;
+mod store_tls;
 mod support;
 
 mod domain_accounts;
