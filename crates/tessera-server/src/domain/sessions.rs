@@ -274,6 +274,23 @@ impl AuthService {
         Ok(self.revoked().sync(self.store(), self.now()).await?)
     }
 
+    /// Follows other instances' revocations as they happen (PostgreSQL
+    /// `LISTEN`): syncs once listening, then again on every notification.
+    /// Returns at once on SQLite; returns an error when the listener fails,
+    /// for the caller to retry (revocations are still pulled by the periodic
+    /// [`sync_revocations`](Self::sync_revocations) meanwhile).
+    pub async fn follow_revocations(&self) -> Result<(), AuthError> {
+        let Some(mut listener) = self.store().revocation_listener().await? else {
+            return Ok(());
+        };
+        loop {
+            // Anything revoked before the listener was up, or while its
+            // connection was down, is caught by this sync.
+            self.sync_revocations().await?;
+            listener.changed().await?;
+        }
+    }
+
     /// Drops what can no longer matter: expired revoked-set entries and
     /// revocation rows, and sessions that ended more than a session lifetime
     /// ago (kept that long for the record). Run it now and then.

@@ -135,6 +135,19 @@ impl StoreOptions {
         }
     }
 
+    /// The PostgreSQL URL, when this is PostgreSQL.
+    pub(super) fn postgres_url(&self) -> Option<&str> {
+        match &self.target {
+            Target::Postgres(url) => Some(url),
+            Target::Sqlite(_) => None,
+        }
+    }
+
+    /// The PostgreSQL schema, when one was chosen.
+    pub(super) fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
     /// The SQLite file, when this is SQLite.
     pub fn sqlite_path(&self) -> Option<&Path> {
         match &self.target {

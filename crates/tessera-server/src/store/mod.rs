@@ -26,6 +26,7 @@
 mod audit;
 mod connect;
 mod error;
+mod notify;
 mod records;
 mod revocations;
 mod sessions;
@@ -33,6 +34,7 @@ mod users;
 
 pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
 pub use error::StoreError;
+pub use notify::RevocationListener;
 pub use records::{
     AuditFilter, AuditRecord, NewAuditEvent, NewSession, NewUser, RevocationKind, RevocationRecord,
     RevokedSession, SessionRecord, UserRecord,
@@ -46,6 +48,11 @@ use sqlx::AnyPool;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// PostgreSQL: the URL again, for the revocation listener's own
+    /// connection (never printed: `Debug` leaves it out).
+    listen_url: Option<String>,
+    /// The `NOTIFY` channel for revocations.
+    channel: String,
 }
 
 impl std::fmt::Debug for Store {
@@ -61,7 +68,12 @@ impl Store {
     /// pending migrations.
     pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
         let (pool, backend) = connect::connect(options).await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            listen_url: options.postgres_url().map(str::to_owned),
+            channel: notify::channel(options.schema()),
+        };
         store.migrate().await?;
         Ok(store)
     }

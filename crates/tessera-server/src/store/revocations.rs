@@ -16,7 +16,9 @@ impl Store {
             record.expires_at,
             record.revoked_at,
         )
-        .await
+        .await?;
+        self.announce_revocations().await;
+        Ok(())
     }
 
     /// Every entry still in force at `now`, and those revoked at or after

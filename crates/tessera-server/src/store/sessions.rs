@@ -151,6 +151,9 @@ impl Store {
             super::audit::insert_audit_in(&mut *tx, audit).await?;
         }
         tx.commit().await?;
+        if !revoked.is_empty() {
+            self.announce_revocations().await;
+        }
         Ok(revoked)
     }
 

@@ -21,6 +21,7 @@ mod support;
 
 mod domain_accounts;
 mod domain_admin;
+mod domain_fanout;
 mod domain_revoked;
 mod domain_rotation;
 mod domain_sessions;
