@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::error::{AuthError, Resource};
-use super::identity::{Username, parse_email, parse_roles, username_key_of};
+use super::identity::{Username, parse_email, parse_roles};
 use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
 use super::settings::MAX_PASSWORD_CHARS;
@@ -172,12 +172,8 @@ impl AuthService {
             return Err(AuthError::InvalidCredentials);
         }
         // An invalid name cannot exist; still look one up and hash, so the
-        // rules are not revealed by timing. NUL becomes U+FFFD, which no
-        // valid name holds either: PostgreSQL refuses NUL in text.
-        let key = Username::parse(username).map_or_else(
-            |_| username_key_of(username.trim()).replace('\0', "\u{fffd}"),
-            |name| name.key().to_owned(),
-        );
+        // rules are not revealed by timing.
+        let key = Username::lookup_key(username);
         let record = self.store().user_by_key(&key).await?;
         let stored = record
             .as_ref()

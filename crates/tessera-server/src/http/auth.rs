@@ -17,7 +17,7 @@ use super::params::ApiQuery;
 use super::state::AppState;
 use super::tokens::{self, Delivery, SessionClaims};
 use crate::domain::{
-    AuthError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User,
+    AuthError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User, Username,
 };
 
 /// `POST /auth/register` body.
@@ -73,10 +73,11 @@ fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
 /// logins with 60 KiB usernames cannot make the limiter hold gigabytes.
 const MAX_FAILURE_KEY_BYTES: usize = 512;
 
-/// The rate-limit key for failed logins: what was typed, trimmed and
-/// lowercased, cut to a bounded length at a character boundary.
+/// The rate-limit key for failed logins: the account key the login looks up
+/// (trimmed, NFKC, case-folded, so look-alike spellings of one name share a
+/// limit), cut to a bounded length at a character boundary.
 fn failure_key(username: &str) -> String {
-    let mut key = username.trim().to_lowercase();
+    let mut key = Username::lookup_key(username);
     if key.len() > MAX_FAILURE_KEY_BYTES {
         let mut end = MAX_FAILURE_KEY_BYTES;
         while !key.is_char_boundary(end) {

@@ -1,0 +1,32 @@
+//! Credential rate limits that a client cannot step around: look-alike
+//! spellings of a username, forged forwarded addresses, other endpoints
+//! that check a password.
+
+use serde_json::json;
+
+use crate::http_support::{PASSWORD, Server, setup};
+use crate::store_support::backend_tests;
+
+async fn login_as(server: &Server, username: &str, password: &str) -> crate::http_support::Reply {
+    server
+        .post("/auth/login")
+        .json(json!({ "username": username, "password": password }))
+        .send()
+        .await
+}
+
+backend_tests! {
+    async fn unicode_variants_of_a_username_share_its_failed_login_limit(db) {
+        let server = setup().var("TESSERA_LOGIN_MAX_FAILURES", "2").start(&db).await;
+        server.register("ada").await;
+        login_as(&server, "ada", "not-the-password").await.expect(401);
+        login_as(&server, "ada", "not-the-password").await.expect(401);
+        // Full-width and ligature-free spellings all log in as "ada" (NFKC),
+        // so they must not each get a fresh allowance of guesses.
+        for variant in ["ａｄａ", "ａda", "Ａdａ"] {
+            login_as(&server, variant, PASSWORD)
+                .await
+                .expect_error(429, "too_many_requests");
+        }
+    }
+}
