@@ -33,14 +33,20 @@ impl FromRequestParts<AppState> for Client {
             .get(header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
             .map(|agent| truncate(agent, MAX_USER_AGENT));
+        // The last address is the one the trusted proxy appended (the peer
+        // it saw); anything before it came from the client, which can write
+        // whatever it likes there (nginx's `$proxy_add_x_forwarded_for`,
+        // Traefik and others append to the header they received).
         let forwarded = state
             .trust_forwarded
             .then(|| {
                 parts
                     .headers
-                    .get("x-forwarded-for")
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .next_back()
                     .and_then(|value| value.to_str().ok())
-                    .and_then(|list| list.split(',').next())
+                    .and_then(|list| list.rsplit(',').next())
                     .map(str::trim)
                     .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
             })

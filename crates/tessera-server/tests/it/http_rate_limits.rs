@@ -29,4 +29,30 @@ backend_tests! {
                 .expect_error(429, "too_many_requests");
         }
     }
+
+    async fn a_forged_forwarded_address_does_not_escape_the_ip_limit(db) {
+        let server = setup()
+            .var("TESSERA_TRUST_FORWARDED", "true")
+            .var("TESSERA_IP_MAX_ATTEMPTS", "2")
+            .start(&db)
+            .await;
+        // The proxy appends the address it saw (203.0.113.9) to whatever the
+        // client sent; only that last entry can be believed.
+        for (n, forged) in ["198.51.100.1", "198.51.100.2"].into_iter().enumerate() {
+            server
+                .post("/auth/login")
+                .header("x-forwarded-for", &format!("{forged}, 203.0.113.9"))
+                .json(json!({ "username": format!("user{n}"), "password": PASSWORD }))
+                .send()
+                .await
+                .expect(401);
+        }
+        server
+            .post("/auth/login")
+            .header("x-forwarded-for", "198.51.100.3, 203.0.113.9")
+            .json(json!({ "username": "user3", "password": PASSWORD }))
+            .send()
+            .await
+            .expect_error(429, "too_many_requests");
+    }
 }
