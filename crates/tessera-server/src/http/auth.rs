@@ -76,7 +76,7 @@ const MAX_FAILURE_KEY_BYTES: usize = 512;
 /// The rate-limit key for failed logins: the account key the login looks up
 /// (trimmed, NFKC, case-folded, so look-alike spellings of one name share a
 /// limit), cut to a bounded length at a character boundary.
-fn failure_key(username: &str) -> String {
+pub(crate) fn failure_key(username: &str) -> String {
     let mut key = Username::lookup_key(username);
     if key.len() > MAX_FAILURE_KEY_BYTES {
         let mut end = MAX_FAILURE_KEY_BYTES;

@@ -55,4 +55,29 @@ backend_tests! {
             .await
             .expect_error(429, "too_many_requests");
     }
+
+    async fn wrong_current_passwords_at_password_change_count_toward_the_account_limit(db) {
+        let server = setup().var("TESSERA_LOGIN_MAX_FAILURES", "2").start(&db).await;
+        let login = server.signed_up("ada").await;
+        for _ in 0..2 {
+            server
+                .post("/auth/password")
+                .bearer(&login.access)
+                .json(json!({ "current_password": "not-the-password", "new_password": "a-brand-new-passphrase" }))
+                .send()
+                .await
+                .expect_error(401, "invalid_credentials");
+        }
+        // A stolen fresh token is no unlimited oracle for the password.
+        server
+            .post("/auth/password")
+            .bearer(&login.access)
+            .json(json!({ "current_password": PASSWORD, "new_password": "a-brand-new-passphrase" }))
+            .send()
+            .await
+            .expect_error(429, "too_many_requests");
+        login_as(&server, "ada", PASSWORD)
+            .await
+            .expect_error(429, "too_many_requests");
+    }
 }
