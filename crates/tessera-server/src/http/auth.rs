@@ -59,12 +59,10 @@ pub fn user_json(user: &User) -> serde_json::Value {
 
 fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
     let now = state.auth.now();
-    let key = client.ip_key();
-    if let Err(retry) = state.limits.per_ip.check(key, now) {
+    if let Err(retry) = state.limits.per_ip.acquire(client.ip_key(), now) {
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry));
     }
-    state.limits.per_ip.record(key, now);
     Ok(())
 }
 
@@ -117,9 +115,11 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     check_ip_rate(&state, &client)?;
     let now = state.auth.now();
-    // Keyed by what was typed (lowercased), whether or not the account exists.
+    // Keyed by the account key of what was typed, whether or not the
+    // account exists. The attempt counts as a failure from the start (a
+    // success clears it), so parallel guesses cannot all pass the check.
     let account_key = failure_key(&body.username);
-    if let Err(retry) = state.limits.login_failures.check(&account_key, now) {
+    if let Err(retry) = state.limits.login_failures.acquire(&account_key, now) {
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry));
     }
@@ -134,7 +134,6 @@ pub async fn login(
                 err,
                 AuthError::InvalidCredentials | AuthError::Validation(_)
             ) {
-                state.limits.login_failures.record(&account_key, now);
                 Metrics::inc(&state.metrics.logins_failed);
                 // Malformed usernames get the same answer as wrong passwords.
                 return Err(AuthError::InvalidCredentials.into());

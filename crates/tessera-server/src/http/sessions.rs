@@ -74,11 +74,11 @@ pub async fn change_password(
     let user = state.auth.user(&token.claims().sub).await?;
     let account_key = failure_key(&user.username);
     let now = state.auth.now();
-    if let Err(retry) = state.limits.login_failures.check(&account_key, now) {
+    if let Err(retry) = state.limits.login_failures.acquire(&account_key, now) {
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry));
     }
-    let ended = state
+    let outcome = state
         .auth
         .change_password(
             &user.id,
@@ -86,11 +86,11 @@ pub async fn change_password(
             &Password::new(body.current_password),
             &Password::new(body.new_password),
         )
-        .await
-        .inspect_err(|err| {
-            if matches!(err, AuthError::InvalidCredentials) {
-                state.limits.login_failures.record(&account_key, now);
-            }
-        })?;
-    Ok(Json(json!({ "ended_sessions": ended })))
+        .await;
+    // Counted as a failure until the current password proves right (the
+    // new one is only checked after it), as with a successful login.
+    if matches!(outcome, Ok(_) | Err(AuthError::Validation(_))) {
+        state.limits.login_failures.clear(&account_key);
+    }
+    Ok(Json(json!({ "ended_sessions": outcome? })))
 }

@@ -80,4 +80,33 @@ backend_tests! {
             .await
             .expect_error(429, "too_many_requests");
     }
+
+    async fn parallel_wrong_passwords_cannot_outrun_the_failed_login_limit(db) {
+        let server = setup().var("TESSERA_LOGIN_MAX_FAILURES", "3").start(&db).await;
+        server.register("ada").await;
+        // Sent at once, every guess would pass a check made before any
+        // failure is recorded; the limit must hold anyway.
+        let calls: Vec<_> = (0..12)
+            .map(|_| {
+                tokio::spawn(
+                    server
+                        .post("/auth/login")
+                        .json(json!({ "username": "ada", "password": "not-the-password" }))
+                        .send(),
+                )
+            })
+            .collect();
+        let mut checked = 0;
+        for call in calls {
+            let reply = call.await.unwrap();
+            match reply.status.as_u16() {
+                401 => checked += 1,
+                429 => {
+                    reply.expect_error(429, "too_many_requests");
+                }
+                _ => panic!("neither a refusal nor a throttle: {reply}"),
+            }
+        }
+        assert!(checked <= 3, "{checked} passwords were checked; the limit is 3");
+    }
 }
