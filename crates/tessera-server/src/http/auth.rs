@@ -59,7 +59,7 @@ pub fn user_json(user: &User) -> serde_json::Value {
 
 fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
     let now = state.auth.now();
-    if let Err(retry) = state.limits.per_ip.acquire(client.ip_key(), now) {
+    if let Err(retry) = state.limits.per_ip.acquire(&client.ip_key(), now) {
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry));
     }

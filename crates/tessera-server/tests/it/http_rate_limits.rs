@@ -109,4 +109,35 @@ backend_tests! {
         }
         assert!(checked <= 3, "{checked} passwords were checked; the limit is 3");
     }
+
+    async fn addresses_of_one_ipv6_network_share_the_ip_limit(db) {
+        let server = setup()
+            .var("TESSERA_TRUST_FORWARDED", "true")
+            .var("TESSERA_IP_MAX_ATTEMPTS", "2")
+            .start(&db)
+            .await;
+        let login_from = |ip: &'static str| {
+            server
+                .post("/auth/login")
+                .header("x-forwarded-for", ip)
+                .json(json!({ "username": "nobody", "password": PASSWORD }))
+                .send()
+        };
+        // One host usually holds a whole /64: each address is free to use.
+        login_from("2001:db8:1:2::1").await.expect(401);
+        login_from("2001:db8:1:2::2").await.expect(401);
+        login_from("2001:db8:1:2:ffff:ffff:ffff:3")
+            .await
+            .expect_error(429, "too_many_requests");
+        // Another network is another client.
+        login_from("2001:db8:1:3::1").await.expect(401);
+        // IPv4 clients of a dual-stack listener arrive as mapped addresses;
+        // each is still its own client, and the same one as its IPv4 form.
+        login_from("::ffff:192.0.2.1").await.expect(401);
+        login_from("::ffff:192.0.2.2").await.expect(401);
+        login_from("192.0.2.1").await.expect(401);
+        login_from("192.0.2.1")
+            .await
+            .expect_error(429, "too_many_requests");
+    }
 }
