@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::error::{AuthError, Resource};
-use super::identity::{Username, parse_email, parse_roles, username_key_of};
+use super::identity::{USERNAME_MAX_CHARS, Username, parse_email, parse_roles};
 use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
 use super::settings::MAX_PASSWORD_CHARS;
@@ -172,12 +172,8 @@ impl AuthService {
             return Err(AuthError::InvalidCredentials);
         }
         // An invalid name cannot exist; still look one up and hash, so the
-        // rules are not revealed by timing. NUL becomes U+FFFD, which no
-        // valid name holds either: PostgreSQL refuses NUL in text.
-        let key = Username::parse(username).map_or_else(
-            |_| username_key_of(username.trim()).replace('\0', "\u{fffd}"),
-            |name| name.key().to_owned(),
-        );
+        // rules are not revealed by timing.
+        let key = Username::lookup_key(username);
         let record = self.store().user_by_key(&key).await?;
         let stored = record
             .as_ref()
@@ -197,11 +193,15 @@ impl AuthService {
                 Ok(User::from(&user))
             }
             (record, Some(reason)) => {
+                // What was typed can be the whole body; no name is longer
+                // than this, and the audit table must not grow by kilobytes
+                // per failed login.
+                let typed: String = key.chars().take(USERNAME_MAX_CHARS).collect();
                 self.audit(
                     AuditKind::LoginFailed,
                     record.as_ref().map(|user| user.id.as_str()),
                     None,
-                    json!({ "reason": reason, "username": key, "ip": client.ip }),
+                    json!({ "reason": reason, "username": typed, "ip": client.ip }),
                 )
                 .await;
                 Err(AuthError::InvalidCredentials)

@@ -84,6 +84,24 @@ impl Username {
     pub fn key(&self) -> &str {
         &self.key
     }
+
+    /// The key a login with `input` looks up: the name's [`key`](Self::key)
+    /// when it is valid, else the same folding of the invalid text (which no
+    /// account holds). Every spelling that logs in as one account — case,
+    /// width, composed or decomposed accents — gives one key, so per-account
+    /// limits can be keyed by it. NUL becomes U+FFFD: PostgreSQL refuses
+    /// NUL in text, and no valid name holds either.
+    ///
+    /// ```
+    /// use tessera_server::domain::Username;
+    /// assert_eq!(Username::lookup_key(" ＡＤＡ "), "ada");
+    /// ```
+    pub fn lookup_key(input: &str) -> String {
+        Username::parse(input).map_or_else(
+            |_| username_key_of(input.trim()).replace('\0', "\u{fffd}"),
+            |name| name.key,
+        )
+    }
 }
 
 /// The comparison key of already-normalised text: lowercase, then NFKC again

@@ -42,7 +42,8 @@ pub struct Housekeeping {
 
 impl AuthService {
     /// Starts a session for `user` (after a login, or a social sign-in) and
-    /// returns the grant to mint the first tokens from. A disabled user gets
+    /// returns the grant to mint the first tokens from, with the user as
+    /// stored now (current roles). A user disabled or deleted meanwhile gets
     /// [`AuthError::InvalidCredentials`].
     pub async fn create_session(
         &self,
@@ -68,8 +69,28 @@ impl AuthService {
             ip: client.ip.map(|text| cut(&text)),
         };
         self.store().insert_session(&record).await?;
+        // `user` was read before the password check, which takes a while; a
+        // disable, delete or role change that committed since must win. One
+        // that commits after this read revokes the session (it is stored).
+        let current = self
+            .store()
+            .user_by_id(&user.id)
+            .await?
+            .filter(|current| current.disabled_at.is_none());
+        let Some(current) = current else {
+            self.revoke_sessions(
+                SessionSelector::One {
+                    id: &record.id,
+                    user_id: None,
+                },
+                "user_disabled",
+                None,
+            )
+            .await?;
+            return Err(AuthError::InvalidCredentials);
+        };
         Ok(Grant {
-            user: user.clone(),
+            user: User::from(&current),
             session: Session::from(&record),
             refresh_jti: record.refresh_jti,
         })

@@ -16,7 +16,7 @@ use super::params::{ApiPath, ApiQuery};
 use super::sessions::session_json;
 use super::state::AppState;
 use super::tokens::SessionClaims;
-use crate::domain::{AuditQuery, UserQuery};
+use crate::domain::{AuditQuery, EMAIL_MAX_CHARS, UserQuery};
 
 /// `?q=&limit=&offset=` of the user listing.
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +34,18 @@ pub async fn list_users(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<UserListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    // Nothing longer than an e-mail address can match; a longer pattern
+    // would only cost a LIKE over every row.
+    if query
+        .q
+        .as_deref()
+        .is_some_and(|text| text.trim().chars().count() > EMAIL_MAX_CHARS)
+    {
+        return Err(ApiError::validation(
+            "q",
+            format!("q must be at most {EMAIL_MAX_CHARS} characters"),
+        ));
+    }
     let page = state
         .auth
         .list_users(&UserQuery {

@@ -17,7 +17,7 @@ use super::params::ApiQuery;
 use super::state::AppState;
 use super::tokens::{self, Delivery, SessionClaims};
 use crate::domain::{
-    AuthError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User,
+    AuthError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User, Username,
 };
 
 /// `POST /auth/register` body.
@@ -59,12 +59,10 @@ pub fn user_json(user: &User) -> serde_json::Value {
 
 fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
     let now = state.auth.now();
-    let key = client.ip_key();
-    if let Err(retry) = state.limits.per_ip.check(key, now) {
+    if let Err(retry) = state.limits.per_ip.acquire(&client.ip_key(), now) {
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry));
     }
-    state.limits.per_ip.record(key, now);
     Ok(())
 }
 
@@ -73,10 +71,11 @@ fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
 /// logins with 60 KiB usernames cannot make the limiter hold gigabytes.
 const MAX_FAILURE_KEY_BYTES: usize = 512;
 
-/// The rate-limit key for failed logins: what was typed, trimmed and
-/// lowercased, cut to a bounded length at a character boundary.
-fn failure_key(username: &str) -> String {
-    let mut key = username.trim().to_lowercase();
+/// The rate-limit key for failed logins: the account key the login looks up
+/// (trimmed, NFKC, case-folded, so look-alike spellings of one name share a
+/// limit), cut to a bounded length at a character boundary.
+pub(crate) fn failure_key(username: &str) -> String {
+    let mut key = Username::lookup_key(username);
     if key.len() > MAX_FAILURE_KEY_BYTES {
         let mut end = MAX_FAILURE_KEY_BYTES;
         while !key.is_char_boundary(end) {
@@ -116,9 +115,11 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     check_ip_rate(&state, &client)?;
     let now = state.auth.now();
-    // Keyed by what was typed (lowercased), whether or not the account exists.
+    // Keyed by the account key of what was typed, whether or not the
+    // account exists. The attempt counts as a failure from the start (a
+    // success clears it), so parallel guesses cannot all pass the check.
     let account_key = failure_key(&body.username);
-    if let Err(retry) = state.limits.login_failures.check(&account_key, now) {
+    if let Err(retry) = state.limits.login_failures.acquire(&account_key, now) {
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry));
     }
@@ -133,7 +134,6 @@ pub async fn login(
                 err,
                 AuthError::InvalidCredentials | AuthError::Validation(_)
             ) {
-                state.limits.login_failures.record(&account_key, now);
                 Metrics::inc(&state.metrics.logins_failed);
                 // Malformed usernames get the same answer as wrong passwords.
                 return Err(AuthError::InvalidCredentials.into());

@@ -1,7 +1,7 @@
 //! Who is calling: user agent and IP, for sessions, audit and rate limits.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
@@ -18,9 +18,23 @@ const MAX_USER_AGENT: usize = 256;
 pub struct Client(pub ClientInfo);
 
 impl Client {
-    /// The IP as text, or `unknown` (for rate-limit keys).
-    pub fn ip_key(&self) -> &str {
-        self.0.ip.as_deref().unwrap_or("unknown")
+    /// The rate-limit key of the caller's address: an IPv4 address as it
+    /// is (also when it arrives IPv4-mapped, as on a dual-stack listener),
+    /// an IPv6 address as its /64 network — one host usually holds a whole
+    /// /64, so a per-address limit would be free to step around — or
+    /// `unknown`.
+    pub fn ip_key(&self) -> String {
+        match self.0.ip.as_deref().map(str::parse::<IpAddr>) {
+            Some(Ok(IpAddr::V6(v6))) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let [a, b, c, d, ..] = v6.segments();
+                    format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+                }
+            },
+            Some(Ok(ip)) => ip.to_string(),
+            Some(Err(_)) | None => "unknown".to_owned(),
+        }
     }
 }
 
@@ -33,16 +47,22 @@ impl FromRequestParts<AppState> for Client {
             .get(header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
             .map(|agent| truncate(agent, MAX_USER_AGENT));
+        // The last address is the one the trusted proxy appended (the peer
+        // it saw); anything before it came from the client, which can write
+        // whatever it likes there (nginx's `$proxy_add_x_forwarded_for`,
+        // Traefik and others append to the header they received).
         let forwarded = state
             .trust_forwarded
             .then(|| {
                 parts
                     .headers
-                    .get("x-forwarded-for")
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .next_back()
                     .and_then(|value| value.to_str().ok())
-                    .and_then(|list| list.split(',').next())
+                    .and_then(|list| list.rsplit(',').next())
                     .map(str::trim)
-                    .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+                    .and_then(|ip| ip.parse::<IpAddr>().ok())
             })
             .flatten();
         let ip = forwarded

@@ -39,12 +39,35 @@ impl WindowLimiter {
         }
     }
 
+    /// Checks and records in one step: `Err(seconds until the window
+    /// resets)` when `key` is at its limit, else counts one event now.
+    /// Concurrent callers cannot all pass a check before any records, so
+    /// parallel requests cannot outrun the limit.
+    pub fn acquire(&self, key: &str, now: i64) -> Result<(), u64> {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(&(start, count)) = counts.get(key)
+            && now < start + self.window
+            && count >= self.limit
+        {
+            return Err(u64::try_from(start + self.window - now).unwrap_or(1).max(1));
+        }
+        self.record_in(&mut counts, key, now);
+        Ok(())
+    }
+
     /// Records one event for `key`.
     pub fn record(&self, key: &str, now: i64) {
         let mut counts = self
             .counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.record_in(&mut counts, key, now);
+    }
+
+    fn record_in(&self, counts: &mut HashMap<String, (i64, u32)>, key: &str, now: i64) {
         if counts.len() >= SWEEP_AT {
             let window = self.window;
             counts.retain(|_, (start, _)| now < *start + window);

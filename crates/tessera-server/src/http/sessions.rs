@@ -8,12 +8,14 @@ use serde::Deserialize;
 use serde_json::json;
 use tessera::{FreshJwt, Jwt};
 
+use super::auth::failure_key;
 use super::error::ApiError;
 use super::json::ApiJson;
+use super::metrics::Metrics;
 use super::params::ApiPath;
 use super::state::AppState;
 use super::tokens::SessionClaims;
-use crate::domain::{Password, SessionInfo};
+use crate::domain::{AuthError, Password, SessionInfo};
 
 /// The public view of a session.
 pub fn session_json(session: &SessionInfo) -> serde_json::Value {
@@ -61,20 +63,34 @@ pub struct PasswordBody {
 }
 
 /// `POST /auth/password`: needs a fresh token and the current password;
-/// ends every other session of the user.
+/// ends every other session of the user. Wrong current passwords count
+/// toward the account's failed-login limit, so a stolen token is no
+/// unthrottled way to guess the password.
 pub async fn change_password(
     State(state): State<AppState>,
     token: FreshJwt<SessionClaims>,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let ended = state
+    let user = state.auth.user(&token.claims().sub).await?;
+    let account_key = failure_key(&user.username);
+    let now = state.auth.now();
+    if let Err(retry) = state.limits.login_failures.acquire(&account_key, now) {
+        Metrics::inc(&state.metrics.rate_limited);
+        return Err(ApiError::too_many_requests(retry));
+    }
+    let outcome = state
         .auth
         .change_password(
-            &token.claims().sub,
+            &user.id,
             Some(&token.extra().sid),
             &Password::new(body.current_password),
             &Password::new(body.new_password),
         )
-        .await?;
-    Ok(Json(json!({ "ended_sessions": ended })))
+        .await;
+    // Counted as a failure until the current password proves right (the
+    // new one is only checked after it), as with a successful login.
+    if matches!(outcome, Ok(_) | Err(AuthError::Validation(_))) {
+        state.limits.login_failures.clear(&account_key);
+    }
+    Ok(Json(json!({ "ended_sessions": outcome? })))
 }

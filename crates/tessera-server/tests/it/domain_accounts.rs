@@ -276,6 +276,21 @@ backend_tests! {
         h.auth.rotate(&here.session.id, &here.refresh_jti).await.unwrap();
         assert!(!h.auth.revoked().is_revoked(Some(&here.session.id), "any-jti"));
     }
+
+    async fn a_failed_login_audits_no_more_of_the_name_than_a_username_can_hold(db) {
+        let h = Harness::open(&db).await;
+        // 60 KiB of name per failed login would fill the audit table fast.
+        let flood = "x".repeat(60_000);
+        let _ = h.auth.login(&flood, &Password::new(GOOD_PASSWORD), Default::default()).await;
+        let page = h
+            .auth
+            .audit_events(&AuditQuery { kind: Some("login_failed".into()), ..Default::default() })
+            .await
+            .unwrap();
+        let logged = page.items[0].detail["username"].as_str().unwrap();
+        assert!(logged.chars().count() <= 64, "{} characters audited", logged.chars().count());
+        assert!(logged.starts_with("xxx"), "{logged}");
+    }
 }
 
 /// The real OWASP costs, once: hashes carry m=19456,t=2,p=1 and verify.

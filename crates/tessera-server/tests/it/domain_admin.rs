@@ -158,4 +158,28 @@ backend_tests! {
         assert_eq!(page.items.len(), 2);
         assert_eq!(page.items[0].id, all.items[1].id);
     }
+
+    async fn a_login_whose_password_check_straddles_a_disable_gets_no_session(db) {
+        let h = Harness::open(&db).await;
+        h.user("ada").await;
+        // The password is checked (the account is enabled then) ...
+        let checked = h.auth.authenticate("ada", &Password::new(GOOD_PASSWORD), &Default::default()).await.unwrap();
+        // ... an admin disables the account while the hash runs ...
+        h.auth.set_disabled(Some("admin-id"), &checked.id, true).await.unwrap();
+        // ... and the login must not come out with a live session.
+        let outcome = h.auth.create_session(&checked, Default::default()).await;
+        assert!(matches!(outcome, Err(AuthError::InvalidCredentials)), "{outcome:?}");
+        assert!(h.auth.list_sessions(&checked.id, None).await.unwrap().is_empty());
+    }
+
+    async fn a_login_whose_password_check_straddles_a_role_removal_gets_the_new_roles(db) {
+        let h = Harness::open(&db).await;
+        h.auth.create_user(account("root", &["admin"]), None).await.unwrap();
+        let checked = h.auth.authenticate("root", &Password::new(GOOD_PASSWORD), &Default::default()).await.unwrap();
+        assert_eq!(checked.roles, vec!["admin".to_owned()]);
+        h.auth.set_roles(Some("admin-id"), &checked.id, &[] as &[&str]).await.unwrap();
+        // Tokens minted from this grant must not carry the removed role.
+        let grant = h.auth.create_session(&checked, Default::default()).await.unwrap();
+        assert!(grant.user.roles.is_empty(), "{:?}", grant.user.roles);
+    }
 }

@@ -322,4 +322,26 @@ backend_tests! {
         assert_eq!(page["limit"], 1);
         assert_eq!(page["offset"], 1);
     }
+
+    async fn a_search_longer_than_any_username_or_email_is_422_naming_q(db) {
+        let server = Server::start(&db).await;
+        let admin = server.admin("root").await;
+        // Every row would be matched against a pattern of tens of kilobytes.
+        let long = "a".repeat(255);
+        let body = server
+            .get(&format!("/admin/users?q={long}"))
+            .bearer(&admin.access)
+            .send()
+            .await
+            .expect_error(422, "validation_failed");
+        assert_eq!(body["field"], "q");
+        // The longest e-mail address still searches.
+        let longest = "a".repeat(254);
+        server
+            .get(&format!("/admin/users?q={longest}"))
+            .bearer(&admin.access)
+            .send()
+            .await
+            .expect(200);
+    }
 }

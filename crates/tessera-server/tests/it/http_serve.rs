@@ -166,7 +166,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded() {
         let listening = listen(setup().var("TESSERA_TRUST_FORWARDED", "true"), &db).await;
         let access = signed_up_over_tcp(
             listening.addr,
-            &[("X-Forwarded-For", "203.0.113.9, 10.0.0.1")],
+            &[("X-Forwarded-For", "198.51.100.7, 203.0.113.9")],
         )
         .await;
         assert_eq!(session_ip(listening.addr, &access).await, "203.0.113.9");

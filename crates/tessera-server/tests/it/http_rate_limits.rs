@@ -1,0 +1,143 @@
+//! Credential rate limits that a client cannot step around: look-alike
+//! spellings of a username, forged forwarded addresses, other endpoints
+//! that check a password.
+
+use serde_json::json;
+
+use crate::http_support::{PASSWORD, Server, setup};
+use crate::store_support::backend_tests;
+
+async fn login_as(server: &Server, username: &str, password: &str) -> crate::http_support::Reply {
+    server
+        .post("/auth/login")
+        .json(json!({ "username": username, "password": password }))
+        .send()
+        .await
+}
+
+backend_tests! {
+    async fn unicode_variants_of_a_username_share_its_failed_login_limit(db) {
+        let server = setup().var("TESSERA_LOGIN_MAX_FAILURES", "2").start(&db).await;
+        server.register("ada").await;
+        login_as(&server, "ada", "not-the-password").await.expect(401);
+        login_as(&server, "ada", "not-the-password").await.expect(401);
+        // Full-width and ligature-free spellings all log in as "ada" (NFKC),
+        // so they must not each get a fresh allowance of guesses.
+        for variant in ["ａｄａ", "ａda", "Ａdａ"] {
+            login_as(&server, variant, PASSWORD)
+                .await
+                .expect_error(429, "too_many_requests");
+        }
+    }
+
+    async fn a_forged_forwarded_address_does_not_escape_the_ip_limit(db) {
+        let server = setup()
+            .var("TESSERA_TRUST_FORWARDED", "true")
+            .var("TESSERA_IP_MAX_ATTEMPTS", "2")
+            .start(&db)
+            .await;
+        // The proxy appends the address it saw (203.0.113.9) to whatever the
+        // client sent; only that last entry can be believed.
+        for (n, forged) in ["198.51.100.1", "198.51.100.2"].into_iter().enumerate() {
+            server
+                .post("/auth/login")
+                .header("x-forwarded-for", &format!("{forged}, 203.0.113.9"))
+                .json(json!({ "username": format!("user{n}"), "password": PASSWORD }))
+                .send()
+                .await
+                .expect(401);
+        }
+        server
+            .post("/auth/login")
+            .header("x-forwarded-for", "198.51.100.3, 203.0.113.9")
+            .json(json!({ "username": "user3", "password": PASSWORD }))
+            .send()
+            .await
+            .expect_error(429, "too_many_requests");
+    }
+
+    async fn wrong_current_passwords_at_password_change_count_toward_the_account_limit(db) {
+        let server = setup().var("TESSERA_LOGIN_MAX_FAILURES", "2").start(&db).await;
+        let login = server.signed_up("ada").await;
+        for _ in 0..2 {
+            server
+                .post("/auth/password")
+                .bearer(&login.access)
+                .json(json!({ "current_password": "not-the-password", "new_password": "a-brand-new-passphrase" }))
+                .send()
+                .await
+                .expect_error(401, "invalid_credentials");
+        }
+        // A stolen fresh token is no unlimited oracle for the password.
+        server
+            .post("/auth/password")
+            .bearer(&login.access)
+            .json(json!({ "current_password": PASSWORD, "new_password": "a-brand-new-passphrase" }))
+            .send()
+            .await
+            .expect_error(429, "too_many_requests");
+        login_as(&server, "ada", PASSWORD)
+            .await
+            .expect_error(429, "too_many_requests");
+    }
+
+    async fn parallel_wrong_passwords_cannot_outrun_the_failed_login_limit(db) {
+        let server = setup().var("TESSERA_LOGIN_MAX_FAILURES", "3").start(&db).await;
+        server.register("ada").await;
+        // Sent at once, every guess would pass a check made before any
+        // failure is recorded; the limit must hold anyway.
+        let calls: Vec<_> = (0..12)
+            .map(|_| {
+                tokio::spawn(
+                    server
+                        .post("/auth/login")
+                        .json(json!({ "username": "ada", "password": "not-the-password" }))
+                        .send(),
+                )
+            })
+            .collect();
+        let mut checked = 0;
+        for call in calls {
+            let reply = call.await.unwrap();
+            match reply.status.as_u16() {
+                401 => checked += 1,
+                429 => {
+                    reply.expect_error(429, "too_many_requests");
+                }
+                _ => panic!("neither a refusal nor a throttle: {reply}"),
+            }
+        }
+        assert!(checked <= 3, "{checked} passwords were checked; the limit is 3");
+    }
+
+    async fn addresses_of_one_ipv6_network_share_the_ip_limit(db) {
+        let server = setup()
+            .var("TESSERA_TRUST_FORWARDED", "true")
+            .var("TESSERA_IP_MAX_ATTEMPTS", "2")
+            .start(&db)
+            .await;
+        let login_from = |ip: &'static str| {
+            server
+                .post("/auth/login")
+                .header("x-forwarded-for", ip)
+                .json(json!({ "username": "nobody", "password": PASSWORD }))
+                .send()
+        };
+        // One host usually holds a whole /64: each address is free to use.
+        login_from("2001:db8:1:2::1").await.expect(401);
+        login_from("2001:db8:1:2::2").await.expect(401);
+        login_from("2001:db8:1:2:ffff:ffff:ffff:3")
+            .await
+            .expect_error(429, "too_many_requests");
+        // Another network is another client.
+        login_from("2001:db8:1:3::1").await.expect(401);
+        // IPv4 clients of a dual-stack listener arrive as mapped addresses;
+        // each is still its own client, and the same one as its IPv4 form.
+        login_from("::ffff:192.0.2.1").await.expect(401);
+        login_from("::ffff:192.0.2.2").await.expect(401);
+        login_from("192.0.2.1").await.expect(401);
+        login_from("192.0.2.1")
+            .await
+            .expect_error(429, "too_many_requests");
+    }
+}
