@@ -9,10 +9,20 @@ use std::sync::Mutex;
 pub struct WindowLimiter {
     limit: u32,
     window: i64,
-    counts: Mutex<HashMap<String, (i64, u32)>>,
+    counts: Mutex<Counts>,
 }
 
-/// Most keys tracked before old windows are swept.
+#[derive(Debug)]
+struct Counts {
+    /// Key → (window start, events in it).
+    map: HashMap<String, (i64, u32)>,
+    /// Size at which ended windows are next swept: at least [`SWEEP_AT`],
+    /// and twice what survived the last sweep, so a flood of live keys costs
+    /// each insert amortised O(1) rather than a full scan every time.
+    sweep_at: usize,
+}
+
+/// Fewest keys tracked before ended windows are swept.
 const SWEEP_AT: usize = 50_000;
 
 impl WindowLimiter {
@@ -21,7 +31,10 @@ impl WindowLimiter {
         WindowLimiter {
             limit,
             window: window.max(1),
-            counts: Mutex::new(HashMap::new()),
+            counts: Mutex::new(Counts {
+                map: HashMap::new(),
+                sweep_at: SWEEP_AT,
+            }),
         }
     }
 
@@ -31,7 +44,7 @@ impl WindowLimiter {
             .counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match counts.get(key) {
+        match counts.map.get(key) {
             Some(&(start, count)) if now < start + self.window && count >= self.limit => {
                 Err(u64::try_from(start + self.window - now).unwrap_or(1).max(1))
             }
@@ -48,7 +61,7 @@ impl WindowLimiter {
             .counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(&(start, count)) = counts.get(key)
+        if let Some(&(start, count)) = counts.map.get(key)
             && now < start + self.window
             && count >= self.limit
         {
@@ -67,12 +80,13 @@ impl WindowLimiter {
         self.record_in(&mut counts, key, now);
     }
 
-    fn record_in(&self, counts: &mut HashMap<String, (i64, u32)>, key: &str, now: i64) {
-        if counts.len() >= SWEEP_AT {
+    fn record_in(&self, counts: &mut Counts, key: &str, now: i64) {
+        if counts.map.len() >= counts.sweep_at {
             let window = self.window;
-            counts.retain(|_, (start, _)| now < *start + window);
+            counts.map.retain(|_, (start, _)| now < *start + window);
+            counts.sweep_at = SWEEP_AT.max(counts.map.len().saturating_mul(2));
         }
-        let entry = counts.entry(key.to_owned()).or_insert((now, 0));
+        let entry = counts.map.entry(key.to_owned()).or_insert((now, 0));
         if now >= entry.0 + self.window {
             *entry = (now, 0);
         }
@@ -85,11 +99,12 @@ impl WindowLimiter {
             .counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        counts.remove(key);
+        counts.map.remove(key);
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -102,5 +117,26 @@ mod tests {
         assert_eq!(limiter.check("alice", 1_010), Err(50));
         assert_eq!(limiter.check("bob", 1_010), Ok(()));
         assert_eq!(limiter.check("alice", 1_060), Ok(()));
+    }
+
+    #[test]
+    fn a_flood_of_live_keys_is_swept_rarely_and_ended_windows_are_dropped() {
+        let limiter = WindowLimiter::new(5, 60);
+        for n in 0..SWEEP_AT + 10 {
+            limiter.record(&format!("user{n}"), 1_000);
+        }
+        {
+            let counts = limiter.counts.lock().unwrap();
+            // Every key was live at the sweep, so the next one waits for twice as many.
+            assert_eq!(counts.map.len(), SWEEP_AT + 10);
+            assert_eq!(counts.sweep_at, SWEEP_AT * 2);
+        }
+        for n in 0..SWEEP_AT {
+            limiter.record(&format!("later{n}"), 2_000);
+        }
+        let counts = limiter.counts.lock().unwrap();
+        // The second sweep dropped the ended windows from time 1 000.
+        assert!(counts.map.len() <= SWEEP_AT, "{}", counts.map.len());
+        assert!(counts.map.keys().all(|key| key.starts_with("later")));
     }
 }
