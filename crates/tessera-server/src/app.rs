@@ -54,6 +54,7 @@ pub async fn build_state(
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, ServeError> {
     let settings = settings.with_token_lifetimes(&jwt_config.token);
+    settings.check()?;
     let auth = AuthService::new(store, settings, clock.clone())
         .await
         .map_err(|err| ServeError::Store(err.to_string()))?;

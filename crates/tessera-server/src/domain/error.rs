@@ -89,6 +89,10 @@ pub enum RefreshError {
     /// The session reached its absolute lifetime.
     #[error("the session has expired")]
     Expired,
+    /// The session went unused for longer than the idle timeout; it is now
+    /// ended.
+    #[error("the session ended after being idle too long")]
+    Idle,
     /// A refresh token older than the current one was presented: the session
     /// is now revoked, with all its tokens.
     #[error("refresh token reuse detected; the session has been revoked")]
@@ -109,6 +113,7 @@ impl RefreshError {
             RefreshError::UnknownSession => "session_not_found",
             RefreshError::Revoked => "session_revoked",
             RefreshError::Expired => "session_expired",
+            RefreshError::Idle => "session_idle",
             RefreshError::Reuse => "refresh_token_reused",
             RefreshError::UserDisabled => "user_disabled",
             RefreshError::Contended => "session_busy",

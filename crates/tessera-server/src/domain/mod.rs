@@ -50,7 +50,10 @@ pub use model::{
 pub use password::{Password, PasswordPolicy, is_common_password};
 pub use revoked::{RevokedSet, SYNC_OVERLAP_SECONDS};
 pub use sessions::Housekeeping;
-pub use settings::{Argon2Params, MAX_PASSWORD_CHARS, MAX_REUSE_GRACE_SECONDS, ServerSettings};
+pub use settings::{
+    Argon2Params, DEFAULT_IDLE_TIMEOUT_SECONDS, MAX_PASSWORD_CHARS, MAX_REUSE_GRACE_SECONDS,
+    ServerSettings,
+};
 
 use std::sync::Arc;
 

@@ -107,10 +107,11 @@ impl AuthService {
     ) -> Result<Rotation, AuthError> {
         for _ in 0..ROTATION_ATTEMPTS {
             let now = self.now();
+            let idle_cutoff = self.settings().idle_cutoff(now);
             let new_jti = uuid::Uuid::new_v4().to_string();
             if let Some(record) = self
                 .store()
-                .swap_refresh_jti(session_id, presented_jti, &new_jti, now)
+                .swap_refresh_jti(session_id, presented_jti, &new_jti, now, idle_cutoff)
                 .await?
             {
                 let user = self.session_owner(&record).await?;
@@ -134,6 +135,20 @@ impl AuthService {
             }
             if record.expires_at <= now {
                 return Err(RefreshError::Expired.into());
+            }
+            if record.last_used_at <= idle_cutoff {
+                // Unused too long: end it for good, so it leaves the
+                // session lists and no later refresh can revive it.
+                self.revoke_sessions(
+                    SessionSelector::One {
+                        id: &record.id,
+                        user_id: None,
+                    },
+                    "idle",
+                    None,
+                )
+                .await?;
+                return Err(RefreshError::Idle.into());
             }
             let user = self.session_owner(&record).await?;
             if user.disabled {

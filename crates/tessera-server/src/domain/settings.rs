@@ -5,6 +5,7 @@
 //! | `TESSERA_REFRESH_REUSE_GRACE` | `10` | seconds in which replaying the previous refresh token returns the current one (0 = off, at most 300) |
 //! | `TESSERA_PASSWORD_MIN_LENGTH` | `8` | shortest password accepted, in characters (8 to 128) |
 //! | `TESSERA_HASH_CONCURRENCY` | CPU cores | password hashes computed at once (1 to 1024); more wait in line |
+//! | `TESSERA_SESSION_IDLE_TIMEOUT` | `604800` (7 days) | a session not refreshed for this many seconds ends (0 = off; else 3600 to 31622400, and longer than the access-token lifetime) |
 //!
 //! Token lifetimes come from the token settings (`JWT_ACCESS_TOKEN_EXPIRES`,
 //! `JWT_REFRESH_TOKEN_EXPIRES`); see [`ServerSettings::with_token_lifetimes`].
@@ -16,6 +17,10 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// Longest grace window accepted for a replayed refresh token.
 pub const MAX_REUSE_GRACE_SECONDS: i64 = 300;
+
+/// Default idle timeout: a week without a refresh ends a session (ASVS
+/// 3.3.2 asks for re-authentication after an idle period).
+pub const DEFAULT_IDLE_TIMEOUT_SECONDS: i64 = 7 * 24 * 3600;
 
 /// Argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +67,8 @@ pub struct ServerSettings {
     /// Access-token lifetime in seconds: how long a revoked session's id is
     /// kept in the revoked set after the session's end.
     pub access_token_lifetime: i64,
+    /// Seconds without a refresh after which a session ends; 0 turns it off.
+    pub session_idle_timeout: i64,
 }
 
 impl Default for ServerSettings {
@@ -73,6 +80,7 @@ impl Default for ServerSettings {
             argon2: Argon2Params::OWASP,
             session_lifetime: 30 * 24 * 3600,
             access_token_lifetime: 15 * 60,
+            session_idle_timeout: DEFAULT_IDLE_TIMEOUT_SECONDS,
         }
     }
 }
@@ -112,7 +120,47 @@ impl ServerSettings {
             let count = integer("TESSERA_HASH_CONCURRENCY", &value, 1, 1024)?;
             settings.hash_concurrency = usize::try_from(count).unwrap_or(1);
         }
+        if let Some(value) = get("TESSERA_SESSION_IDLE_TIMEOUT") {
+            settings.session_idle_timeout =
+                match integer("TESSERA_SESSION_IDLE_TIMEOUT", &value, 0, 366 * 24 * 3600)? {
+                    0 => 0,
+                    seconds if seconds < 3600 => {
+                        return Err(ConfigError::Invalid {
+                            name: "TESSERA_SESSION_IDLE_TIMEOUT",
+                            problem: format!("{value:?} must be 0 (off) or at least 3600 seconds"),
+                        });
+                    }
+                    seconds => seconds,
+                };
+        }
         Ok(settings)
+    }
+
+    /// Checks the settings against each other: an idle timeout no longer
+    /// than the access-token lifetime would end every session between two
+    /// refreshes.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.session_idle_timeout != 0 && self.session_idle_timeout <= self.access_token_lifetime
+        {
+            return Err(ConfigError::Invalid {
+                name: "TESSERA_SESSION_IDLE_TIMEOUT",
+                problem: format!(
+                    "{} seconds must be longer than the access-token lifetime ({} seconds, JWT_ACCESS_TOKEN_EXPIRES)",
+                    self.session_idle_timeout, self.access_token_lifetime
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The `last_used_at` at or before which a session counts as idle at
+    /// `now` (`i64::MIN` when the timeout is off).
+    pub fn idle_cutoff(&self, now: i64) -> i64 {
+        if self.session_idle_timeout == 0 {
+            i64::MIN
+        } else {
+            now.saturating_sub(self.session_idle_timeout)
+        }
     }
 
     /// Takes the session and access-token lifetimes from the token settings

@@ -78,8 +78,8 @@ impl Store {
     }
 
     /// Rotates the session's refresh `jti` from `presented` to `new_jti` —
-    /// only if `presented` is the current one, the session is live at `now`
-    /// and its user is enabled. One conditional `UPDATE`, so of two
+    /// only if `presented` is the current one, the session is live at `now`,
+    /// was last used after `idle_cutoff`, and its user is enabled. One conditional `UPDATE`, so of two
     /// concurrent swaps of the same `jti` exactly one matches; the other gets
     /// `None`. The absolute expiry is not touched.
     pub async fn swap_refresh_jti(
@@ -88,10 +88,11 @@ impl Store {
         presented: &str,
         new_jti: &str,
         now: i64,
+        idle_cutoff: i64,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let sql = format!(
             "UPDATE sessions SET previous_jti = refresh_jti, refresh_jti = $3, rotated_at = $4, last_used_at = $4 \
-             WHERE id = $1 AND refresh_jti = $2 AND revoked_at IS NULL AND expires_at > $4 \
+             WHERE id = $1 AND refresh_jti = $2 AND revoked_at IS NULL AND expires_at > $4 AND last_used_at > $5 \
              AND EXISTS (SELECT 1 FROM users WHERE users.id = sessions.user_id AND users.disabled_at IS NULL) \
              RETURNING {SESSION_COLUMNS}"
         );
@@ -100,6 +101,7 @@ impl Store {
             .bind(presented)
             .bind(new_jti)
             .bind(now)
+            .bind(idle_cutoff)
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(session_from_row).transpose()

@@ -29,6 +29,7 @@ fn defaults_follow_the_design() {
         }
     );
     assert!(defaults.hash_concurrency >= 1);
+    assert_eq!(defaults.session_idle_timeout, 7 * 24 * 3600);
     assert_eq!(defaults, ServerSettings::default());
 }
 
@@ -59,12 +60,48 @@ fn bad_values_give_one_line_errors_naming_the_variable() {
         ("TESSERA_PASSWORD_MIN_LENGTH", "6"),
         ("TESSERA_PASSWORD_MIN_LENGTH", "129"),
         ("TESSERA_HASH_CONCURRENCY", "0"),
+        ("TESSERA_SESSION_IDLE_TIMEOUT", "59"),
+        ("TESSERA_SESSION_IDLE_TIMEOUT", "-1"),
+        ("TESSERA_SESSION_IDLE_TIMEOUT", "forever"),
     ] {
         let message = settings(&[(name, value)]).unwrap_err().to_string();
         assert!(message.starts_with(&format!("{name}: ")), "{message}");
         assert!(message.contains(&format!("{value:?}")), "{message}");
         assert!(!message.contains('\n'), "{message}");
     }
+}
+
+#[test]
+fn the_idle_timeout_is_read_and_zero_turns_it_off() {
+    let day = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", "86400")]).unwrap();
+    assert_eq!(day.session_idle_timeout, 86_400);
+    assert_eq!(day.idle_cutoff(1_000_000), 1_000_000 - 86_400);
+    let off = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", "0")]).unwrap();
+    assert_eq!(off.session_idle_timeout, 0);
+    assert_eq!(off.idle_cutoff(1_000_000), i64::MIN);
+}
+
+#[test]
+fn an_idle_timeout_within_the_access_token_lifetime_refuses_to_start() {
+    let mut tokens = tessera::TokenConfig::with_secret("unused");
+    tokens.access_expires = 7200;
+    let too_short = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", "7200")])
+        .unwrap()
+        .with_token_lifetimes(&tokens);
+    let message = too_short.check().unwrap_err().to_string();
+    assert!(
+        message.starts_with("TESSERA_SESSION_IDLE_TIMEOUT: "),
+        "{message}"
+    );
+    assert!(message.contains("JWT_ACCESS_TOKEN_EXPIRES"), "{message}");
+    let longer = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", "7201")])
+        .unwrap()
+        .with_token_lifetimes(&tokens);
+    assert!(longer.check().is_ok());
+    let off = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", "0")])
+        .unwrap()
+        .with_token_lifetimes(&tokens);
+    assert!(off.check().is_ok());
 }
 
 #[test]

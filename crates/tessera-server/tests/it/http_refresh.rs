@@ -240,6 +240,50 @@ backend_tests! {
         assert_eq!(err.code(), "session_expired");
     }
 
+    async fn a_session_left_idle_past_the_timeout_ends_at_its_next_refresh(db) {
+        let server = setup()
+            .settings(|settings| settings.session_idle_timeout = 7200)
+            .start(&db)
+            .await;
+        let idle = server.signed_up("ada").await;
+        server.clock.advance(7200);
+        server.refresh(&idle.refresh).await.expect_error(401, "session_idle");
+        // Ended for good: not listed, and refused as revoked from now on.
+        let fresh = server.login("ada").await;
+        let listed = server.get("/auth/sessions").bearer(&fresh.access).send().await.expect(200);
+        let ids: Vec<&str> = listed["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|session| session["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [fresh.sid().as_str()]);
+        server.refresh(&idle.refresh).await.expect_error(401, "token_revoked");
+    }
+
+    async fn a_session_in_use_outlives_the_idle_timeout(db) {
+        let server = setup()
+            .settings(|settings| settings.session_idle_timeout = 7200)
+            .start(&db)
+            .await;
+        let mut tokens = server.signed_up("ada").await;
+        // Refreshed just inside the timeout each time, for far longer than it.
+        for _ in 0..5 {
+            server.clock.advance(7199);
+            tokens = Tokens::from_body(server.refresh(&tokens.refresh).await.expect(200));
+        }
+    }
+
+    async fn with_the_idle_timeout_off_only_the_absolute_lifetime_counts(db) {
+        let server = setup()
+            .settings(|settings| settings.session_idle_timeout = 0)
+            .start(&db)
+            .await;
+        let tokens = server.signed_up("ada").await;
+        server.clock.advance(29 * 24 * 3600);
+        server.refresh(&tokens.refresh).await.expect(200);
+    }
+
     async fn refresh_token_as_bearer_header(db) {
         let server = Server::start(&db).await;
         let login = server.signed_up("ada").await;
