@@ -125,6 +125,24 @@ impl AuthService {
         Ok(User::from(&updated))
     }
 
+    /// Records that `actor` lifted the failed-login limit on `user_id` (the
+    /// limiter itself lives with the HTTP layer) and returns the user.
+    pub async fn record_unlock(
+        &self,
+        actor: Option<&str>,
+        user_id: &str,
+    ) -> Result<User, AuthError> {
+        let user = self.user(user_id).await?;
+        self.audit(
+            AuditKind::UserUnlocked,
+            Some(user_id),
+            None,
+            json!({ "by": actor }),
+        )
+        .await;
+        Ok(user)
+    }
+
     /// Deletes a user after ending all their sessions (their ids stay in
     /// the revoked set until their tokens expire).
     pub async fn delete_user(&self, actor: Option<&str>, user_id: &str) -> Result<(), AuthError> {

@@ -29,6 +29,8 @@ pub enum AuditKind {
     UserEnabled,
     /// An admin deleted a user; all their sessions ended.
     UserDeleted,
+    /// An admin lifted the failed-login limit on a user's account.
+    UserUnlocked,
 }
 
 impl AuditKind {
@@ -47,6 +49,7 @@ impl AuditKind {
             AuditKind::UserDisabled => "user_disabled",
             AuditKind::UserEnabled => "user_enabled",
             AuditKind::UserDeleted => "user_deleted",
+            AuditKind::UserUnlocked => "user_unlocked",
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tessera::Jwt;
 
-use super::auth::user_json;
+use super::auth::{failure_key, user_json};
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::params::{ApiPath, ApiQuery};
@@ -121,6 +121,25 @@ async fn set_disabled(
         .auth
         .set_disabled(Some(&actor.claims().sub), id, disabled)
         .await?;
+    Ok(Json(user_json(&user)))
+}
+
+/// `POST /admin/users/{id}/unlock`: lifts the failed-login limit on the
+/// user's account at once (security.md R12: a lockout must not be a tool
+/// for keeping a victim out), audited.
+pub async fn unlock(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    actor: Jwt<SessionClaims>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = state
+        .auth
+        .record_unlock(Some(&actor.claims().sub), &id)
+        .await?;
+    state
+        .limits
+        .login_failures
+        .clear(&failure_key(&user.username));
     Ok(Json(user_json(&user)))
 }
 

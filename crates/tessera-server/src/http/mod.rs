@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/roles", put(admin::set_roles))
         .route("/admin/users/{id}/disable", post(admin::disable))
         .route("/admin/users/{id}/enable", post(admin::enable))
+        .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/sessions", get(admin::user_sessions))
         .route("/admin/audit", get(admin::audit))
         .route_layer(RequireRoles::any(&jwt, ["admin"]));

@@ -1,10 +1,10 @@
 //! Credential rate limits that a client cannot step around: look-alike
 //! spellings of a username, forged forwarded addresses, other endpoints
-//! that check a password.
+//! that check a password. And the way out of a lockout: an admin unlock.
 
 use serde_json::json;
 
-use crate::http_support::{PASSWORD, Server, setup};
+use crate::http_support::{PASSWORD, Server, claims, setup};
 use crate::store_support::backend_tests;
 
 async fn login_as(server: &Server, username: &str, password: &str) -> crate::http_support::Reply {
@@ -16,6 +16,52 @@ async fn login_as(server: &Server, username: &str, password: &str) -> crate::htt
 }
 
 backend_tests! {
+    async fn an_admin_unlock_lets_a_locked_out_user_log_in_at_once(db) {
+        let server = setup().var("TESSERA_LOGIN_MAX_FAILURES", "2").start(&db).await;
+        let admin = server.admin("root").await;
+        let ada = server.register("ada").await;
+        let id = ada["id"].as_str().unwrap().to_owned();
+        // Someone else guesses until the account is locked.
+        for _ in 0..2 {
+            login_as(&server, "ada", "not-the-password").await.expect(401);
+        }
+        login_as(&server, "ada", PASSWORD)
+            .await
+            .expect_error(429, "too_many_requests");
+
+        let unlocked = server
+            .post(&format!("/admin/users/{id}/unlock"))
+            .bearer(&admin.access)
+            .send()
+            .await
+            .expect(200);
+        assert_eq!(unlocked["username"], "ada");
+        login_as(&server, "ａｄａ", PASSWORD).await.expect(200);
+        let events = server.audit(&admin, "user_unlocked").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["user_id"], id);
+        assert_eq!(events[0]["detail"]["by"], claims(&admin.access)["sub"]);
+    }
+
+    async fn unlock_is_for_admins_and_names_existing_users(db) {
+        let server = Server::start(&db).await;
+        let admin = server.admin("root").await;
+        let ada = server.signed_up("ada").await;
+        let id = claims(&ada.access)["sub"].as_str().unwrap().to_owned();
+        server
+            .post(&format!("/admin/users/{id}/unlock"))
+            .bearer(&ada.access)
+            .send()
+            .await
+            .expect_error(403, "insufficient_role");
+        server
+            .post("/admin/users/no-such-user/unlock")
+            .bearer(&admin.access)
+            .send()
+            .await
+            .expect_error(404, "user_not_found");
+    }
+
     async fn unicode_variants_of_a_username_share_its_failed_login_limit(db) {
         let server = setup().var("TESSERA_LOGIN_MAX_FAILURES", "2").start(&db).await;
         server.register("ada").await;
