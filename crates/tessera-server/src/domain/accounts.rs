@@ -147,8 +147,13 @@ impl AuthService {
         password: &Password,
         client: ClientInfo,
     ) -> Result<Grant, AuthError> {
-        let user = self.authenticate(username, password, &client).await?;
-        let grant = self.create_session(&user, client.clone()).await?;
+        let (user, accepted_hash) = self.check_credentials(username, password, &client).await?;
+        // The session must not outlive a password change that commits while
+        // the hash above is checked: it is kept only if the stored hash is
+        // still the one this password matched.
+        let grant = self
+            .create_session_for_password(&user, client.clone(), &accepted_hash)
+            .await?;
         self.audit(
             AuditKind::Login,
             Some(&user.id),
@@ -166,6 +171,18 @@ impl AuthService {
         password: &Password,
         client: &ClientInfo,
     ) -> Result<User, AuthError> {
+        let (user, _) = self.check_credentials(username, password, client).await?;
+        Ok(user)
+    }
+
+    /// The password check, with the stored hash the password matched (or
+    /// the one that replaced it when it was re-hashed).
+    async fn check_credentials(
+        &self,
+        username: &str,
+        password: &Password,
+        client: &ClientInfo,
+    ) -> Result<(User, String), AuthError> {
         // No account can have a longer password, so refusing at once says
         // nothing about any account, and spares hashing megabytes.
         if password.raw_len() > MAX_PASSWORD_INPUT_BYTES {
@@ -187,10 +204,13 @@ impl AuthService {
         };
         match (record, failure) {
             (Some(user), None) => {
-                if verified.needs_rehash {
-                    self.rehash(&user, password).await;
+                let mut accepted = user.password_hash.clone().unwrap_or_default();
+                if verified.needs_rehash
+                    && let Some(new) = self.rehash(&user, password).await
+                {
+                    accepted = new;
                 }
-                Ok(User::from(&user))
+                Ok((User::from(&user), accepted))
             }
             (record, Some(reason)) => {
                 // What was typed can be the whole body; no name is longer
@@ -211,22 +231,22 @@ impl AuthService {
     }
 
     /// Stores a hash with the current parameters; best effort, and never
-    /// over a hash that changed meanwhile.
-    async fn rehash(&self, user: &UserRecord, password: &Password) {
-        let Some(old) = user.password_hash.as_deref() else {
-            return;
-        };
+    /// over a hash that changed meanwhile. The new hash, when it was stored.
+    async fn rehash(&self, user: &UserRecord, password: &Password) -> Option<String> {
+        let old = user.password_hash.as_deref()?;
         let outcome = match self.hasher().hash(password).await {
             Ok(new) => self
                 .store()
                 .replace_password_hash(&user.id, old, &new, self.now())
                 .await
+                .map(|stored| stored.then_some(new))
                 .map_err(AuthError::from),
             Err(err) => Err(err),
         };
-        if let Err(err) = outcome {
+        outcome.unwrap_or_else(|err| {
             tracing::warn!(user = %user.id, error = %err, "could not re-hash password");
-        }
+            None
+        })
     }
 
     /// The user with this id.

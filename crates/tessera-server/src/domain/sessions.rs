@@ -50,6 +50,30 @@ impl AuthService {
         user: &User,
         client: ClientInfo,
     ) -> Result<Grant, AuthError> {
+        self.start_session(user, client, None).await
+    }
+
+    /// [`create_session`](Self::create_session) for a password login: the
+    /// new session also ends at once, with
+    /// [`AuthError::InvalidCredentials`], when the user's stored password
+    /// hash is no longer `password_hash`, the one the password matched (a
+    /// password change committed while the hash was being checked; its
+    /// "end every other session" must cover this one too).
+    pub async fn create_session_for_password(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        password_hash: &str,
+    ) -> Result<Grant, AuthError> {
+        self.start_session(user, client, Some(password_hash)).await
+    }
+
+    async fn start_session(
+        &self,
+        user: &User,
+        client: ClientInfo,
+        password_hash: Option<&str>,
+    ) -> Result<Grant, AuthError> {
         if user.disabled {
             return Err(AuthError::InvalidCredentials);
         }
@@ -72,18 +96,25 @@ impl AuthService {
         // `user` was read before the password check, which takes a while; a
         // disable, delete or role change that committed since must win. One
         // that commits after this read revokes the session (it is stored).
-        let current = self
-            .store()
-            .user_by_id(&user.id)
-            .await?
-            .filter(|current| current.disabled_at.is_none());
-        let Some(current) = current else {
+        let current = self.store().user_by_id(&user.id).await?;
+        let refused = match &current {
+            None => Some("user_deleted"),
+            Some(current) if current.disabled_at.is_some() => Some("user_disabled"),
+            Some(current)
+                if password_hash
+                    .is_some_and(|hash| current.password_hash.as_deref() != Some(hash)) =>
+            {
+                Some("password_changed")
+            }
+            Some(_) => None,
+        };
+        let (Some(current), None) = (current, refused) else {
             self.revoke_sessions(
                 SessionSelector::One {
                     id: &record.id,
                     user_id: None,
                 },
-                "user_disabled",
+                refused.unwrap_or("user_disabled"),
                 None,
             )
             .await?;

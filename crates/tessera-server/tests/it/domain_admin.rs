@@ -172,6 +172,26 @@ backend_tests! {
         assert!(h.auth.list_sessions(&checked.id, None).await.unwrap().is_empty());
     }
 
+    async fn a_login_whose_password_check_straddles_a_password_change_gets_no_session(db) {
+        let h = Harness::open(&db).await;
+        h.user("ada").await;
+        // The old password is checked against the hash stored then ...
+        let checked = h.auth.authenticate("ada", &Password::new(GOOD_PASSWORD), &Default::default()).await.unwrap();
+        let matched = h.auth.store().user_by_id(&checked.id).await.unwrap().unwrap().password_hash.unwrap();
+        // ... the owner changes the password while the hash runs ...
+        h.auth
+            .change_password(&checked.id, None, &Password::new(GOOD_PASSWORD), &Password::new("a-whole-new-secret-phrase"))
+            .await
+            .unwrap();
+        // ... and the login with the old password keeps no session.
+        let outcome = h.auth.create_session_for_password(&checked, Default::default(), &matched).await;
+        assert!(matches!(outcome, Err(AuthError::InvalidCredentials)), "{outcome:?}");
+        assert!(h.auth.list_sessions(&checked.id, None).await.unwrap().is_empty());
+        // With the hash unchanged the same call starts a session.
+        let current = h.auth.store().user_by_id(&checked.id).await.unwrap().unwrap().password_hash.unwrap();
+        h.auth.create_session_for_password(&checked, Default::default(), &current).await.unwrap();
+    }
+
     async fn a_login_whose_password_check_straddles_a_role_removal_gets_the_new_roles(db) {
         let h = Harness::open(&db).await;
         h.auth.create_user(account("root", &["admin"]), None).await.unwrap();
