@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::http_support::{PASSWORD, Server, Tokens, claims, setup};
+use crate::http_support::{Call, PASSWORD, Server, Tokens, claims, setup};
 use crate::store_support::backend_tests;
 
 backend_tests! {
@@ -129,9 +129,8 @@ backend_tests! {
         let server = Server::start(&db).await;
         let cookies = CookieLogin::new(&server).await;
         for (header, method) in [("x-forwarded-method", "GET"), ("x-original-method", "HEAD")] {
-            let reply = server
-                .get("/auth/verify")
-                .header("cookie", &cookies.access_only())
+            let reply = cookies
+                .verify(&server)
                 .header(header, method)
                 .send()
                 .await;
@@ -144,26 +143,23 @@ backend_tests! {
         let server = Server::start(&db).await;
         let cookies = CookieLogin::new(&server).await;
         // A cross-site POST rides the browser's cookie but cannot add the header.
-        let forged = server
-            .get("/auth/verify")
-            .header("cookie", &cookies.access_only())
+        let forged = cookies
+            .verify(&server)
             .header("x-forwarded-method", "POST")
             .send()
             .await;
         forged.expect_error(403, "csrf_missing");
         assert!(forged.header("x-auth-user").is_none());
         // The application's own POST sends the double-submit value.
-        server
-            .get("/auth/verify")
-            .header("cookie", &cookies.access_only())
+        cookies
+            .verify(&server)
             .header("x-forwarded-method", "DELETE")
             .header("x-csrf-token", &cookies.csrf)
             .send()
             .await
             .expect(200);
-        server
-            .get("/auth/verify")
-            .header("cookie", &cookies.access_only())
+        cookies
+            .verify(&server)
             .header("x-forwarded-method", "PUT")
             .header("x-csrf-token", "not-the-value")
             .send()
@@ -174,22 +170,19 @@ backend_tests! {
     async fn verify_without_a_forwarded_method_treats_a_cookie_as_state_changing(db) {
         let server = Server::start(&db).await;
         let cookies = CookieLogin::new(&server).await;
-        server
-            .get("/auth/verify")
-            .header("cookie", &cookies.access_only())
+        cookies
+            .verify(&server)
             .send()
             .await
             .expect_error(403, "csrf_missing");
-        server
-            .get("/auth/verify")
-            .header("cookie", &cookies.access_only())
+        cookies
+            .verify(&server)
             .header("x-forwarded-method", "not a method")
             .send()
             .await
             .expect_error(403, "csrf_missing");
-        server
-            .get("/auth/verify")
-            .header("cookie", &cookies.access_only())
+        cookies
+            .verify(&server)
             .header("x-csrf-token", &cookies.csrf)
             .send()
             .await
@@ -199,9 +192,8 @@ backend_tests! {
     async fn verify_answers_a_forwarded_preflight_like_a_get(db) {
         let server = Server::start(&db).await;
         let cookies = CookieLogin::new(&server).await;
-        server
-            .get("/auth/verify")
-            .header("cookie", &cookies.access_only())
+        cookies
+            .verify(&server)
             .header("x-forwarded-method", "OPTIONS")
             .send()
             .await
@@ -242,9 +234,8 @@ backend_tests! {
             .send()
             .await
             .expect_error(401, "missing_token");
-        server
-            .get("/auth/verify")
-            .header("cookie", &cookies.access_only())
+        cookies
+            .verify(&server)
             .header("x-forwarded-method", "GET")
             .send()
             .await
@@ -261,9 +252,8 @@ backend_tests! {
             .send()
             .await
             .expect(200);
-        server
-            .get("/auth/verify")
-            .header("cookie", &cookies.access_only())
+        cookies
+            .verify(&server)
             .header("x-forwarded-method", "GET")
             .send()
             .await
@@ -299,5 +289,12 @@ impl CookieLogin {
     /// The `Cookie` header a browser sends on a cross-site request.
     fn access_only(&self) -> String {
         format!("access_token_cookie={}", self.access)
+    }
+
+    /// The proxy's subrequest for a request carrying that cookie.
+    fn verify(&self, server: &Server) -> Call {
+        server
+            .get("/auth/verify")
+            .header("cookie", &self.access_only())
     }
 }
