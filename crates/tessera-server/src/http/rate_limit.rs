@@ -38,20 +38,6 @@ impl WindowLimiter {
         }
     }
 
-    /// `Err(seconds until the window resets)` when `key` is at its limit.
-    pub fn check(&self, key: &str, now: i64) -> Result<(), u64> {
-        let counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match counts.map.get(key) {
-            Some(&(start, count)) if now < start + self.window && count >= self.limit => {
-                Err(u64::try_from(start + self.window - now).unwrap_or(1).max(1))
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// Checks and records in one step: `Err(seconds until the window
     /// resets)` when `key` is at its limit, else counts one event now.
     /// Concurrent callers cannot all pass a check before any records, so
@@ -69,15 +55,6 @@ impl WindowLimiter {
         }
         self.record_in(&mut counts, key, now);
         Ok(())
-    }
-
-    /// Records one event for `key`.
-    pub fn record(&self, key: &str, now: i64) {
-        let mut counts = self
-            .counts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.record_in(&mut counts, key, now);
     }
 
     fn record_in(&self, counts: &mut Counts, key: &str, now: i64) {
@@ -111,19 +88,27 @@ mod tests {
     #[test]
     fn refuses_at_the_limit_until_the_window_passes() {
         let limiter = WindowLimiter::new(2, 60);
-        limiter.record("alice", 1_000);
-        assert_eq!(limiter.check("alice", 1_001), Ok(()));
-        limiter.record("alice", 1_001);
-        assert_eq!(limiter.check("alice", 1_010), Err(50));
-        assert_eq!(limiter.check("bob", 1_010), Ok(()));
-        assert_eq!(limiter.check("alice", 1_060), Ok(()));
+        assert_eq!(limiter.acquire("alice", 1_000), Ok(()));
+        assert_eq!(limiter.acquire("alice", 1_001), Ok(()));
+        assert_eq!(limiter.acquire("alice", 1_010), Err(50));
+        assert_eq!(limiter.acquire("bob", 1_010), Ok(()));
+        assert_eq!(limiter.acquire("alice", 1_060), Ok(()));
+    }
+
+    #[test]
+    fn clearing_a_key_gives_it_a_fresh_allowance() {
+        let limiter = WindowLimiter::new(1, 60);
+        assert_eq!(limiter.acquire("alice", 1_000), Ok(()));
+        assert_eq!(limiter.acquire("alice", 1_001), Err(59));
+        limiter.clear("alice");
+        assert_eq!(limiter.acquire("alice", 1_002), Ok(()));
     }
 
     #[test]
     fn a_flood_of_live_keys_is_swept_rarely_and_ended_windows_are_dropped() {
         let limiter = WindowLimiter::new(5, 60);
         for n in 0..SWEEP_AT + 10 {
-            limiter.record(&format!("user{n}"), 1_000);
+            limiter.acquire(&format!("user{n}"), 1_000).unwrap();
         }
         {
             let counts = limiter.counts.lock().unwrap();
@@ -132,7 +117,7 @@ mod tests {
             assert_eq!(counts.sweep_at, SWEEP_AT * 2);
         }
         for n in 0..SWEEP_AT {
-            limiter.record(&format!("later{n}"), 2_000);
+            limiter.acquire(&format!("later{n}"), 2_000).unwrap();
         }
         let counts = limiter.counts.lock().unwrap();
         // The second sweep dropped the ended windows from time 1 000.
