@@ -20,7 +20,9 @@ use super::model::{
     ClientInfo, Grant, LogoutScope, Rotation, RotationOutcome, Session, SessionInfo, User,
 };
 use super::{AuditKind, AuthService};
-use crate::store::{RevocationKind, RevocationRecord, SessionRecord, SessionSelector};
+use crate::store::{
+    NewAuditEvent, RevocationKind, RevocationRecord, SessionRecord, SessionSelector,
+};
 
 /// Longest `User-Agent` or address kept on a session, in characters.
 const CLIENT_FIELD_MAX_CHARS: usize = 512;
@@ -96,29 +98,23 @@ impl AuthService {
         // `user` was read before the password check, which takes a while; a
         // disable, delete or role change that committed since must win. One
         // that commits after this read revokes the session (it is stored).
-        let current = self.store().user_by_id(&user.id).await?;
-        let refused = match &current {
-            None => Some("user_deleted"),
-            Some(current) if current.disabled_at.is_some() => Some("user_disabled"),
+        let current = match self.store().user_by_id(&user.id).await? {
+            None => Err("user_deleted"),
+            Some(current) if current.disabled_at.is_some() => Err("user_disabled"),
             Some(current)
                 if password_hash
                     .is_some_and(|hash| current.password_hash.as_deref() != Some(hash)) =>
             {
-                Some("password_changed")
+                Err("password_changed")
             }
-            Some(_) => None,
+            Some(current) => Ok(current),
         };
-        let (Some(current), None) = (current, refused) else {
-            self.revoke_sessions(
-                SessionSelector::One {
-                    id: &record.id,
-                    user_id: None,
-                },
-                refused.unwrap_or("user_disabled"),
-                None,
-            )
-            .await?;
-            return Err(AuthError::InvalidCredentials);
+        let current = match current {
+            Ok(current) => current,
+            Err(reason) => {
+                self.end_session_now(&record.id, reason, None).await?;
+                return Err(AuthError::InvalidCredentials);
+            }
         };
         Ok(Grant {
             user: User::from(&current),
@@ -170,15 +166,7 @@ impl AuthService {
             if record.last_used_at <= idle_cutoff {
                 // Unused too long: end it for good, so it leaves the
                 // session lists and no later refresh can revive it.
-                self.revoke_sessions(
-                    SessionSelector::One {
-                        id: &record.id,
-                        user_id: None,
-                    },
-                    "idle",
-                    None,
-                )
-                .await?;
+                self.end_session_now(&record.id, "idle", None).await?;
                 return Err(RefreshError::Idle.into());
             }
             let user = self.session_owner(&record).await?;
@@ -206,19 +194,23 @@ impl AuthService {
                 Some(&record.id),
                 json!({ "presented": if replayed_previous { "previous" } else { "older" } }),
             );
-            self.revoke_sessions(
-                SessionSelector::One {
-                    id: &record.id,
-                    user_id: None,
-                },
-                "refresh_reuse",
-                Some(event),
-            )
-            .await?;
+            self.end_session_now(&record.id, "refresh_reuse", Some(event))
+                .await?;
             tracing::warn!(session = %record.id, user = %record.user_id, "refresh token reuse: session revoked");
             return Err(RefreshError::Reuse.into());
         }
         Err(RefreshError::Contended.into())
+    }
+
+    /// Ends session `id` (whoever owns it) and its tokens at once.
+    async fn end_session_now(
+        &self,
+        id: &str,
+        reason: &str,
+        audit: Option<NewAuditEvent>,
+    ) -> Result<usize, AuthError> {
+        self.revoke_sessions(SessionSelector::One { id, user_id: None }, reason, audit)
+            .await
     }
 
     /// The presented token is the one the current replaced, not long ago.
