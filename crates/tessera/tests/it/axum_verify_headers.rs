@@ -18,15 +18,17 @@ fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     map
 }
 
+/// `Authorization: Bearer <token>`, as a client sends it.
+fn bearer_headers(token: &str) -> HeaderMap {
+    headers(&[("authorization", &bearer(token))])
+}
+
 #[tokio::test]
 async fn a_bearer_token_verifies_with_its_claims() {
     let (manager, _) = manager();
     let token = manager.create_access_token("alice").unwrap();
     let verified = manager
-        .verify_headers(
-            &headers(&[("authorization", &bearer(&token))]),
-            Requirement::ACCESS,
-        )
+        .verify_headers(&bearer_headers(&token), Requirement::ACCESS)
         .await
         .unwrap()
         .expect("a token");
@@ -77,10 +79,7 @@ async fn a_bad_signature_is_an_error() {
     let token = manager.create_access_token("alice").unwrap();
     let forged = format!("{}x", &token[..token.len() - 1]);
     let answer = manager
-        .verify_headers(
-            &headers(&[("authorization", &bearer(&forged))]),
-            Requirement::ACCESS,
-        )
+        .verify_headers(&bearer_headers(&forged), Requirement::ACCESS)
         .await;
     assert!(matches!(answer, Err(AuthError::Invalid(_))), "{answer:?}");
 }
@@ -90,10 +89,7 @@ async fn the_requirement_is_enforced() {
     let (manager, _) = manager();
     let refresh = manager.create_refresh_token("alice").unwrap();
     let answer = manager
-        .verify_headers(
-            &headers(&[("authorization", &bearer(&refresh))]),
-            Requirement::ACCESS,
-        )
+        .verify_headers(&bearer_headers(&refresh), Requirement::ACCESS)
         .await;
     assert!(
         matches!(answer, Err(AuthError::WrongType { .. })),
@@ -102,10 +98,7 @@ async fn the_requirement_is_enforced() {
 
     let stale = manager.create_access_token("alice").unwrap();
     let answer = manager
-        .verify_headers(
-            &headers(&[("authorization", &bearer(&stale))]),
-            Requirement::FRESH_ACCESS,
-        )
+        .verify_headers(&bearer_headers(&stale), Requirement::FRESH_ACCESS)
         .await;
     assert!(matches!(answer, Err(AuthError::NeedsFresh)), "{answer:?}");
 }
@@ -116,7 +109,7 @@ async fn expiry_is_checked_on_every_call_even_for_a_remembered_token() {
     let token = manager
         .create_access_token_with("alice", TokenOptions::new())
         .unwrap();
-    let map = headers(&[("authorization", &bearer(&token))]);
+    let map = bearer_headers(&token);
     assert!(
         manager
             .verify_headers(&map, Requirement::ACCESS)
@@ -134,7 +127,7 @@ async fn the_blocklist_is_consulted_on_every_call() {
     let blocklist = MemoryBlocklist::with_clock(clock);
     let manager = manager.with_blocklist(blocklist.clone());
     let token = manager.create_access_token("alice").unwrap();
-    let map = headers(&[("authorization", &bearer(&token))]);
+    let map = bearer_headers(&token);
     assert!(
         manager
             .verify_headers(&map, Requirement::ACCESS)
@@ -156,10 +149,7 @@ async fn the_token_verifier_is_consulted() {
     let manager = manager.with_token_verifier(|token| token.claims.sub != "mallory");
     let token = manager.create_access_token("mallory").unwrap();
     let answer = manager
-        .verify_headers(
-            &headers(&[("authorization", &bearer(&token))]),
-            Requirement::ACCESS,
-        )
+        .verify_headers(&bearer_headers(&token), Requirement::ACCESS)
         .await;
     assert!(
         matches!(answer, Err(AuthError::ClaimsRejected)),
@@ -185,10 +175,7 @@ async fn the_configured_header_name_and_type_are_used_whatever_the_locations() {
     assert_eq!(found.unwrap().claims.sub, "alice");
     // The default header is not read under another name.
     let other = manager
-        .verify_headers(
-            &headers(&[("authorization", &bearer(&token))]),
-            Requirement::ACCESS,
-        )
+        .verify_headers(&bearer_headers(&token), Requirement::ACCESS)
         .await;
     assert!(matches!(other, Ok(None)), "{other:?}");
 }
