@@ -84,7 +84,6 @@ fn allow(state: &AppState, token: &Token) -> Response {
         return ApiError::unauthorized("invalid_token", "the token belongs to no session")
             .into_response();
     };
-    Metrics::inc(&state.metrics.verify_ok);
     let roles = claims
         .extra
         .get("roles")
@@ -104,10 +103,19 @@ fn allow(state: &AppState, token: &Token) -> Response {
         (X_AUTH_ROLES, roles.as_str()),
         (X_AUTH_SESSION, sid),
     ] {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
-        }
+        // Fail closed: a 200 without the identity would let the upstream
+        // app see an authenticated request with no (or a partial) user.
+        let Ok(value) = HeaderValue::from_str(value) else {
+            Metrics::inc(&state.metrics.verify_denied);
+            return ApiError::unauthorized(
+                "invalid_token",
+                "the token's identity cannot be sent as a header",
+            )
+            .into_response();
+        };
+        headers.insert(name, value);
     }
+    Metrics::inc(&state.metrics.verify_ok);
     response
 }
 

@@ -223,6 +223,24 @@ backend_tests! {
         assert_eq!(reply.header("x-auth-session"), Some(bob.sid().as_str()));
     }
 
+    async fn verify_refuses_a_token_whose_identity_cannot_be_forwarded(db) {
+        let server = Server::start(&db).await;
+        let ada = server.signed_up("ada").await;
+        // A correctly signed token (say, from an older release or another
+        // issuer sharing the key) whose roles hold a line break.
+        let options = tessera::TokenOptions::new()
+            .claim("sid", ada.sid())
+            .claim("roles", ["editor\r\nX-Admin: yes"]);
+        let odd = server
+            .state
+            .jwt
+            .create_access_token_with("someone", options)
+            .unwrap();
+        let reply = server.get("/auth/verify").bearer(&odd).send().await;
+        reply.expect_error(401, "invalid_token");
+        assert!(reply.header("x-auth-user").is_none());
+    }
+
     async fn verify_reads_only_the_configured_token_locations(db) {
         let server = setup().var("JWT_TOKEN_LOCATION", "cookies").start(&db).await;
         let cookies = CookieLogin::new(&server).await;
