@@ -142,6 +142,9 @@ impl Store {
             .bind(target)
             .bind(other);
         let ended = query.fetch_all(&mut *tx).await?;
+        if !ended.is_empty() {
+            self.order_revocations(&mut tx).await?;
+        }
         let mut revoked = Vec::with_capacity(ended.len());
         for (id, expires_at) in ended {
             let keep_until = expires_at.saturating_add(revocation.access_token_lifetime);
