@@ -145,10 +145,22 @@ impl AuthService {
 
     /// Deletes a user after ending all their sessions (their ids stay in
     /// the revoked set until their tokens expire).
+    ///
+    /// The user is disabled first, and only then are the sessions ended and
+    /// the row deleted. A login racing with this stores its session and then
+    /// re-reads the user: if that read comes before the disable, the session
+    /// was stored before the revocation below and is ended by it; if after,
+    /// the login sees the user disabled (or gone) and ends its own session.
+    /// Either way no session of a deleted user survives; without the disable,
+    /// a session stored between the revocation and the delete was removed
+    /// with the user but never revoked, and its access token kept working.
+    /// A login whose session comes after the delete is refused by the
+    /// foreign key, as an unknown user.
     pub async fn delete_user(&self, actor: Option<&str>, user_id: &str) -> Result<(), AuthError> {
+        let now = self.now();
         let record = self
             .store()
-            .user_by_id(user_id)
+            .set_disabled(user_id, Some(now), now)
             .await?
             .ok_or(AuthError::NotFound(Resource::User))?;
         self.revoke_sessions(

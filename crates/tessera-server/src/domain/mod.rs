@@ -48,7 +48,7 @@ pub use model::{
     Session, SessionInfo, User, UserQuery,
 };
 pub use password::{Password, PasswordPolicy, is_common_password};
-pub use revoked::{RevokedSet, SYNC_OVERLAP_SECONDS};
+pub use revoked::RevokedSet;
 pub use sessions::Housekeeping;
 pub use settings::{
     Argon2Params, DEFAULT_IDLE_TIMEOUT_SECONDS, MAX_PASSWORD_CHARS, MAX_REUSE_GRACE_SECONDS,

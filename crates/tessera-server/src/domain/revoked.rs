@@ -12,11 +12,7 @@ use std::sync::{PoisonError, RwLock};
 
 use foldhash::fast::RandomState;
 
-use crate::store::{RevocationKind, RevocationRecord, Store, StoreError};
-
-/// How far back an incremental [`RevokedSet::sync`] looks before the newest
-/// entry it has seen.
-pub const SYNC_OVERLAP_SECONDS: i64 = 120;
+use crate::store::{RevocationBatch, RevocationKind, Store, StoreError};
 
 /// Revoked session ids and access-token ids, each with the time after which
 /// no token can carry it any more.
@@ -30,8 +26,9 @@ struct Entries {
     // Keys are ids this service generated, so a fast seeded hash is safe.
     sessions: HashMap<String, i64, RandomState>,
     access: HashMap<String, i64, RandomState>,
-    /// Newest `revoked_at` seen from the store, for incremental resyncs.
-    synced_to: Option<i64>,
+    /// The store position of the last entry read, for incremental resyncs
+    /// (a database-assigned number, never a clock: instances' clocks differ).
+    read_through: Option<i64>,
 }
 
 impl RevokedSet {
@@ -96,30 +93,22 @@ impl RevokedSet {
     /// first), then prunes. Other instances' revocations arrive this way;
     /// call it periodically or on a change notification.
     pub async fn sync(&self, store: &Store, now: i64) -> Result<usize, StoreError> {
-        let since = {
+        let after = {
             let entries = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-            // Re-read a margin before the newest entry seen: a transaction
-            // stamped earlier may have committed after the last read, and
-            // instances' clocks differ a little. Entries are idempotent.
-            entries
-                .synced_to
-                .map(|seen| seen.saturating_sub(SYNC_OVERLAP_SECONDS))
+            entries.read_through
         };
-        let records = store.revocations(now, since).await?;
-        let count = records.len();
-        self.absorb(records);
+        let batch = store.revocations(now, after).await?;
+        let count = batch.records.len();
+        self.absorb(batch);
         self.prune(now);
         Ok(count)
     }
 
-    fn absorb(&self, records: Vec<RevocationRecord>) {
+    fn absorb(&self, batch: RevocationBatch) {
         let mut entries = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        for record in records {
-            entries.synced_to = Some(
-                entries
-                    .synced_to
-                    .map_or(record.revoked_at, |seen| seen.max(record.revoked_at)),
-            );
+        // Two syncs may overlap; keep the further one.
+        entries.read_through = entries.read_through.max(batch.last_position);
+        for record in batch.records {
             let map = match record.kind {
                 RevocationKind::Session => &mut entries.sessions,
                 RevocationKind::Access => &mut entries.access,

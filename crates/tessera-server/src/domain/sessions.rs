@@ -94,7 +94,10 @@ impl AuthService {
             user_agent: client.user_agent.map(|text| cut(&text)),
             ip: client.ip.map(|text| cut(&text)),
         };
-        self.store().insert_session(&record).await?;
+        if !self.store().insert_session(&record).await? {
+            // Deleted since it was read: the same answer as an unknown user.
+            return Err(AuthError::InvalidCredentials);
+        }
         // `user` was read before the password check, which takes a while; a
         // disable, delete or role change that committed since must win. One
         // that commits after this read revokes the session (it is stored).

@@ -36,8 +36,8 @@ pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
 pub use error::StoreError;
 pub use notify::RevocationListener;
 pub use records::{
-    AuditFilter, AuditRecord, NewAuditEvent, NewSession, NewUser, RevocationKind, RevocationRecord,
-    RevokedSession, SessionRecord, UserRecord,
+    AuditFilter, AuditRecord, NewAuditEvent, NewSession, NewUser, RevocationBatch, RevocationKind,
+    RevocationRecord, RevokedSession, SessionRecord, UserRecord,
 };
 pub use sessions::{Revocation, SessionSelector};
 

@@ -123,8 +123,20 @@ pub struct RevocationRecord {
     pub token_id: String,
     /// After this no token naming the id can be valid; the entry may go.
     pub expires_at: i64,
-    /// When it was revoked.
+    /// When it was revoked, by the clock of the instance that revoked it
+    /// (for the record only: resyncs follow the store's positions).
     pub revoked_at: i64,
+}
+
+/// Revocations as read from the store, with how far the read went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevocationBatch {
+    /// The entries, in the order they were recorded.
+    pub records: Vec<RevocationRecord>,
+    /// The position of the last of them: the next incremental read asks
+    /// for what came after it. Positions are assigned by the database in
+    /// commit order, never from a clock.
+    pub last_position: Option<i64>,
 }
 
 /// An audit event to record.

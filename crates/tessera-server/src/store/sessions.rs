@@ -43,9 +43,10 @@ pub struct Revocation<'a> {
 }
 
 impl Store {
-    /// Inserts a new session.
-    pub async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        sqlx::query(
+    /// Inserts a new session; `false` (nothing stored) when its user no
+    /// longer exists, e.g. deleted while the login was checking the password.
+    pub async fn insert_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason, \
              refresh_jti, previous_jti, rotated_at, user_agent, ip) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -63,8 +64,13 @@ impl Store {
         .bind(&session.user_agent)
         .bind(&session.ip)
         .execute(self.pool())
-        .await?;
-        Ok(())
+        .await;
+        match inserted {
+            Ok(_) => Ok(true),
+            // The only foreign key is the owner (`sessions.user_id`).
+            Err(sqlx::Error::Database(err)) if err.is_foreign_key_violation() => Ok(false),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// The session with this id, live or not.
@@ -136,6 +142,9 @@ impl Store {
             .bind(target)
             .bind(other);
         let ended = query.fetch_all(&mut *tx).await?;
+        if !ended.is_empty() {
+            self.order_revocations(&mut tx).await?;
+        }
         let mut revoked = Vec::with_capacity(ended.len());
         for (id, expires_at) in ended {
             let keep_until = expires_at.saturating_add(revocation.access_token_lifetime);

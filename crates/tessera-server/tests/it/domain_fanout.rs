@@ -1,15 +1,211 @@
-//! Revocations reach other instances on the same PostgreSQL database at
-//! once (LISTEN/NOTIFY), not only at the next periodic resync, which none
-//! of these tests runs.
+//! Revocations reach other instances on the same database: on PostgreSQL
+//! at once (LISTEN/NOTIFY), and on every backend at the next resync
+//! (`sync_revocations`), whatever the instances' clocks say.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tessera_server::domain::LogoutScope;
+use tessera::ManualClock;
+use tessera_server::domain::{AuthService, Grant, LogoutScope};
 
-use crate::store_support::{Harness, Kind, run, test_settings};
+use sqlx::{Connection, Executor};
+
+use crate::store_support::{Harness, Kind, START, TestDb, backend_tests, run, test_settings};
 
 /// Long enough for any healthy machine; the wait ends as soon as it holds.
 const PATIENCE: Duration = Duration::from_secs(10);
+
+/// One day, in seconds.
+const DAY: i64 = 86_400;
+
+/// Sessions logged out in parallel while another instance keeps syncing.
+const PARALLEL_LOGOUTS: usize = 24;
+/// Rounds of those: without commit-ordered positions, most rounds lost one.
+const PARALLEL_LOGOUT_ROUNDS: usize = 4;
+
+/// Another instance on `db` whose clock reads `now`.
+async fn instance_at(db: &TestDb, now: i64) -> AuthService {
+    AuthService::new(
+        db.store().await,
+        test_settings(),
+        Arc::new(ManualClock::new(now)),
+    )
+    .await
+    .expect("service starts")
+}
+
+async fn log_out(auth: &AuthService, grant: &Grant) {
+    auth.logout(&grant.user.id, Some(&grant.session.id), LogoutScope::Local)
+        .await
+        .unwrap();
+}
+
+/// Brings `db` to the first schema only, as a release before revocation
+/// positions left it, and records `rows` revocations there (token ids
+/// `old-0`, `old-1`, …; the first stamped a day ahead).
+async fn first_schema_with_revocations(db: &TestDb, rows: usize) {
+    sqlx::any::install_default_drivers();
+    let (url, search_path, backend) = match db {
+        TestDb::Sqlite(path) => (
+            format!("sqlite://{}?mode=rwc", path.display()),
+            None,
+            "sqlite",
+        ),
+        TestDb::Postgres { url, schema } => {
+            let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+            conn.execute(format!("CREATE SCHEMA \"{schema}\"").as_str())
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            (
+                url.clone(),
+                Some(format!("SET search_path TO \"{schema}\"")),
+                "postgres",
+            )
+        }
+    };
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .after_connect(move |conn, _| {
+            let search_path = search_path.clone();
+            Box::pin(async move {
+                if let Some(statement) = search_path {
+                    conn.execute(statement.as_str()).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .unwrap();
+    let first = tempfile::tempdir().unwrap();
+    let source = format!(
+        "{}/migrations/{backend}/0001_initial.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::copy(source, first.path().join("0001_initial.sql")).unwrap();
+    sqlx::migrate::Migrator::new(first.path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    for row in 0..rows {
+        let stamped = if row == 0 { START + DAY } else { START };
+        sqlx::query(
+            "INSERT INTO revocations (kind, token_id, expires_at, revoked_at) VALUES ('access', $1, $2, $3)",
+        )
+        .bind(format!("old-{row}"))
+        .bind(START + DAY)
+        .bind(stamped)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+}
+
+backend_tests! {
+    async fn revocations_recorded_before_the_upgrade_stay_in_force_and_later_ones_still_arrive(db) {
+        first_schema_with_revocations(&db, 3).await;
+        let first = Harness::open(&db).await;
+        let second = first.reopen(test_settings()).await;
+        for row in 0..3 {
+            assert!(second.revoked().is_revoked(None, &format!("old-{row}")));
+        }
+        first.auth.revoke_access_token("new", START + DAY).await.unwrap();
+        second.sync_revocations().await.unwrap();
+        assert!(second.revoked().is_revoked(None, "new"));
+    }
+
+    async fn a_revocation_stamped_in_the_future_does_not_hide_later_ones(db) {
+        let first = Harness::open(&db).await;
+        first.user("ada").await;
+        let early = first.login("ada").await;
+        let later = first.login("ada").await;
+        let second = first.reopen(test_settings()).await;
+        // An instance whose clock runs a day ahead records a revocation.
+        let ahead = instance_at(&db, START + DAY).await;
+        log_out(&ahead, &early).await;
+        second.sync_revocations().await.unwrap();
+        assert!(second.revoked().is_session_revoked(&early.session.id));
+
+        log_out(&first.auth, &later).await;
+        second.sync_revocations().await.unwrap();
+        assert!(
+            second.revoked().is_session_revoked(&later.session.id),
+            "a revocation after a future-stamped one was skipped"
+        );
+    }
+
+    async fn a_revocation_from_a_lagging_clock_reaches_other_instances(db) {
+        let first = Harness::open(&db).await;
+        first.user("ada").await;
+        let early = first.login("ada").await;
+        let later = first.login("ada").await;
+        let second = first.reopen(test_settings()).await;
+        log_out(&first.auth, &early).await;
+        second.sync_revocations().await.unwrap();
+        assert!(second.revoked().is_session_revoked(&early.session.id));
+
+        // An instance whose clock runs ten minutes behind.
+        let lagging = instance_at(&db, START - 600).await;
+        log_out(&lagging, &later).await;
+        second.sync_revocations().await.unwrap();
+        assert!(
+            second.revoked().is_session_revoked(&later.session.id),
+            "a revocation stamped before the newest one seen was skipped"
+        );
+    }
+}
+
+/// PostgreSQL hands out positions before commit; a resync must still never
+/// pass over a revocation that commits after a later-numbered one was read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocations_committed_in_parallel_all_reach_an_instance_syncing_meanwhile() {
+    run(Kind::Postgres, |db| async move {
+        let first = Harness::open(&db).await;
+        first.user("ada").await;
+        let second = first.reopen(test_settings()).await;
+        for _ in 0..PARALLEL_LOGOUT_ROUNDS {
+            let mut grants = Vec::with_capacity(PARALLEL_LOGOUTS);
+            for _ in 0..PARALLEL_LOGOUTS {
+                grants.push(first.login("ada").await);
+            }
+            let done = Arc::new(AtomicBool::new(false));
+            let syncing = tokio::spawn({
+                let (second, done) = (second.clone(), done.clone());
+                async move {
+                    while !done.load(Ordering::SeqCst) {
+                        second.sync_revocations().await.unwrap();
+                    }
+                }
+            });
+            let logouts: Vec<_> = grants
+                .iter()
+                .map(|grant| {
+                    let (auth, grant) = (first.auth.clone(), grant.clone());
+                    tokio::spawn(async move { log_out(&auth, &grant).await })
+                })
+                .collect();
+            for logout in logouts {
+                logout.await.unwrap();
+            }
+            done.store(true, Ordering::SeqCst);
+            syncing.await.unwrap();
+
+            second.sync_revocations().await.unwrap();
+            for grant in &grants {
+                assert!(
+                    second.revoked().is_session_revoked(&grant.session.id),
+                    "a revocation committed during a resync was never read"
+                );
+            }
+        }
+    })
+    .await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_listener_wakes_when_another_store_records_a_revocation() {

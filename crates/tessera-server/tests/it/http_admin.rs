@@ -1,10 +1,21 @@
 //! `/admin/…` over HTTP: who may call it, users, roles, disabling,
 //! deleting, a user's sessions, the audit trail.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
-use crate::http_support::{PASSWORD, Server, Tokens, claims};
+use crate::http_support::{PASSWORD, Server, Tokens, claims, setup};
 use crate::store_support::backend_tests;
+
+/// Users deleted while logins for them run in parallel: enough rounds that
+/// the old race (a session inserted between "end the sessions" and "delete
+/// the user") showed up every run.
+const DELETION_RACE_ROUNDS: usize = 20;
+/// Parallel login loops per deleted user.
+const DELETION_RACE_LOGIN_LOOPS: usize = 8;
 
 fn user_id(tokens: &Tokens) -> String {
     claims(&tokens.access)["sub"].as_str().unwrap().to_owned()
@@ -33,6 +44,33 @@ fn admin_calls(server: &Server, id: &str) -> Vec<crate::http_support::Call> {
         server.get(&format!("/admin/users/{id}/sessions")),
         server.get("/admin/audit"),
     ]
+}
+
+/// Logs `name` in over and over until a login is refused; the access
+/// tokens of those that succeeded. Every answer must be a 200 or the
+/// `invalid_credentials` 401 an unknown user gets (never a 500).
+async fn log_in_until_refused(
+    server: Arc<Server>,
+    name: String,
+    started: Arc<AtomicUsize>,
+) -> Vec<String> {
+    let mut issued = Vec::new();
+    loop {
+        let reply = server
+            .post("/auth/login")
+            .json(json!({ "username": name, "password": PASSWORD }))
+            .send()
+            .await;
+        if reply.status.as_u16() == 401 {
+            reply.expect_error(401, "invalid_credentials");
+            return issued;
+        }
+        let body = reply.expect(200);
+        issued.push(Tokens::from_body(body).access);
+        if issued.len() == 1 {
+            started.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 backend_tests! {
@@ -251,6 +289,53 @@ backend_tests! {
             .await
             .expect_error(404, "user_not_found");
         server.register("ada").await;
+    }
+
+    async fn deleting_a_user_while_they_log_in_leaves_no_token_that_works(db) {
+        let server = Arc::new(
+            setup()
+                .var("TESSERA_IP_MAX_ATTEMPTS", "1000000")
+                .var("TESSERA_LOGIN_MAX_FAILURES", "1000000")
+                .start(&db)
+                .await,
+        );
+        let root = server.admin("root").await;
+        for round in 0..DELETION_RACE_ROUNDS {
+            // An admin, so a surviving token would also pass the role guard.
+            let name = format!("victim{round}");
+            let victim = server.admin(&name).await;
+            let started = Arc::new(AtomicUsize::new(0));
+            let loops: Vec<_> = (0..DELETION_RACE_LOGIN_LOOPS)
+                .map(|_| tokio::spawn(log_in_until_refused(server.clone(), name.clone(), started.clone())))
+                .collect();
+            while started.load(Ordering::SeqCst) < DELETION_RACE_LOGIN_LOOPS {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            server
+                .delete(&format!("/admin/users/{}", user_id(&victim)))
+                .bearer(&root.access)
+                .send()
+                .await
+                .expect(204);
+            let mut issued = vec![victim.access];
+            for login_loop in loops {
+                issued.extend(login_loop.await.unwrap());
+            }
+            for token in &issued {
+                server
+                    .get("/auth/verify")
+                    .bearer(token)
+                    .send()
+                    .await
+                    .expect_error(401, "token_revoked");
+                server
+                    .get("/admin/users")
+                    .bearer(token)
+                    .send()
+                    .await
+                    .expect_error(401, "token_revoked");
+            }
+        }
     }
 
     async fn admin_lists_a_users_sessions(db) {
