@@ -26,6 +26,15 @@ pub enum Problem {
     CommonPassword,
     /// A password equal to the username.
     SameAsUsername,
+    /// Holds a Unicode default-ignorable character (zero-width, variation
+    /// selector, filler…), which displays as nothing.
+    InvisibleCharacters,
+    /// Mixes scripts beyond UTS #39's "moderately restrictive" level (e.g.
+    /// Latin with a Cyrillic letter), the usual way to spoof a name.
+    MixedScripts,
+    /// Holds a bidirectional control (U+202A–U+202E, U+2066–U+2069,
+    /// U+200E/U+200F, U+061C), which reorders how text displays.
+    DirectionControls,
 }
 
 impl Problem {
@@ -39,6 +48,9 @@ impl Problem {
             Problem::InvalidFormat => "invalid_format",
             Problem::CommonPassword => "common_password",
             Problem::SameAsUsername => "same_as_username",
+            Problem::InvisibleCharacters => "invisible_characters",
+            Problem::MixedScripts => "mixed_scripts",
+            Problem::DirectionControls => "direction_controls",
         }
     }
 }
@@ -55,6 +67,15 @@ impl std::fmt::Display for Problem {
                 f.write_str("is too common; choose one that is harder to guess")
             }
             Problem::SameAsUsername => f.write_str("must not be the username"),
+            Problem::InvisibleCharacters => f.write_str(
+                "must not contain invisible characters (zero-width, variation selectors, fillers)",
+            ),
+            Problem::MixedScripts => {
+                f.write_str("must not mix scripts (such as Latin and Cyrillic letters)")
+            }
+            Problem::DirectionControls => {
+                f.write_str("must not contain text-direction control characters")
+            }
         }
     }
 }
