@@ -134,7 +134,8 @@ impl AuthService {
     ) -> Result<User, AuthError> {
         let username = Username::parse(username)?;
         let email = parse_email(email)?;
-        self.policy().check("password", password, &username)?;
+        self.policy()
+            .check("password", password, &username, email.as_deref())?;
         // Spare the hash when the name is visibly taken, or looks like a
         // taken one; the unique indexes still decide races.
         if self.store().user_by_key(username.key()).await?.is_some()
@@ -317,7 +318,8 @@ impl AuthService {
         if !verified.matches || record.disabled_at.is_some() {
             return Err(AuthError::InvalidCredentials);
         }
-        self.policy().check("new_password", new, &username)?;
+        self.policy()
+            .check("new_password", new, &username, record.email.as_deref())?;
         let hash = self.hasher().hash(new).await?;
         let now = self.now();
         if !self.store().set_password_hash(user_id, &hash, now).await? {

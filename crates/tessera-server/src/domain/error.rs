@@ -35,6 +35,19 @@ pub enum Problem {
     /// Holds a bidirectional control (U+202A–U+202E, U+2066–U+2069,
     /// U+200E/U+200F, U+061C), which reorders how text displays.
     DirectionControls,
+    /// A password of whitespace only.
+    WhitespaceOnly,
+    /// A password that is a few characters repeated (`aaaaaaaa`, `abcabcab`).
+    Repetitive,
+    /// A password that is a run of consecutive characters (`abcdefgh`,
+    /// `87654321`).
+    Sequential,
+    /// A password that contains the username.
+    ContainsUsername,
+    /// A password that contains the part of the e-mail address before `@`.
+    ContainsEmail,
+    /// A password that contains the service's name.
+    ContainsServiceName,
 }
 
 impl Problem {
@@ -51,6 +64,12 @@ impl Problem {
             Problem::InvisibleCharacters => "invisible_characters",
             Problem::MixedScripts => "mixed_scripts",
             Problem::DirectionControls => "direction_controls",
+            Problem::WhitespaceOnly => "whitespace_only",
+            Problem::Repetitive => "repetitive",
+            Problem::Sequential => "sequential",
+            Problem::ContainsUsername => "contains_username",
+            Problem::ContainsEmail => "contains_email",
+            Problem::ContainsServiceName => "contains_service_name",
         }
     }
 }
@@ -75,6 +94,20 @@ impl std::fmt::Display for Problem {
             }
             Problem::DirectionControls => {
                 f.write_str("must not contain text-direction control characters")
+            }
+            Problem::WhitespaceOnly => f.write_str("must not be only spaces"),
+            Problem::Repetitive => {
+                f.write_str("must not be a few characters repeated (like aaaaaaaa or abcabcabc)")
+            }
+            Problem::Sequential => f.write_str(
+                "must not be a run of consecutive characters (like abcdefgh or 87654321)",
+            ),
+            Problem::ContainsUsername => f.write_str("must not contain the username"),
+            Problem::ContainsEmail => {
+                f.write_str("must not contain the e-mail address's name (the part before @)")
+            }
+            Problem::ContainsServiceName => {
+                f.write_str("must not contain the service's name (tessera)")
             }
         }
     }

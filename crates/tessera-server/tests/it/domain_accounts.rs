@@ -453,6 +453,85 @@ backend_tests! {
         }
         assert_eq!(h.auth.store().count_users().await.unwrap(), 0);
     }
+
+    async fn weak_passwords_name_why_they_are_refused(db) {
+        let h = Harness::open(&db).await;
+        let cases = [
+            ("aaaaaaaa", Problem::Repetitive),
+            ("abcabcabc", Problem::Repetitive),
+            ("abcdefgh", Problem::Sequential),
+            ("ZYXWVUTS", Problem::Sequential),
+            ("12345678", Problem::Sequential),
+            ("87654321", Problem::Sequential),
+            ("        ", Problem::WhitespaceOnly),
+            ("\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}", Problem::WhitespaceOnly),
+            ("pwuser77pwuser77", Problem::ContainsUsername),
+            ("my-PWUSER77-secret", Problem::ContainsUsername),
+            ("ada.lovelace-1815", Problem::ContainsEmail),
+            ("tessera-is-my-login", Problem::ContainsServiceName),
+        ];
+        for (password, problem) in cases {
+            let err = h
+                .auth
+                .register(Registration::new("pwuser77", Password::new(password), Some("Ada.Lovelace@example.org".into())))
+                .await
+                .unwrap_err();
+            assert_eq!(validation(err), ValidationError { field: "password", problem }, "{password:?}");
+        }
+        assert_eq!(h.auth.store().count_users().await.unwrap(), 0);
+    }
+
+    async fn passphrases_and_ordinary_passwords_still_pass(db) {
+        let h = Harness::open(&db).await;
+        for (name, password) in [
+            ("ada", "correct horse battery staple"),
+            ("grace", GOOD_PASSWORD),
+            ("linus", "tr0ub4dor&3-horse"),
+            ("emoji", "🦊🌲🔥🧭🎻🐙🍋🚲"),
+        ] {
+            h.auth
+                .register(Registration::new(name, Password::new(password), Some(format!("{name}@example.org"))))
+                .await
+                .unwrap_or_else(|err| panic!("{password:?}: {err}"));
+        }
+    }
+
+    async fn the_password_policy_knows_the_username_and_email_when_an_admin_creates_a_user(db) {
+        let h = Harness::open(&db).await;
+        for (password, problem) in [("boss-of-bosses", Problem::ContainsUsername), ("the.chief.1!", Problem::ContainsEmail)] {
+            let err = h
+                .auth
+                .create_user(
+                    NewAccount {
+                        username: "boss".into(),
+                        password: Password::new(password),
+                        email: Some("the.chief@example.org".into()),
+                        roles: vec!["admin".into()],
+                    },
+                    None,
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(validation(err), ValidationError { field: "password", problem }, "{password:?}");
+        }
+    }
+
+    async fn a_new_password_may_not_contain_the_username_or_the_email_name(db) {
+        let h = Harness::open(&db).await;
+        let user = h
+            .auth
+            .register(Registration::new("grace", Password::new(GOOD_PASSWORD), Some("rear.admiral@navy.example".into())))
+            .await
+            .unwrap();
+        for (new, problem) in [("Grace-Hopper-1906", Problem::ContainsUsername), ("rear.admiral-1906", Problem::ContainsEmail)] {
+            let err = h
+                .auth
+                .change_password(&user.id, None, &Password::new(GOOD_PASSWORD), &Password::new(new))
+                .await
+                .unwrap_err();
+            assert_eq!(validation(err), ValidationError { field: "new_password", problem }, "{new:?}");
+        }
+    }
 }
 
 /// Writes a user as an older version did: no skeleton, no name rules.

@@ -298,4 +298,21 @@ backend_tests! {
         assert_eq!(body["field"], "email");
         assert_eq!(body["message"], "email must not contain text-direction control characters");
     }
+
+    async fn a_weak_password_is_422_saying_why(db) {
+        let server = Server::start(&db).await;
+        let cases = [
+            ("aaaaaaaa", "password must not be a few characters repeated (like aaaaaaaa or abcabcabc)"),
+            ("12345678", "password must not be a run of consecutive characters (like abcdefgh or 87654321)"),
+            ("pwuser77pwuser77", "password must not contain the username"),
+        ];
+        for (password, message) in cases {
+            let body = register_as(&server, "pwuser77", password)
+                .await
+                .expect_error(422, "validation_failed");
+            assert_eq!(body["field"], "password", "{password:?}: {body}");
+            assert_eq!(body["message"], message, "{password:?}: {body}");
+        }
+        register_as(&server, "pwuser77", "correct horse battery staple").await.expect(201);
+    }
 }
