@@ -3,13 +3,15 @@
 use serde_json::json;
 
 use super::error::{AuthError, Resource};
-use super::identity::{USERNAME_MAX_CHARS, Username, parse_email, parse_roles};
+use super::identity::{
+    USERNAME_MAX_CHARS, Username, parse_email, parse_roles, username_skeleton_of,
+};
 use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
 use super::settings::MAX_PASSWORD_CHARS;
 use super::{AuditKind, AuthService};
 use crate::store::Revocation;
-use crate::store::{SessionSelector, StoreError, UserRecord};
+use crate::store::{SessionSelector, Store, StoreError, UserRecord};
 
 /// Longest password input, in bytes, that is worth hashing at login: 128
 /// characters of at most 4 UTF-8 bytes each, plus room for decomposed forms.
@@ -50,10 +52,33 @@ pub struct NewAccount {
     pub roles: Vec<String>,
 }
 
+/// Gives each user created before skeletons were stored its skeleton (see
+/// [`Username::skeleton`]), oldest first; run at start-up, and a no-op once
+/// done. A user whose name looks like an older user's keeps none (that is
+/// logged): both accounts go on working, and the older one's skeleton
+/// already keeps a third look-alike out.
+pub(crate) async fn backfill_username_skeletons(store: &Store) -> Result<(), StoreError> {
+    for user in store.users_without_skeleton().await? {
+        let skeleton = username_skeleton_of(&user.username_key);
+        match store.set_username_skeleton(&user.id, &skeleton).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict) => {
+                tracing::warn!(
+                    user = %user.id,
+                    "username looks like an older user's (same UTS #39 skeleton); it keeps working, but no skeleton is stored for it"
+                );
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
 impl AuthService {
     /// Creates an account with no roles. Checks, in order, the username,
     /// e-mail and password (first failure wins, naming its field); a taken
-    /// username is [`AuthError::UsernameTaken`].
+    /// username, or one that looks like a taken one (the same UTS #39
+    /// skeleton, see [`Username::skeleton`]), is [`AuthError::UsernameTaken`].
     pub async fn register(&self, registration: Registration) -> Result<User, AuthError> {
         let user = self
             .insert_account(
@@ -109,10 +134,17 @@ impl AuthService {
     ) -> Result<User, AuthError> {
         let username = Username::parse(username)?;
         let email = parse_email(email)?;
-        self.policy().check("password", password, &username)?;
-        // Spare the hash when the name is visibly taken; the unique index
-        // still decides races.
-        if self.store().user_by_key(username.key()).await?.is_some() {
+        self.policy()
+            .check("password", password, &username, email.as_deref())?;
+        // Spare the hash when the name is visibly taken, or looks like a
+        // taken one; the unique indexes still decide races.
+        if self.store().user_by_key(username.key()).await?.is_some()
+            || self
+                .store()
+                .user_by_skeleton(username.skeleton())
+                .await?
+                .is_some()
+        {
             return Err(AuthError::UsernameTaken);
         }
         let hash = self.hasher().hash(password).await?;
@@ -121,6 +153,7 @@ impl AuthService {
             id: uuid::Uuid::new_v4().to_string(),
             username: username.as_str().to_owned(),
             username_key: username.key().to_owned(),
+            username_skeleton: Some(username.skeleton().to_owned()),
             email,
             password_hash: Some(hash),
             roles: roles.to_vec(),
@@ -274,7 +307,7 @@ impl AuthService {
             .user_by_id(user_id)
             .await?
             .ok_or(AuthError::NotFound(Resource::User))?;
-        let username = Username::parse(&record.username)?;
+        let username = Username::from_stored(&record.username, &record.username_key);
         if current.raw_len() > MAX_PASSWORD_INPUT_BYTES {
             return Err(AuthError::InvalidCredentials);
         }
@@ -285,7 +318,8 @@ impl AuthService {
         if !verified.matches || record.disabled_at.is_some() {
             return Err(AuthError::InvalidCredentials);
         }
-        self.policy().check("new_password", new, &username)?;
+        self.policy()
+            .check("new_password", new, &username, record.email.as_deref())?;
         let hash = self.hasher().hash(new).await?;
         let now = self.now();
         if !self.store().set_password_hash(user_id, &hash, now).await? {

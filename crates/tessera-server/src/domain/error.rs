@@ -26,6 +26,28 @@ pub enum Problem {
     CommonPassword,
     /// A password equal to the username.
     SameAsUsername,
+    /// Holds a Unicode default-ignorable character (zero-width, variation
+    /// selector, filler…), which displays as nothing.
+    InvisibleCharacters,
+    /// Mixes scripts beyond UTS #39's "moderately restrictive" level (e.g.
+    /// Latin with a Cyrillic letter), the usual way to spoof a name.
+    MixedScripts,
+    /// Holds a bidirectional control (U+202A–U+202E, U+2066–U+2069,
+    /// U+200E/U+200F, U+061C), which reorders how text displays.
+    DirectionControls,
+    /// A password of whitespace only.
+    WhitespaceOnly,
+    /// A password that is a few characters repeated (`aaaaaaaa`, `abcabcab`).
+    Repetitive,
+    /// A password that is a run of consecutive characters (`abcdefgh`,
+    /// `87654321`).
+    Sequential,
+    /// A password that contains the username.
+    ContainsUsername,
+    /// A password that contains the part of the e-mail address before `@`.
+    ContainsEmail,
+    /// A password that contains the service's name.
+    ContainsServiceName,
 }
 
 impl Problem {
@@ -39,6 +61,15 @@ impl Problem {
             Problem::InvalidFormat => "invalid_format",
             Problem::CommonPassword => "common_password",
             Problem::SameAsUsername => "same_as_username",
+            Problem::InvisibleCharacters => "invisible_characters",
+            Problem::MixedScripts => "mixed_scripts",
+            Problem::DirectionControls => "direction_controls",
+            Problem::WhitespaceOnly => "whitespace_only",
+            Problem::Repetitive => "repetitive",
+            Problem::Sequential => "sequential",
+            Problem::ContainsUsername => "contains_username",
+            Problem::ContainsEmail => "contains_email",
+            Problem::ContainsServiceName => "contains_service_name",
         }
     }
 }
@@ -55,6 +86,29 @@ impl std::fmt::Display for Problem {
                 f.write_str("is too common; choose one that is harder to guess")
             }
             Problem::SameAsUsername => f.write_str("must not be the username"),
+            Problem::InvisibleCharacters => f.write_str(
+                "must not contain invisible characters (zero-width, variation selectors, fillers)",
+            ),
+            Problem::MixedScripts => {
+                f.write_str("must not mix scripts (such as Latin and Cyrillic letters)")
+            }
+            Problem::DirectionControls => {
+                f.write_str("must not contain text-direction control characters")
+            }
+            Problem::WhitespaceOnly => f.write_str("must not be only spaces"),
+            Problem::Repetitive => {
+                f.write_str("must not be a few characters repeated (like aaaaaaaa or abcabcabc)")
+            }
+            Problem::Sequential => f.write_str(
+                "must not be a run of consecutive characters (like abcdefgh or 87654321)",
+            ),
+            Problem::ContainsUsername => f.write_str("must not contain the username"),
+            Problem::ContainsEmail => {
+                f.write_str("must not contain the e-mail address's name (the part before @)")
+            }
+            Problem::ContainsServiceName => {
+                f.write_str("must not contain the service's name (tessera)")
+            }
         }
     }
 }

@@ -88,13 +88,15 @@ impl std::fmt::Debug for AuthService {
 }
 
 impl AuthService {
-    /// Builds the service: prepares the password hasher (one hash of work
-    /// for the dummy hash) and loads the revoked set from the store.
+    /// Builds the service: stores the username skeletons that older users
+    /// lack, prepares the password hasher (one hash of work for the dummy
+    /// hash) and loads the revoked set from the store.
     pub async fn new(
         store: Store,
         settings: ServerSettings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AuthError> {
+        accounts::backfill_username_skeletons(&store).await?;
         let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency).await?;
         let revoked = Arc::new(RevokedSet::load(&store, clock.now()).await?);
         Ok(AuthService {

@@ -11,6 +11,10 @@ pub struct UserRecord {
     pub username: String,
     /// NFKC + lowercase username: what uniqueness and look-ups use.
     pub username_key: String,
+    /// The UTS #39 confusable skeleton of `username_key`, unique among
+    /// users; `None` only for an account older than the column whose name
+    /// looks like an older account's.
+    pub username_skeleton: Option<String>,
     /// Optional e-mail address.
     pub email: Option<String>,
     /// PHC string, or `None` for an account without a password.
@@ -30,6 +34,7 @@ impl std::fmt::Debug for UserRecord {
         f.debug_struct("UserRecord")
             .field("id", &self.id)
             .field("username", &self.username)
+            .field("username_skeleton", &self.username_skeleton)
             .field("email", &self.email)
             .field(
                 "password_hash",

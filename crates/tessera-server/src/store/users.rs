@@ -5,19 +5,20 @@ use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, UserRecord};
 
-const USER_COLUMNS: &str =
-    "id, username, username_key, email, password_hash, roles, disabled_at, created_at, updated_at";
+const USER_COLUMNS: &str = "id, username, username_key, username_skeleton, email, password_hash, roles, disabled_at, created_at, updated_at";
 
 impl Store {
-    /// Inserts a user; [`StoreError::Conflict`] when the username key is taken.
+    /// Inserts a user; [`StoreError::Conflict`] when the username key or
+    /// skeleton is taken.
     pub async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO users (id, username, username_key, email, password_hash, roles, disabled_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO users (id, username, username_key, username_skeleton, email, password_hash, roles, disabled_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&user.id)
         .bind(&user.username)
         .bind(&user.username_key)
+        .bind(&user.username_skeleton)
         .bind(&user.email)
         .bind(&user.password_hash)
         .bind(encode_roles(&user.roles)?)
@@ -47,6 +48,43 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// The user whose username has this confusable skeleton.
+    pub async fn user_by_skeleton(&self, skeleton: &str) -> Result<Option<UserRecord>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username_skeleton = $1");
+        let row = sqlx::query(&sql)
+            .bind(skeleton)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// The users with no skeleton yet, oldest first (so that of two
+    /// look-alike names the older one gets the skeleton).
+    pub async fn users_without_skeleton(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username_skeleton IS NULL ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// Sets a user's skeleton where it has none; whether it was set.
+    /// [`StoreError::Conflict`] when another user has that skeleton.
+    pub async fn set_username_skeleton(
+        &self,
+        id: &str,
+        skeleton: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET username_skeleton = $2 WHERE id = $1 AND username_skeleton IS NULL",
+        )
+        .bind(id)
+        .bind(skeleton)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// A page of users in creation order, optionally only those whose
@@ -179,6 +217,7 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
         username_key: row.try_get("username_key")?,
+        username_skeleton: row.try_get("username_skeleton")?,
         email: row.try_get("email")?,
         password_hash: row.try_get("password_hash")?,
         roles: serde_json::from_str(&roles)

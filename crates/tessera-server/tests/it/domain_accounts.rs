@@ -1,9 +1,12 @@
 //! Registration, login and password changes, on each backend.
 
 use tessera_server::domain::{
-    Argon2Params, AuditQuery, AuthError, Password, Problem, RefreshError, Registration,
+    Argon2Params, AuditQuery, AuthError, NewAccount, Password, Problem, RefreshError, Registration,
     ServerSettings, ValidationError,
 };
+use unicode_normalization::UnicodeNormalization;
+
+use tessera_server::store::UserRecord;
 
 use crate::store_support::{GOOD_PASSWORD, Harness, backend_tests, client, test_settings};
 
@@ -72,8 +75,8 @@ backend_tests! {
 
     async fn unicode_letters_are_allowed_in_usernames(db) {
         let h = Harness::open(&db).await;
-        let user = h.user("Zoë_Ωmega-1.0").await;
-        assert_eq!(user.username, "Zoë_Ωmega-1.0");
+        let user = h.user("Ζωή_Ωμέγα-1.0").await;
+        assert_eq!(user.username, "Ζωή_Ωμέγα-1.0");
     }
 
     async fn invalid_usernames_name_the_field(db) {
@@ -348,4 +351,244 @@ async fn owasp_parameters_register_and_log_in() {
         h.login("owasp").await;
     })
     .await;
+}
+
+/// The characters that display as nothing and were used to register a
+/// second "boss": combining grapheme joiner, variation selectors, a Mongolian
+/// variation selector, the Hangul fillers.
+const INVISIBLE: [char; 6] = [
+    '\u{34f}', '\u{fe0f}', '\u{fe00}', '\u{180b}', '\u{3164}', '\u{115f}',
+];
+
+/// The bidirectional controls, which reorder how the text around them shows.
+const DIRECTION_CONTROLS: [char; 12] = [
+    '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}', '\u{200e}', '\u{200f}', '\u{61c}',
+];
+
+backend_tests! {
+    async fn usernames_with_invisible_characters_are_refused(db) {
+        let h = Harness::open(&db).await;
+        h.user("boss").await;
+        for invisible in INVISIBLE {
+            for name in [format!("boss{invisible}"), format!("bo{invisible}ss")] {
+                let err = validation(h.auth.register(registration(&name, GOOD_PASSWORD)).await.unwrap_err());
+                assert_eq!(err, ValidationError { field: "username", problem: Problem::InvisibleCharacters }, "{name:?}");
+            }
+        }
+        assert_eq!(h.auth.store().count_users().await.unwrap(), 1);
+    }
+
+    async fn usernames_mixing_scripts_are_refused(db) {
+        let h = Harness::open(&db).await;
+        // Latin b and ss around a Cyrillic о: shows as "boss".
+        for name in ["b\u{43e}ss", "Zoë_Ωmega", "p\u{430}ypal"] {
+            let err = validation(h.auth.register(registration(name, GOOD_PASSWORD)).await.unwrap_err());
+            assert_eq!(err, ValidationError { field: "username", problem: Problem::MixedScripts }, "{name:?}");
+            assert_eq!(err.to_string(), "username must not mix scripts (such as Latin and Cyrillic letters)");
+        }
+        assert_eq!(h.auth.store().count_users().await.unwrap(), 0);
+    }
+
+    async fn usernames_in_one_script_are_allowed(db) {
+        let h = Harness::open(&db).await;
+        for name in [
+            "борис",          // Cyrillic
+            "ωμέγα",          // Greek
+            "山田たろう",       // Han with Hiragana: Japanese
+            "김민준",          // Hangul
+            "José_92",        // Latin with an accent, digits
+            "zoë.o-b_1",      // Latin with . - _
+            "e\u{301}tienne", // a combining accent after a letter
+            "محمد",           // Arabic
+        ] {
+            let user = h.user(name).await;
+            assert_eq!(user.username, name.nfkc().collect::<String>(), "{name:?}");
+        }
+    }
+
+    async fn a_username_confusable_with_an_existing_one_is_taken(db) {
+        let h = Harness::open(&db).await;
+        h.user("cop").await;
+        h.user("marie").await;
+        h.user("paypal").await;
+        // All-Cyrillic "сор", "rn" for "m", the digit 1 for the letter l:
+        // each has the skeleton (UTS #39) of an existing name.
+        for name in ["\u{441}\u{43e}\u{440}", "rnarie", "paypa1", "PAYPAL"] {
+            let err = h.auth.register(registration(name, GOOD_PASSWORD)).await.unwrap_err();
+            assert!(matches!(err, AuthError::UsernameTaken), "{name:?}: {err:?}");
+        }
+        assert_eq!(h.auth.store().count_users().await.unwrap(), 3);
+    }
+
+    async fn an_admin_created_user_confusable_with_an_existing_one_is_taken(db) {
+        let h = Harness::open(&db).await;
+        h.user("rnarie").await;
+        let err = h
+            .auth
+            .create_user(
+                NewAccount {
+                    username: "marie".into(),
+                    password: Password::new(GOOD_PASSWORD),
+                    email: None,
+                    roles: vec!["admin".into()],
+                },
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+    }
+
+    async fn emails_with_direction_controls_are_refused(db) {
+        let h = Harness::open(&db).await;
+        for control in DIRECTION_CONTROLS {
+            let email = format!("ada{control}@example.org");
+            let err = h
+                .auth
+                .register(Registration::new("ada", Password::new(GOOD_PASSWORD), Some(email.clone())))
+                .await
+                .unwrap_err();
+            assert_eq!(validation(err), ValidationError { field: "email", problem: Problem::DirectionControls }, "{email:?}");
+        }
+        assert_eq!(h.auth.store().count_users().await.unwrap(), 0);
+    }
+
+    async fn weak_passwords_name_why_they_are_refused(db) {
+        let h = Harness::open(&db).await;
+        let cases = [
+            ("aaaaaaaa", Problem::Repetitive),
+            ("abcabcabc", Problem::Repetitive),
+            ("abcdefgh", Problem::Sequential),
+            ("ZYXWVUTS", Problem::Sequential),
+            ("12345678", Problem::Sequential),
+            ("87654321", Problem::Sequential),
+            ("        ", Problem::WhitespaceOnly),
+            ("\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}", Problem::WhitespaceOnly),
+            ("pwuser77pwuser77", Problem::ContainsUsername),
+            ("my-PWUSER77-secret", Problem::ContainsUsername),
+            ("ada.lovelace-1815", Problem::ContainsEmail),
+            ("tessera-is-my-login", Problem::ContainsServiceName),
+        ];
+        for (password, problem) in cases {
+            let err = h
+                .auth
+                .register(Registration::new("pwuser77", Password::new(password), Some("Ada.Lovelace@example.org".into())))
+                .await
+                .unwrap_err();
+            assert_eq!(validation(err), ValidationError { field: "password", problem }, "{password:?}");
+        }
+        assert_eq!(h.auth.store().count_users().await.unwrap(), 0);
+    }
+
+    async fn passphrases_and_ordinary_passwords_still_pass(db) {
+        let h = Harness::open(&db).await;
+        for (name, password) in [
+            ("ada", "correct horse battery staple"),
+            ("grace", GOOD_PASSWORD),
+            ("linus", "tr0ub4dor&3-horse"),
+            ("emoji", "🦊🌲🔥🧭🎻🐙🍋🚲"),
+        ] {
+            h.auth
+                .register(Registration::new(name, Password::new(password), Some(format!("{name}@example.org"))))
+                .await
+                .unwrap_or_else(|err| panic!("{password:?}: {err}"));
+        }
+    }
+
+    async fn the_password_policy_knows_the_username_and_email_when_an_admin_creates_a_user(db) {
+        let h = Harness::open(&db).await;
+        for (password, problem) in [("boss-of-bosses", Problem::ContainsUsername), ("the.chief.1!", Problem::ContainsEmail)] {
+            let err = h
+                .auth
+                .create_user(
+                    NewAccount {
+                        username: "boss".into(),
+                        password: Password::new(password),
+                        email: Some("the.chief@example.org".into()),
+                        roles: vec!["admin".into()],
+                    },
+                    None,
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(validation(err), ValidationError { field: "password", problem }, "{password:?}");
+        }
+    }
+
+    async fn a_new_password_may_not_contain_the_username_or_the_email_name(db) {
+        let h = Harness::open(&db).await;
+        let user = h
+            .auth
+            .register(Registration::new("grace", Password::new(GOOD_PASSWORD), Some("rear.admiral@navy.example".into())))
+            .await
+            .unwrap();
+        for (new, problem) in [("Grace-Hopper-1906", Problem::ContainsUsername), ("rear.admiral-1906", Problem::ContainsEmail)] {
+            let err = h
+                .auth
+                .change_password(&user.id, None, &Password::new(GOOD_PASSWORD), &Password::new(new))
+                .await
+                .unwrap_err();
+            assert_eq!(validation(err), ValidationError { field: "new_password", problem }, "{new:?}");
+        }
+    }
+}
+
+/// Writes a user as an older version did: no skeleton, no name rules.
+async fn insert_legacy_user(h: &Harness, name: &str, created_at: i64) -> UserRecord {
+    let record = UserRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        username: name.to_owned(),
+        username_key: name.to_lowercase(),
+        username_skeleton: None,
+        email: None,
+        password_hash: Some(
+            h.auth
+                .hasher()
+                .hash(&Password::new(GOOD_PASSWORD))
+                .await
+                .unwrap(),
+        ),
+        roles: Vec::new(),
+        disabled_at: None,
+        created_at,
+        updated_at: created_at,
+    };
+    h.auth.store().insert_user(&record).await.unwrap();
+    record
+}
+
+backend_tests! {
+    async fn skeletons_of_older_users_are_stored_at_start_up(db) {
+        let h = Harness::open(&db).await;
+        let cop = insert_legacy_user(&h, "cop", crate::store_support::START).await;
+        let marie = insert_legacy_user(&h, "marie", crate::store_support::START + 1).await;
+        // Registered before the rules: looks like "cop", which is older.
+        let lookalike = insert_legacy_user(&h, "\u{441}\u{43e}\u{440}", crate::store_support::START + 2).await;
+
+        let auth = h.reopen(test_settings()).await;
+        let skeleton = |id: String| {
+            let auth = auth.clone();
+            async move { auth.store().user_by_id(&id).await.unwrap().unwrap().username_skeleton }
+        };
+        assert_eq!(skeleton(cop.id).await.as_deref(), Some("cop"));
+        assert_eq!(skeleton(marie.id).await.as_deref(), Some("rnarie"));
+        assert_eq!(skeleton(lookalike.id).await, None);
+        let err = auth.register(registration("rnarie", GOOD_PASSWORD)).await.unwrap_err();
+        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+        // A restart finds nothing more to do, and the look-alike still works.
+        h.reopen(test_settings()).await;
+        auth.login("\u{441}\u{43e}\u{440}", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap();
+    }
+
+    async fn an_account_named_before_the_name_rules_still_logs_in_and_changes_its_password(db) {
+        let h = Harness::open(&db).await;
+        let old = insert_legacy_user(&h, "b\u{43e}ss", crate::store_support::START).await;
+        h.auth.login("B\u{43e}SS", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap();
+        h.auth
+            .change_password(&old.id, None, &Password::new(GOOD_PASSWORD), &Password::new("a brand new secret"))
+            .await
+            .unwrap();
+        h.auth.login("b\u{43e}ss", &Password::new("a brand new secret"), Default::default()).await.unwrap();
+    }
 }

@@ -118,7 +118,7 @@ fn token_lifetimes_come_from_the_token_settings() {
 
 fn check(min_chars: usize, password: &str) -> Result<(), ValidationError> {
     let username = Username::parse("someone").unwrap();
-    PasswordPolicy { min_chars }.check("password", &Password::new(password), &username)
+    PasswordPolicy { min_chars }.check("password", &Password::new(password), &username, None)
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn password_length_counts_characters_between_the_limits() {
         Problem::TooShort { min: 8 }
     );
     assert!(check(8, "eight888x").is_ok());
-    assert!(check(8, &"z".repeat(128)).is_ok());
+    assert!(check(8, &"correct horse battery staple ".repeat(5)[..128]).is_ok());
     assert_eq!(
         check(8, &"z".repeat(129)).unwrap_err().problem,
         Problem::TooLong { max: 128 }
@@ -177,6 +177,57 @@ fn the_password_equal_to_the_username_is_refused() {
         }
     );
     assert_eq!(err.to_string(), "password must not be the username");
+}
+
+#[test]
+fn only_short_units_repeated_count_as_repetitive() {
+    assert_eq!(
+        check(8, "xyzxyzxy").unwrap_err().problem,
+        Problem::Repetitive
+    );
+    assert_eq!(
+        check(12, "abcdefabcdef").unwrap_err().problem,
+        Problem::Repetitive
+    );
+    // A unit as long as the minimum, repeated, is as strong as the unit.
+    assert!(check(8, "q7#vw!2kq7#vw!2k").is_ok());
+    assert!(check(8, "aaaaaaab").is_ok());
+}
+
+#[test]
+fn only_whole_runs_of_consecutive_characters_count_as_sequential() {
+    assert_eq!(
+        check(8, "AbCdEfGhIj").unwrap_err().problem,
+        Problem::Sequential
+    );
+    assert_eq!(
+        check(8, "zyxwvutsr").unwrap_err().problem,
+        Problem::Sequential
+    );
+    assert!(check(8, "abcdefgh1").is_ok());
+    assert!(check(8, "13579bdf").is_ok());
+}
+
+#[test]
+fn context_words_count_from_three_characters() {
+    let jo = Username::parse("jo_").unwrap();
+    let policy = PasswordPolicy { min_chars: 8 };
+    let with_email = |password: &str, email: &str| {
+        policy.check("password", &Password::new(password), &jo, Some(email))
+    };
+    assert!(with_email("joking aside, friend", "jo@example.org").is_ok());
+    assert_eq!(
+        with_email("my name is JOE!", "joe@example.org")
+            .unwrap_err()
+            .problem,
+        Problem::ContainsEmail
+    );
+    assert_eq!(
+        with_email("hi jo_ here", "x@example.org")
+            .unwrap_err()
+            .problem,
+        Problem::ContainsUsername
+    );
 }
 
 #[test]

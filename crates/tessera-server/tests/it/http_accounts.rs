@@ -260,3 +260,59 @@ backend_tests! {
         assert_eq!(reply.header("retry-after"), Some("60"));
     }
 }
+
+backend_tests! {
+    async fn a_lookalike_username_is_422_saying_what_is_wrong(db) {
+        let server = Server::start(&db).await;
+        server.register("boss").await;
+        let cases = [
+            ("boss\u{fe0f}", "username must not contain invisible characters (zero-width, variation selectors, fillers)"),
+            ("b\u{43e}ss", "username must not mix scripts (such as Latin and Cyrillic letters)"),
+        ];
+        for (name, message) in cases {
+            let body = register_as(&server, name, PASSWORD)
+                .await
+                .expect_error(422, "validation_failed");
+            assert_eq!(body["field"], "username", "{name:?}: {body}");
+            assert_eq!(body["message"], message, "{name:?}: {body}");
+        }
+    }
+
+    async fn a_username_confusable_with_an_existing_one_is_409(db) {
+        let server = Server::start(&db).await;
+        server.register("cop").await;
+        // Cyrillic с, о, р: one script, but it reads as "cop".
+        register_as(&server, "\u{441}\u{43e}\u{440}", PASSWORD)
+            .await
+            .expect_error(409, "username_taken");
+    }
+
+    async fn an_email_with_a_direction_control_is_422(db) {
+        let server = Server::start(&db).await;
+        let body = server
+            .post("/auth/register")
+            .json(json!({ "username": "ada", "password": PASSWORD, "email": "ada\u{202e}gro.elpmaxe@evil.example" }))
+            .send()
+            .await
+            .expect_error(422, "validation_failed");
+        assert_eq!(body["field"], "email");
+        assert_eq!(body["message"], "email must not contain text-direction control characters");
+    }
+
+    async fn a_weak_password_is_422_saying_why(db) {
+        let server = Server::start(&db).await;
+        let cases = [
+            ("aaaaaaaa", "password must not be a few characters repeated (like aaaaaaaa or abcabcabc)"),
+            ("12345678", "password must not be a run of consecutive characters (like abcdefgh or 87654321)"),
+            ("pwuser77pwuser77", "password must not contain the username"),
+        ];
+        for (password, message) in cases {
+            let body = register_as(&server, "pwuser77", password)
+                .await
+                .expect_error(422, "validation_failed");
+            assert_eq!(body["field"], "password", "{password:?}: {body}");
+            assert_eq!(body["message"], message, "{password:?}: {body}");
+        }
+        register_as(&server, "pwuser77", "correct horse battery staple").await.expect(201);
+    }
+}
