@@ -14,14 +14,13 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: the store answers.
+/// `GET /readyz`: the store answers (else `503 store_unavailable`).
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     match state.auth.store().ping().await {
         Ok(()) => Ok(Json(json!({ "status": "ready" }))),
-        Err(err) => {
-            tracing::warn!(error = %err, "readiness check failed");
-            Err(ApiError::unavailable("the database is not reachable"))
-        }
+        // Any failure to answer a `SELECT 1` means not ready, whatever its
+        // kind; the outage is logged once, by the router.
+        Err(err) => Err(ApiError::store_unavailable(&err)),
     }
 }
 

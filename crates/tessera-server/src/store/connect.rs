@@ -16,6 +16,12 @@ pub const DEFAULT_SQLITE_FILE: &str = "tessera.db";
 /// How long an SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a query waits for a pooled connection (including opening one)
+/// before failing with `StoreError::Unavailable`. Short, so that while the
+/// database is down a request answers 503 in seconds instead of hanging
+/// (a connection normally takes milliseconds to hand out or open).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The database engine behind a [`Store`](super::Store).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -255,7 +261,7 @@ async fn connect_postgres(
 fn pool_options(max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .idle_timeout(None)
         .max_lifetime(None)
         .test_before_acquire(true)
@@ -270,5 +276,16 @@ fn redact_url(url: &str) -> String {
             format!("{}://{user}:***@{}", &url[..scheme_end], &url[at + 1..])
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_waits_seconds_not_half_a_minute_for_a_connection() {
+        let timeout = pool_options(1).get_acquire_timeout();
+        assert!(timeout <= Duration::from_secs(5), "{timeout:?}");
     }
 }

@@ -74,7 +74,7 @@ backend_tests! {
         let body = server.get("/readyz").send().await.expect(200);
         assert_eq!(body, json!({ "status": "ready" }));
         server.state.auth.store().close().await;
-        server.get("/readyz").send().await.expect_error(503, "service_unavailable");
+        server.get("/readyz").send().await.expect_error(503, "store_unavailable");
         // The process itself is still up.
         server.get("/healthz").send().await.expect(200);
     }
