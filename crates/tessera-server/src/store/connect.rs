@@ -59,7 +59,8 @@ impl std::fmt::Debug for StoreOptions {
 }
 
 impl StoreOptions {
-    /// An SQLite database in the file at `path`, created when missing.
+    /// An SQLite database in the file at `path`, created when missing
+    /// (owner-only, mode 0600, like `.env`).
     pub fn sqlite(path: impl Into<PathBuf>) -> Self {
         StoreOptions {
             target: Target::Sqlite(path.into()),
@@ -179,6 +180,7 @@ pub(super) async fn connect(options: &StoreOptions) -> Result<(AnyPool, Backend)
 }
 
 async fn connect_sqlite(path: &Path, max_connections: u32) -> Result<AnyPool, StoreError> {
+    create_owner_only(path)?;
     let native = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -249,6 +251,22 @@ async fn connect_postgres(
         .await
         .map_err(|err| StoreError::Unavailable(format!("connecting to PostgreSQL: {err}")))?;
     Ok(pool)
+}
+
+/// Creates a missing SQLite file empty (a valid empty database) with mode
+/// 0600, as `.env` is made: it holds password hashes, e-mail and IP
+/// addresses and the audit trail. SQLite gives the `-wal` and `-shm` files
+/// the main file's mode. An existing file is left as it is (its mode is
+/// the operator's choice).
+fn create_owner_only(path: &Path) -> Result<(), StoreError> {
+    match crate::env_file::create_private(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(StoreError::Unavailable(format!(
+            "creating SQLite file {}: {err}",
+            path.display()
+        ))),
+    }
 }
 
 /// Pool settings shared by both backends.
