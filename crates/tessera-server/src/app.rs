@@ -65,7 +65,6 @@ pub async fn build_state(
     let discovery = ops::discovery_document(
         &config.public_url,
         token.encode_issuer.as_deref().unwrap_or(&config.public_url),
-        token.algorithm.as_str(),
     );
     let limits = Limits {
         login_failures: WindowLimiter::new(config.login_max_failures, config.login_failure_window),

@@ -13,7 +13,7 @@ use tessera::{Clock, SystemClock};
 use tokio::net::TcpListener;
 
 use crate::app;
-use crate::domain::ServerSettings;
+use crate::domain::{AuthError, AuthService, ServerSettings};
 use crate::env_file::{self, EnsureOutcome};
 use crate::http::{self, AppState};
 use crate::server_config::ServerConfig;
@@ -149,7 +149,11 @@ fn spawn_maintenance(state: &AppState) {
         // PostgreSQL: other instances' revocations arrive within
         // milliseconds. On failure, retry; the periodic sync covers the gap.
         while let Err(err) = follower.follow_revocations().await {
-            tracing::warn!(error = %err, "revocation listener failed; retrying in 5 s");
+            log_failure(
+                &follower,
+                &err,
+                "revocation listener failed; retrying in 5 s",
+            );
             tokio::time::sleep(FOLLOW_RETRY).await;
         }
     });
@@ -161,17 +165,27 @@ fn spawn_maintenance(state: &AppState) {
             tokio::select! {
                 _ = sync.tick() => {
                     if let Err(err) = auth.sync_revocations().await {
-                        tracing::warn!(error = %err, "revocation sync failed");
+                        log_failure(&auth, &err, "revocation sync failed");
                     }
                 }
                 _ = sweep.tick() => {
                     if let Err(err) = auth.housekeeping().await {
-                        tracing::warn!(error = %err, "housekeeping failed");
+                        log_failure(&auth, &err, "housekeeping failed");
                     }
                 }
             }
         }
     });
+}
+
+/// Logs a background task's failure. A database outage goes to the store's
+/// outage log (one warning per outage, shared with the requests), so a
+/// retry loop does not add a line every few seconds while it lasts.
+fn log_failure(auth: &AuthService, err: &AuthError, what: &str) {
+    match err {
+        AuthError::Store(store) if store.is_unavailable() => auth.store().report_outage(store),
+        _ => tracing::warn!(error = %err, "{what}"),
+    }
 }
 
 async fn shutdown_signal() {

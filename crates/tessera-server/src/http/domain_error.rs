@@ -31,9 +31,7 @@ impl From<AuthError> for ApiError {
             AuthError::NotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, err.code(), err.to_string())
             }
-            AuthError::Store(store) if store.is_unavailable() => {
-                ApiError::unavailable("the database is unavailable; retry shortly")
-            }
+            AuthError::Store(store) if store.is_unavailable() => ApiError::store_unavailable(store),
             AuthError::Store(store) => ApiError::internal("store", store),
             AuthError::Hashing(problem) => ApiError::internal("password hashing", problem),
         }

@@ -14,7 +14,19 @@ pub struct ApiError {
     message: String,
     field: Option<String>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// For a store outage: the cause, handed to the outage log through a
+    /// response extension (never put in the body).
+    outage: Option<String>,
 }
+
+/// What a client is told to wait before retrying during a store outage.
+pub const STORE_RETRY_AFTER_SECONDS: u64 = 5;
+
+/// A response extension marking a `503 store_unavailable`, with the cause,
+/// so the router can log the outage once (see
+/// [`Store::report_outage`](crate::store::Store::report_outage)).
+#[derive(Debug, Clone)]
+pub struct StoreOutage(pub String);
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -33,6 +45,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             headers: Vec::new(),
+            outage: None,
         }
     }
 
@@ -94,13 +107,21 @@ impl ApiError {
         error
     }
 
-    /// 503: a dependency (the database) is down.
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(
+    /// 503 `store_unavailable` with `Retry-After`: the database is down,
+    /// refusing connections or cannot take writes. `cause` goes to the log
+    /// (once per outage), not to the client.
+    pub fn store_unavailable(cause: &dyn std::fmt::Display) -> Self {
+        let mut error = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            message,
-        )
+            "store_unavailable",
+            format!("the database is unavailable; retry in {STORE_RETRY_AFTER_SECONDS} s"),
+        );
+        error.headers.push((
+            header::RETRY_AFTER,
+            HeaderValue::from(STORE_RETRY_AFTER_SECONDS),
+        ));
+        error.outage = Some(cause.to_string());
+        error
     }
 
     /// 500, logged, with a message that reveals nothing.
@@ -153,6 +174,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, body).into_response();
         for (name, value) in self.headers {
             response.headers_mut().append(name, value);
+        }
+        if let Some(cause) = self.outage {
+            response.extensions_mut().insert(StoreOutage(cause));
         }
         response
     }

@@ -18,14 +18,15 @@ pub mod state;
 pub mod tokens;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use tessera::{JwtOptions, Location, RequireRoles};
 use tower_http::catch_panic::CatchPanicLayer;
 
-pub use error::ApiError;
+pub use error::{ApiError, StoreOutage};
 pub use state::{AppState, Limits};
 
 /// Largest request body accepted (413 beyond).
@@ -75,6 +76,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            report_store_outage,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -84,6 +89,20 @@ pub fn router(state: AppState) -> Router {
             .into_response()
         }))
         .with_state(state)
+}
+
+/// Hands the cause of a `503 store_unavailable` to the store, which logs
+/// the outage once (not once per request) and notes when it ends.
+async fn report_store_outage(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    if let Some(StoreOutage(cause)) = response.extensions().get::<StoreOutage>() {
+        state.auth.store().report_outage(cause);
+    }
+    response
 }
 
 async fn not_found() -> ApiError {

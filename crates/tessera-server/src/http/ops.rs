@@ -14,14 +14,13 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: the store answers.
+/// `GET /readyz`: the store answers (else `503 store_unavailable`).
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     match state.auth.store().ping().await {
         Ok(()) => Ok(Json(json!({ "status": "ready" }))),
-        Err(err) => {
-            tracing::warn!(error = %err, "readiness check failed");
-            Err(ApiError::unavailable("the database is not reachable"))
-        }
+        // Any failure to answer a `SELECT 1` means not ready, whatever its
+        // kind; the outage is logged once, by the router.
+        Err(err) => Err(ApiError::store_unavailable(&err)),
     }
 }
 
@@ -51,20 +50,26 @@ pub async fn discovery(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// The discovery document for a server reachable at `base_url`.
-pub fn discovery_document(base_url: &str, issuer: &str, algorithm: &str) -> Value {
+///
+/// It says only what is true: the `issuer` and `jwks_uri` a client needs to
+/// verify access tokens (each published key names its `alg`), and
+/// Tessera's own endpoints under names of their own. No
+/// `id_token_signing_alg_values_supported` (Tessera issues no id_tokens) and
+/// none of the standard OAuth/OIDC endpoint names (`token_endpoint`,
+/// `revocation_endpoint`, `userinfo_endpoint`, `registration_endpoint`):
+/// those promise protocols (RFC 6749 grants, RFC 7009, OIDC UserInfo,
+/// RFC 7591) these endpoints do not speak, so a generic client reading them
+/// would fail.
+pub fn discovery_document(base_url: &str, issuer: &str) -> Value {
     let url = |path: &str| format!("{}{path}", base_url.trim_end_matches('/'));
     json!({
         "issuer": issuer,
         "jwks_uri": url("/.well-known/jwks.json"),
-        "token_endpoint": url("/auth/login"),
+        "login_endpoint": url("/auth/login"),
         "refresh_endpoint": url("/auth/refresh"),
-        "revocation_endpoint": url("/auth/logout"),
-        "userinfo_endpoint": url("/auth/me"),
-        "registration_endpoint": url("/auth/register"),
+        "logout_endpoint": url("/auth/logout"),
+        "user_endpoint": url("/auth/me"),
+        "register_endpoint": url("/auth/register"),
         "forward_auth_endpoint": url("/auth/verify"),
-        "id_token_signing_alg_values_supported": [algorithm],
-        "token_endpoint_auth_methods_supported": ["none"],
-        "subject_types_supported": ["public"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "jti", "type", "fresh", "sid", "roles"],
     })
 }

@@ -16,6 +16,12 @@ pub const DEFAULT_SQLITE_FILE: &str = "tessera.db";
 /// How long an SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a query waits for a pooled connection (including opening one)
+/// before failing with `StoreError::Unavailable`. Short, so that while the
+/// database is down a request answers 503 in seconds instead of hanging
+/// (a connection normally takes milliseconds to hand out or open).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The database engine behind a [`Store`](super::Store).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -53,7 +59,8 @@ impl std::fmt::Debug for StoreOptions {
 }
 
 impl StoreOptions {
-    /// An SQLite database in the file at `path`, created when missing.
+    /// An SQLite database in the file at `path`, created when missing
+    /// (owner-only, mode 0600, like `.env`).
     pub fn sqlite(path: impl Into<PathBuf>) -> Self {
         StoreOptions {
             target: Target::Sqlite(path.into()),
@@ -173,6 +180,7 @@ pub(super) async fn connect(options: &StoreOptions) -> Result<(AnyPool, Backend)
 }
 
 async fn connect_sqlite(path: &Path, max_connections: u32) -> Result<AnyPool, StoreError> {
+    create_owner_only(path)?;
     let native = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -245,6 +253,22 @@ async fn connect_postgres(
     Ok(pool)
 }
 
+/// Creates a missing SQLite file empty (a valid empty database) with mode
+/// 0600, as `.env` is made: it holds password hashes, e-mail and IP
+/// addresses and the audit trail. SQLite gives the `-wal` and `-shm` files
+/// the main file's mode. An existing file is left as it is (its mode is
+/// the operator's choice).
+fn create_owner_only(path: &Path) -> Result<(), StoreError> {
+    match crate::env_file::create_private(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(StoreError::Unavailable(format!(
+            "creating SQLite file {}: {err}",
+            path.display()
+        ))),
+    }
+}
+
 /// Pool settings shared by both backends.
 ///
 /// Idle reaping and connection lifetimes are off, as a precaution: sqlx
@@ -255,7 +279,7 @@ async fn connect_postgres(
 fn pool_options(max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .idle_timeout(None)
         .max_lifetime(None)
         .test_before_acquire(true)
@@ -270,5 +294,16 @@ fn redact_url(url: &str) -> String {
             format!("{}://{user}:***@{}", &url[..scheme_end], &url[at + 1..])
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_waits_seconds_not_half_a_minute_for_a_connection() {
+        let timeout = pool_options(1).get_acquire_timeout();
+        assert!(timeout <= Duration::from_secs(5), "{timeout:?}");
     }
 }

@@ -27,6 +27,7 @@ mod audit;
 mod connect;
 mod error;
 mod notify;
+mod outage;
 mod records;
 mod revocations;
 mod sessions;
@@ -41,6 +42,8 @@ pub use records::{
 };
 pub use sessions::{Revocation, SessionSelector};
 
+use std::sync::Arc;
+
 use sqlx::AnyPool;
 
 /// A handle on the database; cheap to clone (clones share one pool).
@@ -53,6 +56,8 @@ pub struct Store {
     listen_url: Option<String>,
     /// The `NOTIFY` channel for revocations.
     channel: String,
+    /// Whether an outage is being waited out (shared by the clones).
+    outage: Arc<outage::OutageWatch>,
 }
 
 impl std::fmt::Debug for Store {
@@ -73,6 +78,7 @@ impl Store {
             backend,
             listen_url: options.postgres_url().map(str::to_owned),
             channel: notify::channel(options.schema()),
+            outage: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)

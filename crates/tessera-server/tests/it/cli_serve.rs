@@ -53,7 +53,17 @@ fn serve_starts_from_an_empty_directory_and_stops_cleanly_on_sigterm() {
     };
     assert!(seen.contains("created .env"), "{seen}");
     assert!(project.path().join(".env").exists());
-    assert!(project.path().join("tessera.db").exists());
+    // The database (password hashes, e-mails, IPs, the audit trail) and its
+    // WAL files are the owner's alone, like `.env`.
+    #[cfg(unix)]
+    for name in ["tessera.db", "tessera.db-wal", "tessera.db-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(project.path().join(name))
+            .unwrap_or_else(|err| panic!("{name}: {err}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
     assert!(get(&addr, "/healthz").starts_with("HTTP/1.1 200"));
     // Port 0 became a real port, and the discovery document names it.
     assert!(!addr.ends_with(":0"), "{addr}");

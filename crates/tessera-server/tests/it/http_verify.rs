@@ -80,14 +80,14 @@ backend_tests! {
         server.post("/auth/logout").bearer(&gone.access).send().await.expect(200);
 
         server.state.auth.store().close().await;
-        server.get("/readyz").send().await.expect_error(503, "service_unavailable");
+        server.get("/readyz").send().await.expect_error(503, "store_unavailable");
         // A path that needs the database says so, with a 503 (not a 500)…
         server
             .get("/auth/me")
             .bearer(&ada.access)
             .send()
             .await
-            .expect_error(503, "service_unavailable");
+            .expect_error(503, "store_unavailable");
         // …while forward auth still answers, revocations included.
         let reply = server.get("/auth/verify").bearer(&ada.access).send().await;
         reply.expect(200);

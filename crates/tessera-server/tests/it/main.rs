@@ -32,6 +32,7 @@ mod http_accounts;
 mod http_admin;
 mod http_bad_input;
 mod http_ops;
+mod http_outage;
 mod http_rate_limits;
 mod http_refresh;
 mod http_serve;

@@ -137,3 +137,52 @@ async fn reopening_a_store_does_not_reapply_migrations() {
     again.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The permission bits of `path`.
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// The database holds password hashes, e-mail and IP addresses and the
+/// audit trail: like `.env`, it is the owner's alone, WAL files included.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_sqlite_file_and_its_wal_files_are_owner_only() {
+    let dir = std::env::temp_dir().join(format!("tessera-it-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tessera.db");
+    let store = Store::open(&StoreOptions::sqlite(&path)).await.unwrap();
+    store.ping().await.unwrap();
+    for name in ["tessera.db", "tessera.db-wal", "tessera.db-shm"] {
+        assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+    }
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_existing_sqlite_file_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("tessera-it-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("shared.db");
+    Store::open(&StoreOptions::sqlite(&path))
+        .await
+        .unwrap()
+        .close()
+        .await;
+    // The operator chose group access (e.g. for a backup job).
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let store = Store::open(&StoreOptions::sqlite(&path)).await.unwrap();
+    store.ping().await.unwrap();
+    assert_eq!(mode(&path), 0o640);
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -172,7 +172,7 @@ where
 
 /// The PostgreSQL URL to test against; `None` means skip. Panics (fails the
 /// test) when PostgreSQL is required but not configured.
-fn postgres_url() -> Option<String> {
+pub fn postgres_url() -> Option<String> {
     let url = std::env::var("TESSERA_TEST_POSTGRES_URL")
         .ok()
         .filter(|url| !url.trim().is_empty());
