@@ -5,7 +5,8 @@
 //! (recomputed with the configured HMAC key, or checked with the public key),
 //! every claim check, and finally the codec's own verdict. The explanations
 //! are for reading; the verdict always comes from [`tessera::TokenCodec`]
-//! itself, so `explain` can never accept what `verify` refuses.
+//! itself, built from the server's settings, and from the store's
+//! revocations, so `explain` can never accept what `verify` refuses.
 
 mod claims;
 mod signature;
@@ -20,8 +21,10 @@ use tessera::{
     TokenType, Unverified, inspect,
 };
 
-use super::token::{TokenTypeArg, write_json};
-use super::{CliError, load_config, read_token, time_text};
+use super::revocation::{self, Revocation};
+use super::token::{TokenTypeArg, server_codec, write_json};
+use super::{CliError, Settings, load_config, read_token, time_text};
+use crate::server_config::ServerConfig;
 
 /// Arguments of `tessera token explain`.
 #[derive(Debug, Args)]
@@ -29,7 +32,8 @@ use super::{CliError, load_config, read_token, time_text};
     long_about = "Take a token apart and check it step by step, explaining each step: the three \
 base64url parts, the decoded header and payload, the signing input, the signature computed \
 again with your configured key (the key is never shown) and compared with the token's, every \
-claim check (exp, nbf, iat, iss, aud, type) with readable times, and the verdict.\n\n\
+claim check (exp, nbf, iat, iss, aud, type) with readable times, revocation (asked of the \
+store, DATABASE_URL or tessera.db here, when there is one), and the verdict.\n\n\
 Exits 0 when the token is valid, 1 otherwise."
 )]
 pub struct ExplainArgs {
@@ -50,6 +54,8 @@ pub(super) const SKIP: &str = "·";
 pub(super) struct Setup {
     config: TokenConfig,
     codec: TokenCodec,
+    /// The service settings: which store holds the revocations.
+    server: ServerConfig,
     /// Where the key came from, for the explanation ("from .env", …).
     key_origin: &'static str,
 }
@@ -58,11 +64,13 @@ pub(super) fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<(), CliErro
     let token = read_token(&args.token)?;
     // Look before `.env` is loaded into the environment by the settings.
     let key_origin = signature::key_origin();
-    let setup = load_config().and_then(|config| {
-        let codec = config.codec()?;
+    let setup = load_config().and_then(|Settings { jwt, server }| {
+        let config = jwt.token.clone();
+        let codec = server_codec(jwt)?;
         Ok(Setup {
             config,
             codec,
+            server,
             key_origin,
         })
     });
@@ -124,7 +132,8 @@ fn verdict(
         allow_expired: false,
     };
     match setup.codec.decode_with::<ExtraClaims>(token, options) {
-        Ok(_) => {
+        Ok(verified) => {
+            revoked(out, &setup, &verified)?;
             writeln!(
                 out,
                 "   {PASS} VALID: Tessera accepts this token. `tessera token verify` prints:"
@@ -143,6 +152,44 @@ fn verdict(
                 "   A server using Tessera refuses such a token (401) and uses nothing in it."
             )?;
             Err(CliError::Rejected(err))
+        }
+    }
+}
+
+/// Step 7's revocation check: the server refuses a token whose session or
+/// `jti` its store lists as revoked. Fails with [`CliError::Revoked`] then.
+fn revoked(out: &mut dyn Write, setup: &Setup, verified: &tessera::Token) -> Result<(), CliError> {
+    match revocation::check(&setup.server, verified, setup.codec.now()) {
+        Ok(Revocation::NotRevoked { store }) => {
+            writeln!(
+                out,
+                "   {PASS} Not revoked: the store ({store}) lists neither its session nor its id."
+            )?;
+            Ok(())
+        }
+        Ok(Revocation::NotChecked(why)) => {
+            writeln!(out, "   {SKIP} revocation not checked: {why}.")?;
+            writeln!(
+                out,
+                "     A server refuses the token of a session that was logged out; that cannot be known here."
+            )?;
+            Ok(())
+        }
+        Ok(Revocation::Revoked) => {
+            writeln!(
+                out,
+                "   {FAIL} REVOKED: signature and claims are fine, but the store lists this token's session\n     \
+                 or id as revoked (token_revoked): it was logged out, or its session was ended."
+            )?;
+            writeln!(
+                out,
+                "   A server using Tessera refuses such a token (401) and uses nothing in it."
+            )?;
+            Err(CliError::Revoked)
+        }
+        Err(err) => {
+            writeln!(out, "   {FAIL} NOT VERIFIED: {err}.")?;
+            Err(err)
         }
     }
 }
