@@ -21,7 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use tessera::{AuthError, Location, Requirement, Token};
+use tessera::{AuthError, Location, Requirement, SESSION_ID_CLAIM, Token};
 
 use super::error::ApiError;
 use super::metrics::Metrics;
@@ -105,14 +105,14 @@ fn csrf_method(state: &AppState) -> Method {
 
 fn allow(state: &AppState, token: &Token) -> Response {
     let claims = &token.claims;
-    let Some(sid) = claims.extra.get("sid").and_then(Value::as_str) else {
+    let Some(sid) = claims.extra.get(SESSION_ID_CLAIM).and_then(Value::as_str) else {
         Metrics::inc(&state.metrics.verify_denied);
         return ApiError::unauthorized("invalid_token", "the token belongs to no session")
             .into_response();
     };
     let roles = claims
         .extra
-        .get("roles")
+        .get(&state.jwt.config().roles_claim)
         .and_then(Value::as_array)
         .map(|roles| {
             roles

@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
+use tessera::claims::RESERVED_CLAIMS;
+use tessera::{JwtConfig, SESSION_ID_CLAIM, Validation};
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -51,8 +53,22 @@ pub async fn discovery(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// The discovery document for a server reachable at `base_url`.
-pub fn discovery_document(base_url: &str, issuer: &str, algorithm: &str) -> Value {
+pub fn discovery_document(base_url: &str, jwt: &JwtConfig) -> Value {
     let url = |path: &str| format!("{}{path}", base_url.trim_end_matches('/'));
+    let token = &jwt.token;
+    let issuer = token.encode_issuer.as_deref().unwrap_or(base_url);
+    // The names the tokens are written with: the configured identity and
+    // roles claims, the session claim, and the registered ones; not the
+    // default identity claim when another holds the identity, nor `csrf`
+    // (it only travels with cookies).
+    let default_identity = Validation::default().identity_claim;
+    let mut claims = vec![token.identity_claim.as_str()];
+    claims.extend(
+        RESERVED_CLAIMS
+            .into_iter()
+            .filter(|name| *name != default_identity && *name != "csrf"),
+    );
+    claims.extend([SESSION_ID_CLAIM, jwt.roles_claim.as_str()]);
     json!({
         "issuer": issuer,
         "jwks_uri": url("/.well-known/jwks.json"),
@@ -62,9 +78,9 @@ pub fn discovery_document(base_url: &str, issuer: &str, algorithm: &str) -> Valu
         "userinfo_endpoint": url("/auth/me"),
         "registration_endpoint": url("/auth/register"),
         "forward_auth_endpoint": url("/auth/verify"),
-        "id_token_signing_alg_values_supported": [algorithm],
+        "id_token_signing_alg_values_supported": [token.algorithm.as_str()],
         "token_endpoint_auth_methods_supported": ["none"],
         "subject_types_supported": ["public"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "jti", "type", "fresh", "sid", "roles"],
+        "claims_supported": claims,
     })
 }

@@ -82,6 +82,46 @@ fn explain_lists_every_claim_check_with_readable_times() {
 }
 
 #[test]
+fn explain_reads_the_configured_identity_and_roles_claims() {
+    let project = Project::initialised();
+    fs::write(
+        project.env_file(),
+        format!(
+            "JWT_SECRET_KEY={}\nJWT_IDENTITY_CLAIM=uid\nJWT_ROLES_CLAIM=perms\n",
+            project.secret()
+        ),
+    )
+    .unwrap();
+    let token = project
+        .tessera([
+            "token",
+            "issue",
+            "--sub",
+            "42",
+            "--claims",
+            r#"{"perms":["admin"]}"#,
+        ])
+        .run()
+        .success()
+        .stdout;
+
+    let text = project
+        .tessera(["token", "explain", "-"])
+        .stdin(token)
+        .run()
+        .success()
+        .stdout;
+
+    for line in [
+        "uid    \"42\" — who the token is about",
+        "perms  [\"admin\"] — what the user may do",
+        "✔ uid   \"42\"",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from:\n{text}");
+    }
+}
+
+#[test]
 fn explain_ends_with_what_verify_prints() {
     let project = Project::initialised();
     let token = project.issue("42");

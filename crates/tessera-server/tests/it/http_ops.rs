@@ -167,6 +167,25 @@ backend_tests! {
         assert_eq!(claims(&tokens.access)["iss"], body["issuer"]);
     }
 
+    async fn openid_configuration_lists_the_claim_names_the_tokens_carry(db) {
+        let server = setup()
+            .var("JWT_IDENTITY_CLAIM", "uid")
+            .var("JWT_ROLES_CLAIM", "perms")
+            .start(&db)
+            .await;
+        let body = server.get("/.well-known/openid-configuration").send().await.expect(200);
+        let listed = body["claims_supported"].as_array().unwrap().clone();
+        let tokens = server.signed_up("ada").await;
+        let access = claims(&tokens.access);
+        for name in ["uid", "perms", "sid", "jti", "type", "fresh", "exp", "iat", "iss"] {
+            assert!(access.get(name).is_some(), "{name} not in {access}");
+            assert!(listed.contains(&json!(name)), "{name} not in {body}");
+        }
+        for name in ["sub", "roles"] {
+            assert!(!listed.contains(&json!(name)), "{name} in {body}");
+        }
+    }
+
     async fn every_routed_endpoint_is_documented_and_every_documented_one_is_routed(db) {
         let server = Server::start(&db).await;
         let documented: BTreeSet<(String, String)> = documented_routes().into_iter().collect();

@@ -17,8 +17,8 @@ use clap::Args;
 use serde_json::Value;
 use tessera::codec::DEFAULT_MAX_TOKEN_BYTES;
 use tessera::{
-    Clock as _, DecodeOptions, ExtraClaims, SystemClock, TokenCodec, TokenConfig, TokenError,
-    TokenType, Unverified, inspect,
+    Clock as _, DecodeOptions, ExtraClaims, SESSION_ID_CLAIM, SystemClock, TokenCodec, TokenConfig,
+    TokenError, TokenType, Unverified, Validation, inspect,
 };
 
 use super::revocation::{self, Revocation};
@@ -56,6 +56,8 @@ pub(super) struct Setup {
     codec: TokenCodec,
     /// The service settings: which store holds the revocations.
     server: ServerConfig,
+    /// `JWT_ROLES_CLAIM`: where the server writes the roles.
+    roles_claim: String,
     /// Where the key came from, for the explanation ("from .env", …).
     key_origin: &'static str,
 }
@@ -66,11 +68,13 @@ pub(super) fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<(), CliErro
     let key_origin = signature::key_origin();
     let setup = load_config().and_then(|Settings { jwt, server }| {
         let config = jwt.token.clone();
+        let roles_claim = jwt.roles_claim.clone();
         let codec = server_codec(jwt)?;
         Ok(Setup {
             config,
             codec,
             server,
+            roles_claim,
             key_origin,
         })
     });
@@ -90,7 +94,7 @@ pub(super) fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<(), CliErro
     };
     show_parts(out, &parts)?;
     show_header(out, &parts, setup.as_ref().ok())?;
-    show_payload(out, &parts)?;
+    show_payload(out, &parts, setup.as_ref().ok())?;
     show_signing_input(out, &parts)?;
     let signature_ok = signature::explain(out, &parts, setup.as_ref())?;
     let expected = args.token_type.map(TokenType::from);
@@ -279,7 +283,17 @@ fn show_header(
     Ok(())
 }
 
-fn show_payload(out: &mut dyn Write, parts: &Unverified) -> Result<(), CliError> {
+fn show_payload(
+    out: &mut dyn Write,
+    parts: &Unverified,
+    setup: Option<&Setup>,
+) -> Result<(), CliError> {
+    // The configured names (JWT_IDENTITY_CLAIM, JWT_ROLES_CLAIM), not the defaults.
+    let identity_claim = setup.map_or_else(
+        || Validation::default().identity_claim,
+        |setup| setup.config.identity_claim.clone(),
+    );
+    let roles_claim = setup.map(|setup| setup.roles_claim.as_str());
     writeln!(
         out,
         "3. The payload, decoded, holds the claims: statements the signature vouches for."
@@ -289,7 +303,9 @@ fn show_payload(out: &mut dyn Write, parts: &Unverified) -> Result<(), CliError>
     writeln!(out)?;
     for (name, value) in &parts.payload {
         let meaning = match name.as_str() {
-            "sub" => "subject: who the token is about (the user's identity)",
+            name if name == identity_claim => "who the token is about (the user's identity)",
+            name if Some(name) == roles_claim => "what the user may do",
+            SESSION_ID_CLAIM => "the login session it belongs to",
             "type" => {
                 "what it is for: \"access\" goes with each request, \"refresh\" only gets new tokens"
             }
@@ -305,8 +321,6 @@ fn show_payload(out: &mut dyn Write, parts: &Unverified) -> Result<(), CliError>
             "csrf" => {
                 "the value a browser must echo in a header when the token travels in a cookie"
             }
-            "sid" => "the login session it belongs to",
-            "roles" => "what the user may do",
             _ => "a claim of your own",
         };
         let time = match (name.as_str(), value.as_i64()) {
