@@ -61,11 +61,7 @@ pub async fn build_state(
     let jwt = JwtManager::new(jwt_config)?
         .with_clock(clock)
         .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
-    let token = &jwt.config().token;
-    let discovery = ops::discovery_document(
-        &config.public_url,
-        token.encode_issuer.as_deref().unwrap_or(&config.public_url),
-    );
+    let discovery = ops::discovery_document(&config.public_url, jwt.config());
     let limits = Limits {
         login_failures: WindowLimiter::new(config.login_max_failures, config.login_failure_window),
         per_ip: WindowLimiter::new(config.ip_max_attempts, 60),

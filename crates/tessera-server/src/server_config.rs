@@ -6,7 +6,7 @@
 //! | `TESSERA_BIND` | `127.0.0.1:8080` | address to listen on |
 //! | `DATABASE_URL` | `sqlite://tessera.db` | the store (`sqlite://FILE` or `postgres://…`, TLS by `sslmode`) |
 //! | `TESSERA_PUBLIC_URL` | `http://` + bind address | base URL in discovery; default issuer |
-//! | `TESSERA_TRUST_FORWARDED` | `false` | take the client IP from the last `X-Forwarded-For` entry (the one the proxy appended) |
+//! | `TESSERA_TRUST_FORWARDED` | `false` | take the client IP from the last `X-Forwarded-For` entry (the one the proxy appended; `ip`, `ip:port`, `[ipv6]:port`; unreadable is a 400) |
 //! | `TESSERA_LOGIN_MAX_FAILURES` | `20` | failed logins per account per window |
 //! | `TESSERA_LOGIN_FAILURE_WINDOW` | `900` | that window, in seconds |
 //! | `TESSERA_IP_MAX_ATTEMPTS` | `120` | logins + registrations per IP (IPv6: per /64) per minute |

@@ -120,7 +120,7 @@ pub mod user;
 pub mod migration {}
 
 pub use algorithm::{Algorithm, KeyFamily};
-pub use blocklist::{Blocklist, BlocklistError, BlocklistQuery, MemoryBlocklist};
+pub use blocklist::{Blocklist, BlocklistError, BlocklistQuery, MemoryBlocklist, SESSION_ID_CLAIM};
 pub use claims::{Claims, ExtraClaims, Fresh, TokenType};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use codec::{

@@ -15,6 +15,13 @@ pub enum CliError {
     /// The token was refused; carries the precise rule it broke.
     #[error("token rejected: {0} ({code})", code = .0.code())]
     Rejected(TokenError),
+    /// The token is valid, but the store lists its session or its `jti` as
+    /// revoked (the server answers 401 `token_revoked`).
+    #[error("token rejected: the token has been revoked (token_revoked)")]
+    Revoked,
+    /// The store that holds the revocations could not be read.
+    #[error("cannot check revocation: {0}")]
+    Revocation(String),
     /// The token could not even be taken apart (for `decode`, which checks nothing else).
     #[error("cannot decode the token: {0} ({code})", code = .0.code())]
     Malformed(TokenError),

@@ -2,7 +2,8 @@
 //! verify, decode and explain tokens with the project's own configuration.
 //!
 //! Every command reads its settings the way the server does
-//! ([`tessera::TokenConfig::from_env`]: the environment, then `.env`), writes
+//! ([`crate::app::server_jwt_config`]: the environment, then `.env`, with
+//! the server's own defaults such as its issuer), writes
 //! results to standard output and notes for people to standard error, and
 //! fails with a [`CliError`] that `main` prints as one line.
 
@@ -10,6 +11,7 @@ mod error;
 mod explain;
 mod init;
 mod keygen;
+mod revocation;
 mod serve;
 mod time_text;
 mod token;
@@ -21,7 +23,10 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
-use tessera::{ConfigError, TokenConfig};
+use tessera::{ConfigError, JwtConfig};
+
+use crate::app;
+use crate::server_config::ServerConfig;
 
 pub use error::CliError;
 pub use explain::ExplainArgs;
@@ -131,11 +136,26 @@ pub fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Loads the token settings from the environment and `.env`, turning "no
+/// The settings `tessera serve` runs with, read the same way.
+pub(crate) struct Settings {
+    /// The token settings, with the server's defaults (issuer, locations).
+    pub(crate) jwt: JwtConfig,
+    /// The service settings (which store holds the revocations).
+    pub(crate) server: ServerConfig,
+}
+
+/// Loads the settings from the environment and `.env` exactly as `serve`
+/// does (so a token the server refuses is refused here too), turning "no
 /// secret and no `.env`" into advice to run `tessera init`.
-pub(crate) fn load_config() -> Result<TokenConfig, CliError> {
-    match TokenConfig::from_env() {
-        Ok(config) => Ok(config),
+pub(crate) fn load_config() -> Result<Settings, CliError> {
+    let loaded = tessera::config::load_dotenv()
+        .and_then(|()| ServerConfig::from_env())
+        .and_then(|server| {
+            let jwt = app::server_jwt_config(|name| env::var(name).ok(), &server)?;
+            Ok(Settings { jwt, server })
+        });
+    match loaded {
+        Ok(settings) => Ok(settings),
         Err(ConfigError::Missing {
             name: "JWT_SECRET_KEY",
             ..

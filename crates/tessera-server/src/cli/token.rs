@@ -1,5 +1,6 @@
 //! `tessera token issue | verify | decode`: tokens from the shell, with the
-//! configured keys and every check the server makes.
+//! configured keys and every check the server makes (its settings, read by
+//! the function `serve` uses, and its store's revocations).
 
 use std::io::Write;
 
@@ -8,10 +9,13 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tessera::claims::RESERVED_CLAIMS;
 use tessera::codec::DEFAULT_MAX_TOKEN_BYTES;
-use tessera::{DecodeOptions, ExtraClaims, Fresh, TokenType, Unverified, inspect};
+use tessera::{
+    DecodeOptions, ExtraClaims, Fresh, JwtManager, TokenCodec, TokenType, Unverified, inspect,
+};
 
 use super::explain::{self, ExplainArgs};
-use super::{CliError, load_config, read_token};
+use super::revocation::{self, Revocation};
+use super::{CliError, Settings, load_config, read_token};
 
 /// The `tessera token` subcommands.
 #[derive(Debug, Subcommand)]
@@ -51,7 +55,8 @@ impl From<TokenTypeArg> for TokenType {
     long_about = "Sign a new token with the configured key (JWT_SECRET_KEY, or JWT_PRIVATE_KEY for \
 asymmetric algorithms) and print it.\n\n\
 The claims are the ones Flask-JWT-Extended writes: fresh, iat, jti, type, sub, nbf, exp, \
-plus iss/aud when JWT_ENCODE_ISSUER/JWT_ENCODE_AUDIENCE are set, plus your own from --claims.",
+plus iss (JWT_ENCODE_ISSUER, by default the server's TESSERA_PUBLIC_URL, as `tessera serve` \
+writes it), aud when JWT_ENCODE_AUDIENCE is set, plus your own from --claims.",
     after_help = "Example:\n  tessera token issue --sub 42 --claims '{\"roles\":[\"admin\"]}' | tessera token verify -"
 )]
 pub struct IssueArgs {
@@ -76,7 +81,10 @@ pub struct IssueArgs {
 #[derive(Debug, Args)]
 #[command(
     long_about = "Verify a token with the configured keys, exactly as the server would: signature, \
-algorithm, exp, nbf, iat, iss and aud (when configured) and, with --type, the token type.\n\n\
+algorithm, exp, nbf, iat, iss (JWT_DECODE_ISSUER, by default TESSERA_PUBLIC_URL) and aud (when \
+configured), with --type the token type, and revocation: a token whose session or id the store \
+(DATABASE_URL, or tessera.db here) lists as revoked is refused. Without a store, a note on \
+standard error says revocation was not checked.\n\n\
 Valid: prints {\"header\": ..., \"claims\": ...} as JSON and exits 0. Rejected: prints the \
 reason on one line and exits 1."
 )]
@@ -108,7 +116,7 @@ pub(super) fn run(
 ) -> Result<(), CliError> {
     match command {
         TokenCommand::Issue(args) => issue(&args, out),
-        TokenCommand::Verify(args) => verify(&args, out),
+        TokenCommand::Verify(args) => verify(&args, out, note),
         TokenCommand::Decode(args) => decode(&args, out, note),
         TokenCommand::Explain(args) => explain::run(&args, out),
     }
@@ -118,12 +126,13 @@ fn issue(args: &IssueArgs, out: &mut dyn Write) -> Result<(), CliError> {
     if args.sub.trim().is_empty() {
         return Err(CliError::Usage("--sub must not be empty".to_owned()));
     }
-    let config = load_config()?;
+    let Settings { jwt, .. } = load_config()?;
     let extra = match &args.claims {
         None => ExtraClaims::new(),
-        Some(json) => extra_claims(json, &config.identity_claim)?,
+        Some(json) => extra_claims(json, &jwt.token.identity_claim)?,
     };
-    let codec = config.codec()?;
+    let config = jwt.token.clone();
+    let codec = server_codec(jwt)?;
     let now = codec.now();
     let mut claims = config.new_claims(args.sub.clone(), args.token_type.into(), now, extra);
     if args.fresh {
@@ -158,14 +167,26 @@ fn extra_claims(json: &str, identity_claim: &str) -> Result<ExtraClaims, CliErro
     Ok(map)
 }
 
-fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<(), CliError> {
+/// The codec the server verifies with: its settings as `JwtManager` applies
+/// them (`JWT_ALLOW_NON_EXPIRING` included).
+pub(super) fn server_codec(jwt: tessera::JwtConfig) -> Result<TokenCodec, CliError> {
+    Ok(JwtManager::new(jwt)?.codec().clone())
+}
+
+fn verify(args: &VerifyArgs, out: &mut dyn Write, note: &mut dyn Write) -> Result<(), CliError> {
     let token = read_token(&args.token)?;
-    let codec = load_config()?.codec()?;
+    let Settings { jwt, server } = load_config()?;
+    let codec = server_codec(jwt)?;
     let options = DecodeOptions {
         token_type: args.token_type.map(TokenType::from),
         allow_expired: false,
     };
-    codec.decode_with::<ExtraClaims>(&token, options)?;
+    let verified = codec.decode_with::<ExtraClaims>(&token, options)?;
+    match revocation::check(&server, &verified, codec.now())? {
+        Revocation::Revoked => return Err(CliError::Revoked),
+        Revocation::NotRevoked { .. } => {}
+        Revocation::NotChecked(why) => writeln!(note, "note: revocation not checked: {why}")?,
+    }
     // Verified: show the header and claims exactly as the token carries them.
     let parts = inspect(&token, codec.validation().max_token_bytes)?;
     write_json(out, &parts)

@@ -1,12 +1,12 @@
 //! Who is calling: user agent and IP, for sessions, audit and rate limits.
 
-use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 
+use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::ClientInfo;
 
@@ -39,32 +39,19 @@ impl Client {
 }
 
 impl FromRequestParts<AppState> for Client {
-    type Rejection = Infallible;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
             .map(|agent| truncate(agent, MAX_USER_AGENT));
-        // The last address is the one the trusted proxy appended (the peer
-        // it saw); anything before it came from the client, which can write
-        // whatever it likes there (nginx's `$proxy_add_x_forwarded_for`,
-        // Traefik and others append to the header they received).
-        let forwarded = state
-            .trust_forwarded
-            .then(|| {
-                parts
-                    .headers
-                    .get_all("x-forwarded-for")
-                    .iter()
-                    .next_back()
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|list| list.rsplit(',').next())
-                    .map(str::trim)
-                    .and_then(|ip| ip.parse::<IpAddr>().ok())
-            })
-            .flatten();
+        let forwarded = if state.trust_forwarded {
+            forwarded_client(&parts.headers)?
+        } else {
+            None
+        };
         let ip = forwarded
             .or_else(|| {
                 parts
@@ -77,10 +64,94 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
+/// The client address the trusted proxy appended to `X-Forwarded-For`, if
+/// the header is present.
+///
+/// The last address is the one the proxy appended (the peer it saw);
+/// anything before it came from the client, which can write whatever it
+/// likes there (nginx's `$proxy_add_x_forwarded_for`, Traefik and others
+/// append to the header they received). A last entry that cannot be read
+/// is refused: falling back to the proxy's own address would put every
+/// client behind it into one rate-limit bucket, so one of them could lock
+/// login and registration for all.
+fn forwarded_client(headers: &HeaderMap) -> Result<Option<IpAddr>, ApiError> {
+    let Some(value) = headers.get_all("x-forwarded-for").iter().next_back() else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|list| list.rsplit(',').next())
+        .and_then(forwarded_address)
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the last X-Forwarded-For entry is not an IP address (ip, ip:port, [ipv6] or \
+                 [ipv6]:port); with TESSERA_TRUST_FORWARDED it names the client",
+            )
+        })
+}
+
+/// One `X-Forwarded-For` entry: an IP address, bare or with the port some
+/// load balancers add (`ip:port`, `[ipv6]:port`), or a bracketed IPv6.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')?
+                .strip_suffix(']')?
+                .parse::<Ipv6Addr>()
+                .ok()
+                .map(IpAddr::V6)
+        })
+}
+
 fn truncate(text: &str, max: usize) -> String {
     let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     text[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_entries_are_read_with_or_without_a_port() {
+        for (entry, ip) in [
+            ("203.0.113.9", "203.0.113.9"),
+            (" 203.0.113.9:4711 ", "203.0.113.9"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("[2001:db8::1]", "2001:db8::1"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+        ] {
+            assert_eq!(
+                forwarded_address(entry).map(|ip| ip.to_string()).as_deref(),
+                Some(ip),
+                "{entry:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unreadable_forwarded_entries_are_none() {
+        for entry in [
+            "",
+            "unknown",
+            "203.0.113.9:http",
+            "[203.0.113.9]",
+            "[2001:db8::1",
+            "2001:db8::1]:443",
+        ] {
+            assert_eq!(forwarded_address(entry), None, "{entry:?}");
+        }
+    }
 }

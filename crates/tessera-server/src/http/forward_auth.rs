@@ -8,17 +8,20 @@
 //! Cookie-borne tokens need care: the proxy's subrequest is a `GET`, yet the
 //! request it guards may be a `POST` from another origin riding the
 //! browser's cookies. The original method therefore comes from
-//! `X-Forwarded-Method` (Traefik, Caddy) or `X-Original-Method` (set it in
-//! nginx), and the double-submit CSRF check applies to it. When neither
-//! header is present a cookie token must carry its CSRF header as for a
-//! state-changing request: failing closed costs a misconfigured proxy an
-//! error, never a forged request.
+//! `X-Original-Method` (set it in nginx) or `X-Forwarded-Method` (Traefik,
+//! Caddy), and the double-submit CSRF check applies to every method but
+//! `GET`, `HEAD` and `OPTIONS`. Each proxy passes the *other* header through
+//! from the client untouched, so the request counts as safe only when every
+//! method header present names a safe method. When neither is present a
+//! cookie token must carry its CSRF header as for a state-changing request:
+//! failing closed costs a misconfigured proxy an error, never a forged
+//! request.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use tessera::{AuthError, Location, Requirement, Token};
+use tessera::{AuthError, Location, Requirement, SESSION_ID_CLAIM, Token};
 
 use super::error::ApiError;
 use super::metrics::Metrics;
@@ -46,7 +49,12 @@ pub async fn verify(State(state): State<AppState>, request: Request) -> Response
     let verified = match from_headers {
         Ok(Some(token)) => Ok(token),
         Ok(None) => {
-            parts.method = original_method(&parts.headers);
+            parts.method = if guards_a_safe_method(&parts.headers) {
+                Method::GET
+            } else {
+                // A method the library holds cookies to CSRF for.
+                csrf_method(&state)
+            };
             state
                 .jwt
                 .verify_request(&mut parts, Requirement::ACCESS)
@@ -61,32 +69,50 @@ pub async fn verify(State(state): State<AppState>, request: Request) -> Response
     }
 }
 
-/// The method of the request the proxy is asking about. Unknown means
-/// "possibly state-changing", so cookie tokens are held to the CSRF check.
-/// `OPTIONS` is answered like `GET` (it changes nothing; the library would
-/// otherwise let a preflight through unauthenticated).
-fn original_method(headers: &HeaderMap) -> Method {
-    let named = [&X_FORWARDED_METHOD, &X_ORIGINAL_METHOD]
-        .into_iter()
-        .find_map(|name| headers.get(name))
-        .and_then(|value| Method::from_bytes(value.as_bytes()).ok());
-    match named {
-        Some(Method::OPTIONS) => Method::GET,
-        Some(method) => method,
-        None => Method::POST,
-    }
+/// Whether the request the proxy asks about is a `GET`, `HEAD` or `OPTIONS`
+/// by every method header present, and at least one is present. Methods are
+/// case-sensitive (RFC 9110 §9.1): `get` is not `GET`. Anything else, or no
+/// header, is possibly state-changing, so cookie tokens are held to CSRF.
+/// `OPTIONS` is then answered like `GET` (it changes nothing; the library
+/// would otherwise let a preflight through unauthenticated).
+fn guards_a_safe_method(headers: &HeaderMap) -> bool {
+    let names = [X_ORIGINAL_METHOD, X_FORWARDED_METHOD];
+    let mut named = names
+        .iter()
+        .flat_map(|name| headers.get_all(name))
+        .peekable();
+    named.peek().is_some()
+        && named.all(|value| {
+            matches!(
+                Method::from_bytes(value.as_bytes()),
+                Ok(Method::GET | Method::HEAD | Method::OPTIONS)
+            )
+        })
+}
+
+/// A method the configured CSRF check covers (`JWT_CSRF_METHODS`), standing
+/// in for whatever state-changing method the proxy reported.
+fn csrf_method(state: &AppState) -> Method {
+    state
+        .jwt
+        .config()
+        .csrf
+        .methods
+        .first()
+        .cloned()
+        .unwrap_or(Method::POST)
 }
 
 fn allow(state: &AppState, token: &Token) -> Response {
     let claims = &token.claims;
-    let Some(sid) = claims.extra.get("sid").and_then(Value::as_str) else {
+    let Some(sid) = claims.extra.get(SESSION_ID_CLAIM).and_then(Value::as_str) else {
         Metrics::inc(&state.metrics.verify_denied);
         return ApiError::unauthorized("invalid_token", "the token belongs to no session")
             .into_response();
     };
     let roles = claims
         .extra
-        .get("roles")
+        .get(&state.jwt.config().roles_claim)
         .and_then(Value::as_array)
         .map(|roles| {
             roles

@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
+use tessera::claims::RESERVED_CLAIMS;
+use tessera::{JwtConfig, SESSION_ID_CLAIM, Validation};
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -59,9 +61,24 @@ pub async fn discovery(State(state): State<AppState>) -> impl IntoResponse {
 /// `revocation_endpoint`, `userinfo_endpoint`, `registration_endpoint`):
 /// those promise protocols (RFC 6749 grants, RFC 7009, OIDC UserInfo,
 /// RFC 7591) these endpoints do not speak, so a generic client reading them
-/// would fail.
-pub fn discovery_document(base_url: &str, issuer: &str) -> Value {
+/// would fail. `claims_supported` is built from the configured claim names,
+/// so it stays true when `JWT_IDENTITY_CLAIM` or `JWT_ROLES_CLAIM` is set.
+pub fn discovery_document(base_url: &str, jwt: &JwtConfig) -> Value {
     let url = |path: &str| format!("{}{path}", base_url.trim_end_matches('/'));
+    let token = &jwt.token;
+    let issuer = token.encode_issuer.as_deref().unwrap_or(base_url);
+    // The names the tokens are written with: the configured identity and
+    // roles claims, the session claim, and the registered ones; not the
+    // default identity claim when another holds the identity, nor `csrf`
+    // (it only travels with cookies).
+    let default_identity = Validation::default().identity_claim;
+    let mut claims = vec![token.identity_claim.as_str()];
+    claims.extend(
+        RESERVED_CLAIMS
+            .into_iter()
+            .filter(|name| *name != default_identity && *name != "csrf"),
+    );
+    claims.extend([SESSION_ID_CLAIM, jwt.roles_claim.as_str()]);
     json!({
         "issuer": issuer,
         "jwks_uri": url("/.well-known/jwks.json"),
@@ -71,5 +88,6 @@ pub fn discovery_document(base_url: &str, issuer: &str) -> Value {
         "user_endpoint": url("/auth/me"),
         "register_endpoint": url("/auth/register"),
         "forward_auth_endpoint": url("/auth/verify"),
+        "claims_supported": claims,
     })
 }

@@ -3,21 +3,38 @@
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use serde::{Deserialize, Serialize};
-use tessera::{Expires, TokenOptions, TokenType};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use tessera::{Expires, ExtraClaims, SESSION_ID_CLAIM, TokenOptions, TokenType};
 
 use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::Grant;
 
-/// Claims the server adds to its tokens, as the extractors read them back.
-#[derive(Debug, Clone, Deserialize)]
+/// The claim the server adds to every token, as the extractors read it
+/// back: the session, under [`SESSION_ID_CLAIM`]. (The roles, under
+/// `JWT_ROLES_CLAIM`, are read by the library's `RequireRoles` and by
+/// forward auth, not here.)
+#[derive(Debug, Clone)]
 pub struct SessionClaims {
     /// The session the token belongs to.
     pub sid: String,
-    /// The user's roles when the token was issued (access tokens only).
-    #[serde(default)]
-    pub roles: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for SessionClaims {
+    // By hand, so the claim's name is the one constant the library's
+    // revocation check reads, not a field name spelled again here.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut extra = ExtraClaims::deserialize(deserializer)?;
+        match extra.remove(SESSION_ID_CLAIM) {
+            Some(Value::String(sid)) => Ok(SessionClaims { sid }),
+            Some(_) => Err(D::Error::custom(format_args!(
+                "the {SESSION_ID_CLAIM:?} claim must be a string"
+            ))),
+            None => Err(D::Error::missing_field(SESSION_ID_CLAIM)),
+        }
+    }
 }
 
 /// The answer to a login or refresh.
@@ -44,7 +61,9 @@ pub enum Delivery {
     Cookies,
 }
 
-/// Mints a pair for `grant`: the access token carries `sid` and `roles` and
+/// Mints a pair for `grant`: the access token carries the session id
+/// ([`SESSION_ID_CLAIM`]) and the roles (under `JWT_ROLES_CLAIM`, where the
+/// library's `RequireRoles` reads them) and
 /// is fresh only straight after a password login; the refresh token carries
 /// the session's current refresh `jti` and never outlives the session.
 pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, ApiError> {
@@ -56,8 +75,8 @@ pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, A
             grant.user.id.as_str(),
             TokenOptions::new()
                 .fresh(fresh)
-                .claim("sid", &grant.session.id)
-                .claim("roles", &grant.user.roles),
+                .claim(SESSION_ID_CLAIM, &grant.session.id)
+                .claim(jwt.config().roles_claim.as_str(), &grant.user.roles),
         )
         .map_err(|err| ApiError::internal("issue access token", &err))?;
     let refresh_exp = now
@@ -70,7 +89,7 @@ pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, A
             TokenOptions::new()
                 .jti(grant.refresh_jti.clone())
                 .expires(Expires::At(refresh_exp))
-                .claim("sid", &grant.session.id),
+                .claim(SESSION_ID_CLAIM, &grant.session.id),
         )
         .map_err(|err| ApiError::internal("issue refresh token", &err))?;
     Ok(TokenPair {

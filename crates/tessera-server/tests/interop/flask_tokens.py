@@ -1,10 +1,11 @@
 """Create tokens with Flask-JWT-Extended's defaults, for Tessera to verify.
 
-Usage: flask_tokens.py   (the secret comes from JWT_SECRET_KEY)
+Usage: flask_tokens.py [ISSUER]   (the secret comes from JWT_SECRET_KEY)
 
 Prints {"access": ..., "refresh": ...}: an access and a refresh token for
 identity "42", exactly as `create_access_token` / `create_refresh_token`
-make them in a Flask app configured with only JWT_SECRET_KEY.
+make them in a Flask app configured with only JWT_SECRET_KEY, and
+JWT_ENCODE_ISSUER = ISSUER when given (a Tessera server checks `iss`).
 """
 
 import json
@@ -18,6 +19,8 @@ from flask_jwt_extended import JWTManager, create_access_token, create_refresh_t
 def main() -> None:
     app = Flask(__name__)
     app.config["JWT_SECRET_KEY"] = os.environ["JWT_SECRET_KEY"]
+    if len(sys.argv) > 1:
+        app.config["JWT_ENCODE_ISSUER"] = sys.argv[1]
     JWTManager(app)
     with app.app_context():
         tokens = {

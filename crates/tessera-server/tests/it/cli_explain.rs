@@ -71,7 +71,7 @@ fn explain_lists_every_claim_check_with_readable_times() {
         "(in 15 min): not expired yet",
         "✔ nbf",
         "✔ iat",
-        "· iss   not checked: JWT_DECODE_ISSUER is not set",
+        "✔ iss   \"http://127.0.0.1:8080\" is the issuer required",
         "· aud   not checked: JWT_DECODE_AUDIENCE is not set",
         "✔ sub   \"42\"",
         "✔ type  access",
@@ -79,6 +79,46 @@ fn explain_lists_every_claim_check_with_readable_times() {
         assert!(text.contains(line), "{line:?} missing from:\n{text}");
     }
     assert!(text.contains(" UTC"), "{text}");
+}
+
+#[test]
+fn explain_reads_the_configured_identity_and_roles_claims() {
+    let project = Project::initialised();
+    fs::write(
+        project.env_file(),
+        format!(
+            "JWT_SECRET_KEY={}\nJWT_IDENTITY_CLAIM=uid\nJWT_ROLES_CLAIM=perms\n",
+            project.secret()
+        ),
+    )
+    .unwrap();
+    let token = project
+        .tessera([
+            "token",
+            "issue",
+            "--sub",
+            "42",
+            "--claims",
+            r#"{"perms":["admin"]}"#,
+        ])
+        .run()
+        .success()
+        .stdout;
+
+    let text = project
+        .tessera(["token", "explain", "-"])
+        .stdin(token)
+        .run()
+        .success()
+        .stdout;
+
+    for line in [
+        "uid    \"42\" — who the token is about",
+        "perms  [\"admin\"] — what the user may do",
+        "✔ uid   \"42\"",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from:\n{text}");
+    }
 }
 
 #[test]
@@ -102,6 +142,61 @@ fn explain_ends_with_what_verify_prints() {
         .map(|line| format!("   {line}\n"))
         .collect();
     assert!(explained.ends_with(&indented), "{explained}");
+}
+
+#[test]
+fn explain_refuses_a_token_from_another_issuer_as_the_server_does() {
+    let project = Project::initialised();
+    let token = project
+        .tessera(["token", "issue", "--sub", "42"])
+        .env("JWT_ENCODE_ISSUER", "https://elsewhere.example")
+        .run()
+        .success()
+        .stdout;
+
+    let run = project
+        .tessera(["token", "explain", "-"])
+        .stdin(token)
+        .run();
+
+    assert_eq!(
+        run.one_line_error(),
+        "error: token rejected: invalid issuer (invalid_issuer)"
+    );
+    assert!(run.stdout.contains("✘ iss"), "{}", run.stdout);
+    assert!(!run.stdout.contains("VALID:"), "{}", run.stdout);
+}
+
+#[test]
+fn explain_says_revocation_was_not_checked_when_there_is_no_store() {
+    let project = Project::initialised();
+    let token = project.issue("42");
+
+    let run = project
+        .tessera(["token", "explain", &token])
+        .run()
+        .success();
+
+    assert!(
+        run.stdout.contains("revocation not checked: no store"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
+async fn explain_reports_the_token_of_a_logged_out_session_as_revoked() {
+    let project = Project::initialised();
+    let token = project.session_token(true).await;
+
+    let run = project.tessera(["token", "explain", &token]).run();
+
+    assert_eq!(
+        run.one_line_error(),
+        "error: token rejected: the token has been revoked (token_revoked)"
+    );
+    assert!(run.stdout.contains("REVOKED"), "{}", run.stdout);
+    assert!(!run.stdout.contains("VALID:"), "{}", run.stdout);
 }
 
 #[test]

@@ -67,6 +67,80 @@ fn garbage_token_is_rejected_in_one_line() {
 }
 
 #[test]
+fn verify_refuses_a_token_from_another_issuer_as_the_server_does() {
+    let project = Project::initialised();
+    let token = project
+        .tessera(["token", "issue", "--sub", "42"])
+        .env("JWT_ENCODE_ISSUER", "https://elsewhere.example")
+        .run()
+        .success()
+        .stdout;
+
+    // The server checks `iss` against its public URL even when no JWT_*
+    // issuer setting is made; so must verify.
+    let run = project.tessera(["token", "verify", "-"]).stdin(token).run();
+
+    assert_eq!(
+        run.one_line_error(),
+        "error: token rejected: invalid issuer (invalid_issuer)"
+    );
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn issued_tokens_name_the_server_as_their_issuer() {
+    let project = Project::initialised();
+    let token = project.issue("42");
+
+    let shown = project
+        .tessera(["token", "verify", &token])
+        .run()
+        .success()
+        .json();
+
+    assert_eq!(shown["claims"]["iss"], "http://127.0.0.1:8080");
+}
+
+#[test]
+fn verify_says_revocation_was_not_checked_when_there_is_no_store() {
+    let project = Project::initialised();
+    let token = project.issue("42");
+
+    let run = project.tessera(["token", "verify", &token]).run().success();
+
+    assert!(
+        run.stderr.contains("revocation not checked: no store"),
+        "{run:#?}"
+    );
+    assert!(!project.path().join("tessera.db").exists(), "no store made");
+}
+
+#[tokio::test]
+async fn verify_reports_the_token_of_a_logged_out_session_as_revoked() {
+    let project = Project::initialised();
+    let token = project.session_token(true).await;
+
+    let run = project.tessera(["token", "verify", &token]).run();
+
+    assert_eq!(
+        run.one_line_error(),
+        "error: token rejected: the token has been revoked (token_revoked)"
+    );
+    assert!(run.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn verify_accepts_a_live_sessions_token_after_checking_the_store() {
+    let project = Project::initialised();
+    let token = project.session_token(false).await;
+
+    let run = project.tessera(["token", "verify", &token]).run().success();
+
+    assert!(run.json()["claims"]["sid"].is_string(), "{run:#?}");
+    assert!(!run.stderr.contains("not checked"), "{run:#?}");
+}
+
+#[test]
 fn verify_without_env_file_says_to_run_init() {
     let run = Project::new().tessera(["token", "verify", "a.b.c"]).run();
 

@@ -164,6 +164,49 @@ backend_tests! {
         server.get("/admin/users").bearer(&refreshed.access).send().await.expect(200);
     }
 
+    async fn a_custom_roles_claim_carries_the_roles_that_admin_routes_and_verify_read(db) {
+        let server = setup().var("JWT_ROLES_CLAIM", "perms").start(&db).await;
+        let admin = server.admin("root").await;
+        let access = claims(&admin.access);
+        assert_eq!(access["perms"], json!(["admin"]), "{access}");
+        assert!(access.get("roles").is_none(), "{access}");
+        server.get("/admin/users").bearer(&admin.access).send().await.expect(200);
+        let verified = server.get("/auth/verify").bearer(&admin.access).send().await;
+        verified.expect(200);
+        assert_eq!(verified.header("x-auth-roles"), Some("admin"));
+        // Refreshed tokens carry them under the same name.
+        let refreshed = Tokens::from_body(server.refresh(&admin.refresh).await.expect(200));
+        assert_eq!(claims(&refreshed.access)["perms"], json!(["admin"]));
+        server.get("/admin/audit").bearer(&refreshed.access).send().await.expect(200);
+    }
+
+    async fn a_custom_identity_claim_carries_the_user_everywhere(db) {
+        let server = setup().var("JWT_IDENTITY_CLAIM", "uid").start(&db).await;
+        let admin = server.admin("root").await;
+        let access = claims(&admin.access);
+        let id = access["uid"].as_str().unwrap().to_owned();
+        assert!(access.get("sub").is_none(), "{access}");
+        assert_eq!(claims(&admin.refresh)["uid"], id.as_str());
+        let me = server.get("/auth/me").bearer(&admin.access).send().await.expect(200);
+        assert_eq!(me["id"], id.as_str());
+        let verified = server.get("/auth/verify").bearer(&admin.access).send().await;
+        verified.expect(200);
+        assert_eq!(verified.header("x-auth-user"), Some(id.as_str()));
+        let refreshed = Tokens::from_body(server.refresh(&admin.refresh).await.expect(200));
+        assert_eq!(claims(&refreshed.access)["uid"], id.as_str());
+        let page = server.get("/admin/users").bearer(&refreshed.access).send().await.expect(200);
+        assert_eq!(usernames(&page), ["root"]);
+        let sessions = server.get("/auth/sessions").bearer(&refreshed.access).send().await.expect(200);
+        assert!(!sessions.to_string().is_empty());
+        server.post("/auth/logout").bearer(&refreshed.access).send().await.expect(200);
+        server
+            .get("/auth/me")
+            .bearer(&refreshed.access)
+            .send()
+            .await
+            .expect_error(401, "token_revoked");
+    }
+
     async fn removing_the_admin_role_ends_that_users_sessions(db) {
         let server = Server::start(&db).await;
         let root = server.admin("root").await;

@@ -155,7 +155,10 @@ backend_tests! {
 
     async fn openid_configuration_names_the_issuer_keys_and_endpoints_and_claims_nothing_untrue(db) {
         let server = Server::start(&db).await;
-        let body = server.get("/.well-known/openid-configuration").send().await.expect(200);
+        let mut body = server.get("/.well-known/openid-configuration").send().await.expect(200);
+        // The claim names, built from the configuration, have a test of their own.
+        let claims_supported = body.as_object_mut().unwrap().remove("claims_supported");
+        assert!(claims_supported.is_some_and(|names| names.is_array()));
         // What a verifying client needs (issuer, jwks_uri) and Tessera's own
         // endpoints under names of their own: no id_token algorithms (no
         // id_tokens are issued), and none of the OAuth/OIDC endpoint names
@@ -177,6 +180,25 @@ backend_tests! {
         // The issuer it announces is the one its tokens carry.
         let tokens = server.signed_up("ada").await;
         assert_eq!(claims(&tokens.access)["iss"], body["issuer"]);
+    }
+
+    async fn openid_configuration_lists_the_claim_names_the_tokens_carry(db) {
+        let server = setup()
+            .var("JWT_IDENTITY_CLAIM", "uid")
+            .var("JWT_ROLES_CLAIM", "perms")
+            .start(&db)
+            .await;
+        let body = server.get("/.well-known/openid-configuration").send().await.expect(200);
+        let listed = body["claims_supported"].as_array().unwrap().clone();
+        let tokens = server.signed_up("ada").await;
+        let access = claims(&tokens.access);
+        for name in ["uid", "perms", "sid", "jti", "type", "fresh", "exp", "iat", "iss"] {
+            assert!(access.get(name).is_some(), "{name} not in {access}");
+            assert!(listed.contains(&json!(name)), "{name} not in {body}");
+        }
+        for name in ["sub", "roles"] {
+            assert!(!listed.contains(&json!(name)), "{name} in {body}");
+        }
     }
 
     async fn every_routed_endpoint_is_documented_and_every_documented_one_is_routed(db) {

@@ -102,6 +102,64 @@ backend_tests! {
             .expect_error(429, "too_many_requests");
     }
 
+    async fn a_forwarded_address_with_a_port_is_the_client_not_the_proxy(db) {
+        let server = setup()
+            .var("TESSERA_TRUST_FORWARDED", "true")
+            .var("TESSERA_IP_MAX_ATTEMPTS", "1")
+            .start(&db)
+            .await;
+        let login_from = |forwarded: &'static str| {
+            server
+                .post("/auth/login")
+                .header("x-forwarded-for", forwarded)
+                .json(json!({ "username": "nobody", "password": PASSWORD }))
+                .send()
+        };
+        // Some load balancers append `ip:port`, or `[ipv6]:port`; each
+        // address is its own client, whatever its port.
+        login_from("198.51.100.1, 203.0.113.9:4711").await.expect(401);
+        login_from("203.0.113.10:4711").await.expect(401);
+        login_from("[2001:db8:1:2::1]:443").await.expect(401);
+        login_from("[2001:db8:9:9::1]").await.expect(401);
+        login_from("203.0.113.9:5000")
+            .await
+            .expect_error(429, "too_many_requests");
+        login_from("[2001:db8:1:2::1]")
+            .await
+            .expect_error(429, "too_many_requests");
+    }
+
+    async fn an_unreadable_forwarded_address_is_a_400_naming_the_header(db) {
+        let server = setup()
+            .var("TESSERA_TRUST_FORWARDED", "true")
+            .var("TESSERA_IP_MAX_ATTEMPTS", "1")
+            .start(&db)
+            .await;
+        // Falling back to the proxy's own address would put every client in
+        // one bucket, so one of them could lock everyone out.
+        for forwarded in ["garbage", "198.51.100.1, ", "203.0.113.9:http", "[203.0.113.9]:80"] {
+            let reply = server
+                .post("/auth/login")
+                .header("x-forwarded-for", forwarded)
+                .json(json!({ "username": "nobody", "password": PASSWORD }))
+                .send()
+                .await;
+            let body = reply.expect_error(400, "invalid_request");
+            assert!(
+                body["message"].as_str().unwrap().contains("X-Forwarded-For"),
+                "{forwarded:?}: {body}"
+            );
+        }
+        // None of them was counted against anyone.
+        server
+            .post("/auth/login")
+            .header("x-forwarded-for", "198.51.100.7")
+            .json(json!({ "username": "nobody", "password": PASSWORD }))
+            .send()
+            .await
+            .expect(401);
+    }
+
     async fn wrong_current_passwords_at_password_change_count_toward_the_account_limit(db) {
         let server = setup().var("TESSERA_LOGIN_MAX_FAILURES", "2").start(&db).await;
         let login = server.signed_up("ada").await;

@@ -78,7 +78,9 @@ impl Setup {
         self.start_with_clock(db, ManualClock::new(START)).await
     }
 
-    async fn start_with_clock(self, db: &TestDb, clock: ManualClock) -> Server {
+    /// Builds a server on `db` whose clock starts at `clock`'s time (a CLI
+    /// test needs the real time, so its tokens are current outside too).
+    pub async fn start_with_clock(self, db: &TestDb, clock: ManualClock) -> Server {
         let config = self.server_config();
         let jwt_config =
             app::server_jwt_config(|name| self.vars.get(name).cloned(), &config).unwrap();

@@ -189,6 +189,52 @@ backend_tests! {
             .expect(200);
     }
 
+    async fn verify_is_not_talked_out_of_csrf_by_a_passed_through_method_header(db) {
+        let server = Server::start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        // nginx (the README's config) sets X-Original-Method and passes the
+        // client's own X-Forwarded-Method through; Traefik and Caddy the
+        // other way round. A safe method in one never excuses the other.
+        for (forwarded, original) in [("GET", "POST"), ("POST", "GET")] {
+            let reply = cookies
+                .verify(&server)
+                .header("x-forwarded-method", forwarded)
+                .header("x-original-method", original)
+                .send()
+                .await;
+            reply.expect_error(403, "csrf_missing");
+            assert!(reply.header("x-auth-user").is_none());
+        }
+        cookies
+            .verify(&server)
+            .header("x-forwarded-method", "GET")
+            .header("x-original-method", "HEAD")
+            .send()
+            .await
+            .expect(200);
+    }
+
+    async fn verify_holds_every_method_but_get_head_and_options_to_csrf(db) {
+        let server = Server::start(&db).await;
+        let cookies = CookieLogin::new(&server).await;
+        // Methods are case-sensitive (RFC 9110 §9.1): `get` is not GET.
+        for method in ["post", "get", "PROPFIND", "MKCOL", "PURGE"] {
+            cookies
+                .verify(&server)
+                .header("x-original-method", method)
+                .send()
+                .await
+                .expect_error(403, "csrf_missing");
+            cookies
+                .verify(&server)
+                .header("x-original-method", method)
+                .header("x-csrf-token", &cookies.csrf)
+                .send()
+                .await
+                .expect(200);
+        }
+    }
+
     async fn verify_answers_a_forwarded_preflight_like_a_get(db) {
         let server = Server::start(&db).await;
         let cookies = CookieLogin::new(&server).await;

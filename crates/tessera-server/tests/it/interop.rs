@@ -16,6 +16,10 @@ use crate::support::Project;
 
 const INTEROP_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop");
 
+/// The issuer a server with default settings requires (its public URL):
+/// a Flask app minting tokens for it sets `JWT_ENCODE_ISSUER` to this.
+const SERVER_URL: &str = "http://127.0.0.1:8080";
+
 /// The venv's python, or `None` when the machine has no `python3`.
 fn python() -> Option<&'static Path> {
     static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -160,7 +164,7 @@ fn fresh_refresh_token_from_tessera_reads_the_same_in_flask() {
 fn flask_access_token_verifies_with_tessera() {
     let python = python_or_skip!();
     let project = Project::initialised();
-    let tokens = run_script(python, "flask_tokens.py", &project.secret(), &[]);
+    let tokens = run_script(python, "flask_tokens.py", &project.secret(), &[SERVER_URL]);
 
     let shown = project
         .tessera(["token", "verify", "-", "--type", "access"])
@@ -181,7 +185,7 @@ fn flask_access_token_verifies_with_tessera() {
 fn flask_refresh_token_is_refused_as_an_access_token() {
     let python = python_or_skip!();
     let project = Project::initialised();
-    let tokens = run_script(python, "flask_tokens.py", &project.secret(), &[]);
+    let tokens = run_script(python, "flask_tokens.py", &project.secret(), &[SERVER_URL]);
 
     let run = project
         .tessera(["token", "verify", "-", "--type", "access"])

@@ -1,5 +1,6 @@
 //! A tiny harness: a throw-away project directory and the built `tessera`
-//! binary run inside it, with no `JWT_*` variables leaking in from outside.
+//! binary run inside it, with no `JWT_*`, `TESSERA_*` or `DATABASE_URL`
+//! variables leaking in from outside.
 
 use std::fs;
 use std::io::Write;
@@ -60,7 +61,11 @@ impl Project {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
         command.current_dir(self.path());
         for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("JWT_") {
+            let name_text = name.to_string_lossy();
+            if name_text.starts_with("JWT_")
+                || name_text.starts_with("TESSERA_")
+                || name_text == "DATABASE_URL"
+            {
                 command.env_remove(name);
             }
         }
@@ -71,6 +76,33 @@ impl Project {
             command,
             stdin: None,
         }
+    }
+
+    /// Runs the server in-process on this project's default store
+    /// (`tessera.db`) with its `.env` secret and default public URL, as
+    /// `tessera serve` with no settings would; signs `ada` up and logs her
+    /// in; and, when `log_out`, logs that session out. Returns her access
+    /// token (current: the server's clock is the real time).
+    pub async fn session_token(&self, log_out: bool) -> String {
+        use tessera::Clock as _;
+
+        let db = crate::store_support::TestDb::Sqlite(self.path().join("tessera.db"));
+        let server = crate::http_support::setup()
+            .var("JWT_SECRET_KEY", self.secret())
+            .var("TESSERA_PUBLIC_URL", "http://127.0.0.1:8080")
+            .start_with_clock(&db, tessera::ManualClock::new(tessera::SystemClock.now()))
+            .await;
+        let ada = server.signed_up("ada").await;
+        if log_out {
+            server
+                .post("/auth/logout")
+                .bearer(&ada.access)
+                .send()
+                .await
+                .expect(200);
+        }
+        server.state.auth.store().close().await;
+        ada.access
     }
 
     /// Issues an access token for `sub` with the project's settings.

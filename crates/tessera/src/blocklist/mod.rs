@@ -20,6 +20,10 @@ use std::pin::Pin;
 
 use crate::codec::Token;
 
+/// The claim naming the login session a token belongs to (`sid`, as in
+/// OpenID Connect); the blocklist is asked about it beside the `jti`.
+pub const SESSION_ID_CLAIM: &str = "sid";
+
 /// What the blocklist is asked about one token.
 #[derive(Debug, Clone, Copy)]
 pub struct BlocklistQuery<'a> {
@@ -95,7 +99,11 @@ pub(crate) async fn check(
 ) -> Result<bool, BlocklistError> {
     let query = BlocklistQuery {
         jti: token.claims.jti.as_deref(),
-        sid: token.claims.extra.get("sid").and_then(|sid| sid.as_str()),
+        sid: token
+            .claims
+            .extra
+            .get(SESSION_ID_CLAIM)
+            .and_then(|sid| sid.as_str()),
         token,
     };
     match blocklist.check_now(query) {

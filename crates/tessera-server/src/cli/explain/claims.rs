@@ -142,6 +142,9 @@ fn issued_at(payload: &Map<String, Value>, now: i64, leeway: i64) -> Check {
     }
 }
 
+/// Where the required issuer comes from, as `serve` reads it.
+const ISSUER_SETTING: &str = "JWT_DECODE_ISSUER, by default TESSERA_PUBLIC_URL";
+
 fn issuer(payload: &Map<String, Value>, expected: Option<&str>) -> Check {
     let found = payload.get("iss");
     match (expected, found) {
@@ -154,17 +157,17 @@ fn issuer(payload: &Map<String, Value>, expected: Option<&str>) -> Check {
         (Some(expected), None) => Check::new(
             FAIL,
             "iss",
-            format!("missing, but JWT_DECODE_ISSUER requires {expected:?}"),
+            format!("missing, but {expected:?} is the issuer required ({ISSUER_SETTING})"),
         ),
         (Some(expected), Some(Value::String(iss))) if iss == expected => Check::new(
             PASS,
             "iss",
-            format!("{iss:?} is the issuer JWT_DECODE_ISSUER requires"),
+            format!("{iss:?} is the issuer required ({ISSUER_SETTING})"),
         ),
         (Some(expected), Some(iss)) => Check::new(
             FAIL,
             "iss",
-            format!("{iss} is not {expected:?}, the issuer JWT_DECODE_ISSUER requires"),
+            format!("{iss} is not {expected:?}, the issuer required ({ISSUER_SETTING})"),
         ),
     }
 }

@@ -5,7 +5,8 @@
 //! (recomputed with the configured HMAC key, or checked with the public key),
 //! every claim check, and finally the codec's own verdict. The explanations
 //! are for reading; the verdict always comes from [`tessera::TokenCodec`]
-//! itself, so `explain` can never accept what `verify` refuses.
+//! itself, built from the server's settings, and from the store's
+//! revocations, so `explain` can never accept what `verify` refuses.
 
 mod claims;
 mod signature;
@@ -16,12 +17,14 @@ use clap::Args;
 use serde_json::Value;
 use tessera::codec::DEFAULT_MAX_TOKEN_BYTES;
 use tessera::{
-    Clock as _, DecodeOptions, ExtraClaims, SystemClock, TokenCodec, TokenConfig, TokenError,
-    TokenType, Unverified, inspect,
+    Clock as _, DecodeOptions, ExtraClaims, SESSION_ID_CLAIM, SystemClock, TokenCodec, TokenConfig,
+    TokenError, TokenType, Unverified, Validation, inspect,
 };
 
-use super::token::{TokenTypeArg, write_json};
-use super::{CliError, load_config, read_token, time_text};
+use super::revocation::{self, Revocation};
+use super::token::{TokenTypeArg, server_codec, write_json};
+use super::{CliError, Settings, load_config, read_token, time_text};
+use crate::server_config::ServerConfig;
 
 /// Arguments of `tessera token explain`.
 #[derive(Debug, Args)]
@@ -29,7 +32,8 @@ use super::{CliError, load_config, read_token, time_text};
     long_about = "Take a token apart and check it step by step, explaining each step: the three \
 base64url parts, the decoded header and payload, the signing input, the signature computed \
 again with your configured key (the key is never shown) and compared with the token's, every \
-claim check (exp, nbf, iat, iss, aud, type) with readable times, and the verdict.\n\n\
+claim check (exp, nbf, iat, iss, aud, type) with readable times, revocation (asked of the \
+store, DATABASE_URL or tessera.db here, when there is one), and the verdict.\n\n\
 Exits 0 when the token is valid, 1 otherwise."
 )]
 pub struct ExplainArgs {
@@ -50,6 +54,10 @@ pub(super) const SKIP: &str = "·";
 pub(super) struct Setup {
     config: TokenConfig,
     codec: TokenCodec,
+    /// The service settings: which store holds the revocations.
+    server: ServerConfig,
+    /// `JWT_ROLES_CLAIM`: where the server writes the roles.
+    roles_claim: String,
     /// Where the key came from, for the explanation ("from .env", …).
     key_origin: &'static str,
 }
@@ -58,11 +66,15 @@ pub(super) fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<(), CliErro
     let token = read_token(&args.token)?;
     // Look before `.env` is loaded into the environment by the settings.
     let key_origin = signature::key_origin();
-    let setup = load_config().and_then(|config| {
-        let codec = config.codec()?;
+    let setup = load_config().and_then(|Settings { jwt, server }| {
+        let config = jwt.token.clone();
+        let roles_claim = jwt.roles_claim.clone();
+        let codec = server_codec(jwt)?;
         Ok(Setup {
             config,
             codec,
+            server,
+            roles_claim,
             key_origin,
         })
     });
@@ -82,7 +94,7 @@ pub(super) fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<(), CliErro
     };
     show_parts(out, &parts)?;
     show_header(out, &parts, setup.as_ref().ok())?;
-    show_payload(out, &parts)?;
+    show_payload(out, &parts, setup.as_ref().ok())?;
     show_signing_input(out, &parts)?;
     let signature_ok = signature::explain(out, &parts, setup.as_ref())?;
     let expected = args.token_type.map(TokenType::from);
@@ -124,7 +136,8 @@ fn verdict(
         allow_expired: false,
     };
     match setup.codec.decode_with::<ExtraClaims>(token, options) {
-        Ok(_) => {
+        Ok(verified) => {
+            revoked(out, &setup, &verified)?;
             writeln!(
                 out,
                 "   {PASS} VALID: Tessera accepts this token. `tessera token verify` prints:"
@@ -143,6 +156,44 @@ fn verdict(
                 "   A server using Tessera refuses such a token (401) and uses nothing in it."
             )?;
             Err(CliError::Rejected(err))
+        }
+    }
+}
+
+/// Step 7's revocation check: the server refuses a token whose session or
+/// `jti` its store lists as revoked. Fails with [`CliError::Revoked`] then.
+fn revoked(out: &mut dyn Write, setup: &Setup, verified: &tessera::Token) -> Result<(), CliError> {
+    match revocation::check(&setup.server, verified, setup.codec.now()) {
+        Ok(Revocation::NotRevoked { store }) => {
+            writeln!(
+                out,
+                "   {PASS} Not revoked: the store ({store}) lists neither its session nor its id."
+            )?;
+            Ok(())
+        }
+        Ok(Revocation::NotChecked(why)) => {
+            writeln!(out, "   {SKIP} revocation not checked: {why}.")?;
+            writeln!(
+                out,
+                "     A server refuses the token of a session that was logged out; that cannot be known here."
+            )?;
+            Ok(())
+        }
+        Ok(Revocation::Revoked) => {
+            writeln!(
+                out,
+                "   {FAIL} REVOKED: signature and claims are fine, but the store lists this token's session\n     \
+                 or id as revoked (token_revoked): it was logged out, or its session was ended."
+            )?;
+            writeln!(
+                out,
+                "   A server using Tessera refuses such a token (401) and uses nothing in it."
+            )?;
+            Err(CliError::Revoked)
+        }
+        Err(err) => {
+            writeln!(out, "   {FAIL} NOT VERIFIED: {err}.")?;
+            Err(err)
         }
     }
 }
@@ -232,7 +283,17 @@ fn show_header(
     Ok(())
 }
 
-fn show_payload(out: &mut dyn Write, parts: &Unverified) -> Result<(), CliError> {
+fn show_payload(
+    out: &mut dyn Write,
+    parts: &Unverified,
+    setup: Option<&Setup>,
+) -> Result<(), CliError> {
+    // The configured names (JWT_IDENTITY_CLAIM, JWT_ROLES_CLAIM), not the defaults.
+    let identity_claim = setup.map_or_else(
+        || Validation::default().identity_claim,
+        |setup| setup.config.identity_claim.clone(),
+    );
+    let roles_claim = setup.map(|setup| setup.roles_claim.as_str());
     writeln!(
         out,
         "3. The payload, decoded, holds the claims: statements the signature vouches for."
@@ -242,7 +303,9 @@ fn show_payload(out: &mut dyn Write, parts: &Unverified) -> Result<(), CliError>
     writeln!(out)?;
     for (name, value) in &parts.payload {
         let meaning = match name.as_str() {
-            "sub" => "subject: who the token is about (the user's identity)",
+            name if name == identity_claim => "who the token is about (the user's identity)",
+            name if Some(name) == roles_claim => "what the user may do",
+            SESSION_ID_CLAIM => "the login session it belongs to",
             "type" => {
                 "what it is for: \"access\" goes with each request, \"refresh\" only gets new tokens"
             }
@@ -258,8 +321,6 @@ fn show_payload(out: &mut dyn Write, parts: &Unverified) -> Result<(), CliError>
             "csrf" => {
                 "the value a browser must echo in a header when the token travels in a cookie"
             }
-            "sid" => "the login session it belongs to",
-            "roles" => "what the user may do",
             _ => "a claim of your own",
         };
         let time = match (name.as_str(), value.as_i64()) {
