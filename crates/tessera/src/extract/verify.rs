@@ -169,7 +169,7 @@ pub(crate) async fn verify(
     parts.extensions.insert(cache);
     let verified = outcome?;
     if let Some(slot) = parts.extensions.get::<RefreshSlot>() {
-        slot.offer(&verified);
+        slot.offer(&verified, options.check_revocation);
     }
     Ok(verified)
 }
