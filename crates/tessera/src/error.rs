@@ -4,8 +4,50 @@
 //! can match on exactly what failed; [`TokenError::code`] gives a stable
 //! snake_case name for logs and JSON bodies.
 
+use std::sync::Arc;
+
 use crate::algorithm::Algorithm;
 use crate::claims::TokenType;
+
+/// An application store's error with its type erased (the manager keeps the
+/// blocklist as a trait object), shared so that [`AuthError`](crate::AuthError)
+/// stays `Clone`.
+///
+/// It is what [`AuthError::UserLookupFailed`](crate::AuthError::UserLookupFailed)
+/// and [`AuthError::BlocklistUnavailable`](crate::AuthError::BlocklistUnavailable)
+/// hold, and their [`source`](std::error::Error::source) is the store's error
+/// itself, so `downcast_ref` recovers the store's own type. It dereferences
+/// to that error.
+#[derive(Clone)]
+pub struct SharedError(Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl SharedError {
+    /// Wraps a store's error.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        SharedError(Arc::new(error))
+    }
+}
+
+// Deliberately not `std::error::Error` itself: the error chain then goes
+// straight from the `AuthError` to the store's error, with no wrapper between.
+impl std::ops::Deref for SharedError {
+    type Target = dyn std::error::Error + Send + Sync + 'static;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl std::fmt::Debug for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
 
 /// Which part of a compact JWS a parse error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -128,7 +128,7 @@ pub use codec::{
     inspect,
 };
 pub use config::{ConfigError, KeySource, TokenConfig};
-pub use error::{EncodeError, KeyError, Part, TokenError};
+pub use error::{EncodeError, KeyError, Part, SharedError, TokenError};
 pub use extract::{
     AnyJwt, FreshJwt, Jwt, JwtOptions, RefreshJwt, Requirement, TokenKind, VerifiedToken,
 };

@@ -243,7 +243,7 @@ async fn check_revocation(manager: &JwtManager, token: &Token) -> Result<(), Aut
     match blocklist::check(blocklist, token).await {
         Ok(false) => Ok(()),
         Ok(true) => Err(AuthError::Revoked),
-        Err(err) => Err(AuthError::BlocklistUnavailable(err.0)),
+        Err(err) => Err(AuthError::BlocklistUnavailable(err)),
     }
 }
 

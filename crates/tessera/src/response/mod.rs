@@ -48,9 +48,10 @@ mod render;
 use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 
 use crate::claims::TokenType;
-use crate::error::TokenError;
+use crate::error::{SharedError, TokenError};
 use crate::locate::Location;
 use crate::manager::ErrorStyle;
 
@@ -145,7 +146,13 @@ impl std::fmt::Display for MissingToken {
 }
 
 /// Every way an authenticated request can be refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// [`status`](AuthError::status) and [`code`](AuthError::code) give the
+/// default response's status and `error` code; a failure caused by the
+/// application's own store ([`UserLookupFailed`](AuthError::UserLookupFailed),
+/// [`BlocklistUnavailable`](AuthError::BlocklistUnavailable)) keeps that
+/// store's error as its [`source`](std::error::Error::source).
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
     /// No token in any configured location.
@@ -207,24 +214,26 @@ pub enum AuthError {
         /// The token's `sub`.
         identity: String,
     },
-    /// The user loader failed (its store is unreachable).
+    /// The user loader failed (its store is unreachable); the source is the
+    /// loader's [`Error`](crate::UserLoader::Error).
     #[error("user lookup failed: {0}")]
-    UserLookupFailed(String),
+    UserLookupFailed(#[source] SharedError),
     /// The token lacks a role the route requires.
     #[error("Missing required role")]
     ForbiddenRole {
         /// The roles the route asked for.
         required: Vec<String>,
     },
-    /// The blocklist could not answer; refusing is the safe choice.
+    /// The blocklist could not answer; refusing is the safe choice. The
+    /// source is the blocklist's [`Error`](crate::Blocklist::Error).
     #[error("revocation check unavailable: {0}")]
-    BlocklistUnavailable(String),
+    BlocklistUnavailable(#[source] SharedError),
     /// An `OPTIONS` request: authentication is not attempted. A `Jwt`
     /// extractor rejects with this (an empty 204), `Option<Jwt>` yields `None`.
     #[error("preflight request")]
     Preflight,
     /// The application is wired wrongly (e.g. a JSON location without the
-    /// body layer, or a `CurrentUser` without a loader).
+    /// body layer).
     #[error("server misconfigured: {0}")]
     Misconfigured(&'static str),
 }
@@ -252,6 +261,33 @@ impl AuthError {
             }
             AuthError::Preflight => "preflight",
             AuthError::Misconfigured(_) => "server_misconfigured",
+        }
+    }
+
+    /// The status of the default response ([`ErrorStyle::Tessera`]);
+    /// [`ErrorStyle::FlaskCompat`] answers some failures differently.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AuthError::Missing(_)
+            | AuthError::Invalid(_)
+            | AuthError::Expired
+            | AuthError::NotYetValid(_)
+            | AuthError::WrongType { .. }
+            | AuthError::NeedsFresh
+            | AuthError::Revoked
+            | AuthError::ClaimsRejected
+            | AuthError::UserNotFound { .. } => StatusCode::UNAUTHORIZED,
+            AuthError::BadHeader { .. } | AuthError::BadQueryValue { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            AuthError::CsrfMissing | AuthError::CsrfMismatch | AuthError::ForbiddenRole { .. } => {
+                StatusCode::FORBIDDEN
+            }
+            AuthError::UserLookupFailed(_) | AuthError::BlocklistUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AuthError::Preflight => StatusCode::NO_CONTENT,
+            AuthError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -364,7 +400,12 @@ impl std::fmt::Display for AuthRejection {
     }
 }
 
-impl std::error::Error for AuthRejection {}
+/// The source is the error's own: a store failure's cause passes through.
+impl std::error::Error for AuthRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
 
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
