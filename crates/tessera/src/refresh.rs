@@ -34,7 +34,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+
 use std::task::{Context, Poll};
 
 use axum::body::Body;
@@ -44,50 +44,8 @@ use tower::{Layer, Service};
 
 use crate::blocklist;
 use crate::claims::TokenType;
-use crate::extract::VerifiedToken;
-use crate::locate::Location;
+use crate::extract::{RefreshSlot, VerifiedToken};
 use crate::manager::{JwtManager, TokenOptions};
-
-/// Where extractors leave the verified cookie token for the layer.
-#[derive(Clone, Default)]
-pub(crate) struct RefreshSlot(Arc<Mutex<Offered>>);
-
-#[derive(Default)]
-enum Offered {
-    #[default]
-    Nothing,
-    Token(Arc<VerifiedToken>),
-    /// A route read the token without asking the blocklist
-    /// ([`JwtOptions::skip_revocation_check`](crate::JwtOptions::skip_revocation_check)):
-    /// it may be revoked, so this request renews nothing.
-    Unchecked,
-}
-
-impl RefreshSlot {
-    /// Offers a token an extractor verified; `revocation_checked` says
-    /// whether the route asked the blocklist about it.
-    pub(crate) fn offer(&self, verified: &Arc<VerifiedToken>, revocation_checked: bool) {
-        if verified.location != Location::Cookies
-            || verified.token.claims.token_type != TokenType::Access
-        {
-            return;
-        }
-        let mut offered = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        *offered = match &*offered {
-            Offered::Unchecked => Offered::Unchecked,
-            _ if !revocation_checked => Offered::Unchecked,
-            _ => Offered::Token(Arc::clone(verified)),
-        };
-    }
-
-    fn take(&self) -> Option<Arc<VerifiedToken>> {
-        let mut offered = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        match std::mem::take(&mut *offered) {
-            Offered::Token(verified) => Some(verified),
-            Offered::Nothing | Offered::Unchecked => None,
-        }
-    }
-}
 
 /// Re-issues access cookies that are about to expire; see the [module docs](self).
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use axum::Extension;
 use axum::middleware::AddExtension;
 use tower::Layer;
 
-use crate::locate::Location;
+use crate::settings::Location;
 
 /// Per-route overrides, applied as a layer (Flask-JWT-Extended's
 /// `jwt_required(locations=…, skip_revocation_check=…)`).

@@ -12,14 +12,15 @@ use http::Method;
 use http::request::Parts;
 
 use super::JwtOptions;
+use super::RefreshSlot;
 use crate::blocklist;
 use crate::claims::{ExtraClaims, TokenType};
 use crate::codec::{DecodeOptions, Token};
 use crate::error::TokenError;
-use crate::locate::{Located, Location, locate};
+use crate::locate::{Located, locate};
 use crate::manager::JwtManager;
-use crate::refresh::RefreshSlot;
 use crate::response::AuthError;
+use crate::settings::Location;
 
 /// What a route demands of a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,10 +4,11 @@ use std::borrow::Cow;
 
 use http::request::Parts;
 
-use super::{BodyScan, Found, Located, Location};
+use super::{BodyScan, Found, Located};
 use crate::claims::TokenType;
-use crate::manager::JwtConfig;
 use crate::response::{AuthError, MissingReason};
+use crate::settings::JwtConfig;
+use crate::settings::Location;
 
 /// The value of cookie `name` in the request's `Cookie` headers.
 fn read_cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {

@@ -4,9 +4,10 @@ use std::borrow::Cow;
 
 use http::HeaderMap;
 
-use super::{Found, Located, Location};
-use crate::manager::HeaderSettings;
+use super::{Found, Located};
 use crate::response::{AuthError, MissingReason};
+use crate::settings::HeaderSettings;
+use crate::settings::Location;
 
 /// Reads the configured header the way Flask-JWT-Extended does: comma-separated
 /// credentials may coexist (`Basic x, Bearer <jwt>`); exactly one must start

@@ -33,48 +33,15 @@ mod cookie;
 pub(crate) mod header;
 mod query;
 
-pub(crate) use body::BodyScan;
-pub use body::{BodyTokenLayer, BodyTokenService, DEFAULT_BODY_LIMIT};
+pub(crate) use body::{BodyKind, BodyScan, body_kind};
 
 use std::borrow::Cow;
 
 use http::request::Parts;
 
 use crate::claims::TokenType;
-use crate::manager::JwtConfig;
 use crate::response::{AuthError, MissingReason, MissingToken};
-
-/// Where a token can travel (`JWT_TOKEN_LOCATION` entries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Location {
-    /// A request header, `Authorization: Bearer <token>` by default.
-    Headers,
-    /// An HttpOnly cookie, with double-submit CSRF.
-    Cookies,
-    /// A query-string parameter (`?jwt=`). Tokens in URLs end up in logs;
-    /// prefer the other locations.
-    QueryString,
-    /// A key of a JSON object body (needs the body layer).
-    Json,
-}
-
-impl Location {
-    /// Flask-JWT-Extended's name: `headers`, `cookies`, `query_string`, `json`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Location::Headers => "headers",
-            Location::Cookies => "cookies",
-            Location::QueryString => "query_string",
-            Location::Json => "json",
-        }
-    }
-}
-
-impl std::fmt::Display for Location {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::settings::{JwtConfig, Location};
 
 /// A token found in the request, not yet verified.
 #[derive(Debug)]

@@ -4,9 +4,10 @@ use std::borrow::Cow;
 
 use http::request::Parts;
 
-use super::{Found, Located, Location};
-use crate::manager::QuerySettings;
+use super::{Found, Located};
 use crate::response::{AuthError, MissingReason};
+use crate::settings::Location;
+use crate::settings::QuerySettings;
 
 /// Reads the configured parameter; its value must start with the prefix.
 pub(super) fn find(parts: &Parts, settings: &QuerySettings) -> Result<Found<'static>, AuthError> {

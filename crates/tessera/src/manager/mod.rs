@@ -7,13 +7,8 @@
 //! [`FromRef`](axum::extract::FromRef): a state that *is* a `JwtManager`
 //! works as is; a larger state implements `FromRef<AppState> for JwtManager`.
 
-mod config;
 mod issue;
 
-pub use config::{
-    CookieSettings, CsrfSettings, ErrorStyle, HeaderSettings, JsonSettings, JwtConfig,
-    QuerySettings,
-};
 pub use issue::{Expires, Identity, IssueContext, IssueError, IssuedToken, TokenOptions};
 
 use std::sync::Arc;
@@ -26,8 +21,8 @@ use crate::claims::ExtraClaims;
 use crate::clock::Clock;
 use crate::codec::{Token, TokenCodec, Unverified};
 use crate::config::ConfigError;
-use crate::locate::BodyTokenLayer;
 use crate::response::{AuthError, AuthRejection, ErrorResponder, Renderer};
+use crate::settings::JwtConfig;
 
 type ContextHook<T> = Arc<dyn Fn(&IssueContext<'_>) -> T + Send + Sync>;
 type DecodeKeyHook = Arc<dyn Fn(&Unverified) -> Option<TokenCodec> + Send + Sync>;
@@ -233,12 +228,6 @@ impl JwtManager {
 
     pub(crate) fn hooks(&self) -> &Hooks {
         &self.inner.hooks
-    }
-
-    /// The layer that makes the JSON-body location and the CSRF form field
-    /// work; see [`crate::locate`].
-    pub fn body_layer(&self) -> BodyTokenLayer {
-        BodyTokenLayer::new(self)
     }
 
     /// The response this manager sends for `error`.

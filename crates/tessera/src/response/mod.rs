@@ -52,8 +52,8 @@ use http::StatusCode;
 
 use crate::claims::TokenType;
 use crate::error::{SharedError, TokenError};
-use crate::locate::Location;
-use crate::manager::ErrorStyle;
+use crate::settings::ErrorStyle;
+use crate::settings::Location;
 
 /// Why one location held no token.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,17 +1,52 @@
-//! Transport settings: where tokens travel and how failures are answered.
+//! The settings: where tokens travel and how failures are answered.
 //!
 //! [`JwtConfig`] is a [`TokenConfig`] (keys, lifetimes, checks) plus the
-//! settings Flask-JWT-Extended keeps next to them: token locations, header,
-//! cookie, CSRF, query-string and JSON options, and the error style. Every
-//! field has the `JWT_*` name Flask-JWT-Extended uses (see
-//! [`JwtConfig::from_lookup`]); the defaults differ only where Flask's are
-//! weak: cookies are `Secure` and `SameSite=Lax` unless told otherwise.
+//! settings Flask-JWT-Extended keeps next to them: token [`Location`]s, the
+//! settings of each location (header, cookies with CSRF, query string, JSON
+//! body), and the [`ErrorStyle`]. Every field has the `JWT_*` name
+//! Flask-JWT-Extended uses (see [`JwtConfig::from_lookup`]); the defaults
+//! differ only where Flask's are weak: cookies are `Secure` and
+//! `SameSite=Lax` unless told otherwise.
+//!
+//! This module is plain data: it depends on no other part of the
+//! request-handling code, which all reads it.
 
 use axum_extra::extract::cookie::SameSite;
 use http::{HeaderName, Method};
 
 use crate::config::{ConfigError, TokenConfig, load_dotenv};
-use crate::locate::Location;
+
+/// Where a token can travel (`JWT_TOKEN_LOCATION` entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// A request header, `Authorization: Bearer <token>` by default.
+    Headers,
+    /// An HttpOnly cookie, with double-submit CSRF.
+    Cookies,
+    /// A query-string parameter (`?jwt=`). Tokens in URLs end up in logs;
+    /// prefer the other locations.
+    QueryString,
+    /// A key of a JSON object body (needs the body layer).
+    Json,
+}
+
+impl Location {
+    /// Flask-JWT-Extended's name: `headers`, `cookies`, `query_string`, `json`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Location::Headers => "headers",
+            Location::Cookies => "cookies",
+            Location::QueryString => "query_string",
+            Location::Json => "json",
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How authentication failures are rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
