@@ -310,3 +310,29 @@ pub enum EncodeError {
     #[error(transparent)]
     Key(#[from] KeyError),
 }
+
+/// A setting that is missing or has a value that cannot be used. Displays as
+/// one line naming the variable and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("{name} is not set: {hint}")]
+    Missing {
+        /// The variable.
+        name: &'static str,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// A variable's value is not allowed.
+    #[error("{name}: {problem}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong and what is allowed.
+        problem: String,
+    },
+    /// The `.env` file could not be read.
+    #[error(".env: {0}")]
+    DotEnv(String),
+}

@@ -53,14 +53,18 @@
 //!   [`ImplicitRefreshLayer`] ([`refresh`]);
 //! - revocation ([`blocklist`]): the [`Blocklist`] trait and [`MemoryBlocklist`];
 //! - errors ([`response`]): one [`AuthError`] per failure, RFC 6750 responses,
-//!   or Flask-JWT-Extended's own with [`ErrorStyle::FlaskCompat`].
+//!   or Flask-JWT-Extended's own with [`ErrorStyle::FlaskCompat`];
+//! - the environment ([`env`]): one reader for every `JWT_*` value, with the
+//!   same spellings of booleans and durations, for applications' own
+//!   variables too.
 //!
 //! ## How the modules depend on each other
 //!
 //! They read top-down; each uses only those above it, with no cycle:
 //!
 //! 1. the token core: [`algorithm`], [`keys`], [`claims`], [`codec`],
-//!    [`clock`], [`error`], then [`config`] (token settings);
+//!    [`clock`], [`error`], then [`env`] (reading variables) and [`config`]
+//!    (token settings);
 //! 2. [`settings`]: plain data, the request-handling settings;
 //! 3. [`blocklist`], [`response`] (errors and their rendering), then
 //!    [`locate`] (finding a token in a request; reports [`AuthError`]s);
@@ -121,6 +125,7 @@ pub mod codec;
 pub mod config;
 pub mod cookies;
 mod csrf;
+pub mod env;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -145,8 +150,8 @@ pub use codec::{
     CodecBuilder, DEFAULT_CACHE_CAPACITY, DecodeOptions, Token, TokenCodec, Unverified, Validation,
     inspect,
 };
-pub use config::{ConfigError, KeySource, TokenConfig};
-pub use error::{EncodeError, KeyError, Part, SharedError, TokenError};
+pub use config::{KeySource, TokenConfig};
+pub use error::{ConfigError, EncodeError, KeyError, Part, SharedError, TokenError};
 pub use extract::{
     AnyJwt, BodyTokenLayer, FreshJwt, Jwt, JwtOptions, RefreshJwt, Requirement, TokenKind,
     VerifiedToken,

@@ -15,6 +15,7 @@ use axum_extra::extract::cookie::SameSite;
 use http::{HeaderName, Method};
 
 use crate::config::{ConfigError, TokenConfig, load_dotenv};
+use crate::env::Env;
 
 /// Where a token can travel (`JWT_TOKEN_LOCATION` entries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -291,16 +292,28 @@ impl JwtConfig {
     /// | `JWT_ALLOW_NON_EXPIRING` | `false` |
     /// | `JWT_VERIFY_SUB` | `true` (only `true` is accepted: `sub` is always a string) |
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let token = TokenConfig::from_lookup(&lookup)?;
+        Self::read(&Env::new(lookup))
+    }
+
+    /// Reads settings through `env` (see [`crate::env`] for the spellings);
+    /// the variables are those of [`JwtConfig::from_lookup`].
+    pub fn read(env: &Env<impl Fn(&str) -> Option<String>>) -> Result<Self, ConfigError> {
+        let token = TokenConfig::read(env)?;
         let mut config = JwtConfig::new(token);
         // `raw` keeps a value that is set but empty (JWT_HEADER_TYPE="");
         // `get` treats empty as unset, like the token settings do.
-        let raw = |name: &str| lookup(name);
-        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let raw = |name: &str| env.raw(name);
+        let get = |name: &str| env.text(name);
         let text = |name: &str, into: &mut String| {
-            if let Some(value) = get(name) {
-                *into = value.trim().to_owned();
+            if let Some(value) = env.text(name) {
+                *into = value;
             }
+        };
+        let flag = |name: &'static str, into: &mut bool| -> Result<(), ConfigError> {
+            if let Some(value) = env.boolean(name)? {
+                *into = value;
+            }
+            Ok(())
         };
 
         if let Some(value) = get("JWT_TOKEN_LOCATION") {
@@ -327,9 +340,7 @@ impl JwtConfig {
         text("JWT_ACCESS_COOKIE_PATH", &mut cookies.access_path);
         text("JWT_REFRESH_COOKIE_PATH", &mut cookies.refresh_path);
         cookies.domain = get("JWT_COOKIE_DOMAIN").map(|domain| domain.trim().to_owned());
-        if let Some(value) = get("JWT_COOKIE_SECURE") {
-            cookies.secure = boolean("JWT_COOKIE_SECURE", &value)?;
-        }
+        flag("JWT_COOKIE_SECURE", &mut cookies.secure)?;
         if let Some(value) = get("JWT_COOKIE_SAMESITE") {
             cookies.same_site = match value.trim().to_ascii_lowercase().as_str() {
                 "lax" => Some(SameSite::Lax),
@@ -344,20 +355,14 @@ impl JwtConfig {
                 }
             };
         }
-        if let Some(value) = get("JWT_SESSION_COOKIE") {
-            cookies.session = boolean("JWT_SESSION_COOKIE", &value)?;
-        }
+        flag("JWT_SESSION_COOKIE", &mut cookies.session)?;
 
         let csrf = &mut config.csrf;
-        if let Some(value) = get("JWT_COOKIE_CSRF_PROTECT") {
-            csrf.protect = boolean("JWT_COOKIE_CSRF_PROTECT", &value)?;
-        }
+        flag("JWT_COOKIE_CSRF_PROTECT", &mut csrf.protect)?;
         if let Some(value) = get("JWT_CSRF_METHODS") {
             csrf.methods = methods(&value)?;
         }
-        if let Some(value) = get("JWT_CSRF_IN_COOKIES") {
-            csrf.in_cookies = boolean("JWT_CSRF_IN_COOKIES", &value)?;
-        }
+        flag("JWT_CSRF_IN_COOKIES", &mut csrf.in_cookies)?;
         text("JWT_ACCESS_CSRF_COOKIE_NAME", &mut csrf.access_cookie_name);
         text(
             "JWT_REFRESH_CSRF_COOKIE_NAME",
@@ -374,9 +379,7 @@ impl JwtConfig {
         if let Some(value) = raw("JWT_REFRESH_CSRF_HEADER_NAME") {
             csrf.refresh_header = header_name("JWT_REFRESH_CSRF_HEADER_NAME", &value)?;
         }
-        if let Some(value) = get("JWT_CSRF_CHECK_FORM") {
-            csrf.check_form = boolean("JWT_CSRF_CHECK_FORM", &value)?;
-        }
+        flag("JWT_CSRF_CHECK_FORM", &mut csrf.check_form)?;
         text("JWT_ACCESS_CSRF_FIELD_NAME", &mut csrf.access_field);
         text("JWT_REFRESH_CSRF_FIELD_NAME", &mut csrf.refresh_field);
 
@@ -402,12 +405,8 @@ impl JwtConfig {
         }
         text("JWT_ERROR_MESSAGE_KEY", &mut config.error_message_key);
         text("JWT_ROLES_CLAIM", &mut config.roles_claim);
-        if let Some(value) = get("JWT_ALLOW_NON_EXPIRING") {
-            config.allow_non_expiring = boolean("JWT_ALLOW_NON_EXPIRING", &value)?;
-        }
-        if let Some(value) = get("JWT_VERIFY_SUB")
-            && !boolean("JWT_VERIFY_SUB", &value)?
-        {
+        flag("JWT_ALLOW_NON_EXPIRING", &mut config.allow_non_expiring)?;
+        if env.boolean("JWT_VERIFY_SUB")? == Some(false) {
             return Err(invalid(
                 "JWT_VERIFY_SUB",
                 "only true is supported: the identity claim is always a string".to_owned(),
@@ -514,12 +513,4 @@ fn header_name(name: &'static str, value: &str) -> Result<HeaderName, ConfigErro
             format!("{value:?} is not a valid, non-empty header name"),
         )
     })
-}
-
-fn boolean(name: &'static str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(invalid(name, format!("{value:?} must be true or false"))),
-    }
 }
