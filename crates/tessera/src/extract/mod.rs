@@ -16,7 +16,7 @@
 //!
 //! `Option<Jwt<C>>` is `None` only when the request carries **no** token; an
 //! expired, invalid, wrong-type or CSRF-failing token still rejects, as in
-//! Flask-JWT-Extended (its issue #286).
+//! Flask-JWT-Extended.
 //!
 //! # `OPTIONS`
 //!
@@ -24,8 +24,8 @@
 //! credentials). On `OPTIONS`, `Option<Jwt<C>>` yields `None` and `Jwt<C>`
 //! rejects with [`AuthError::Preflight`], an empty `204 No Content` — never a
 //! 401, and never a handler running without claims (Flask-JWT-Extended
-//! answers 500 there, its issue #475). Guards and layers pass `OPTIONS`
-//! through to the inner service untouched.
+//! answers 500 there). Guards and layers pass `OPTIONS` through to the inner
+//! service untouched.
 
 mod body_layer;
 mod options;

@@ -101,7 +101,7 @@ async fn flask_missing_cookie_query_and_json() {
     );
     let reply = send(
         &app(&manager),
-        request_with_body("POST", "/protected", "application/json", "{}", &[]),
+        request("POST", "/protected", &[]).body("application/json", "{}"),
     )
     .await;
     assert_msg(

@@ -389,9 +389,7 @@ async fn a_user_loader_failure_keeps_the_loaders_error_as_its_source() {
         jwt: manager,
         users: Users::default(),
     };
-    let (mut parts, ()) = request("GET", "/me", &[("authorization", &bearer(&token))])
-        .map(|_| ())
-        .into_parts();
+    let mut parts = request("GET", "/me", &[("authorization", &bearer(&token))]).into_parts();
     let rejection =
         <tessera::CurrentUser<Users> as FromRequestParts<TestState>>::from_request_parts(
             &mut parts, &state,
@@ -525,8 +523,7 @@ async fn token_verifier_can_refuse_verified_tokens() {
 async fn verify_request_works_outside_extractors() {
     let (manager, _) = manager();
     let token = manager.create_access_token("alice").unwrap();
-    let request = request("GET", "/", &[("authorization", &bearer(&token))]);
-    let (mut parts, _) = request.into_parts();
+    let mut parts = request("GET", "/", &[("authorization", &bearer(&token))]).into_parts();
     let verified = manager
         .verify_request(&mut parts, tessera::Requirement::ACCESS)
         .await

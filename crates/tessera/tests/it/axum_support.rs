@@ -219,8 +219,8 @@ impl Reply {
     }
 }
 
-pub async fn send(app: &Router, request: Request<Body>) -> Reply {
-    let response = app.clone().oneshot(request).await.unwrap();
+pub async fn send(app: &Router, request: impl Into<Request<Body>>) -> Reply {
+    let response = app.clone().oneshot(request.into()).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -233,31 +233,44 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
     }
 }
 
-/// A request with no body.
-pub fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
+/// The one request helper of the axum tests: `request(method, uri,
+/// headers)`, optionally `.body(content_type, text)`, handed to [`send`]
+/// (or turned into parts for the by-hand verification calls).
+pub fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> TestRequest {
     let mut builder = Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    builder.body(Body::empty()).unwrap()
+    TestRequest {
+        builder,
+        body: Body::empty(),
+    }
 }
 
-/// A request with a body of `content_type`.
-pub fn request_with_body(
-    method: &str,
-    uri: &str,
-    content_type: &str,
-    body: &str,
-    headers: &[(&str, &str)],
-) -> Request<Body> {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", content_type);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
+/// A request being built; see [`request`].
+pub struct TestRequest {
+    builder: http::request::Builder,
+    body: Body,
+}
+
+impl TestRequest {
+    /// Gives the request a body of `content_type`.
+    pub fn body(mut self, content_type: &str, body: &str) -> Self {
+        self.builder = self.builder.header("content-type", content_type);
+        self.body = Body::from(body.to_owned());
+        self
     }
-    builder.body(Body::from(body.to_owned())).unwrap()
+
+    /// The request's parts, for `verify_request` and extractors called by hand.
+    pub fn into_parts(self) -> http::request::Parts {
+        Request::from(self).into_parts().0
+    }
+}
+
+impl From<TestRequest> for Request<Body> {
+    fn from(request: TestRequest) -> Self {
+        request.builder.body(request.body).unwrap()
+    }
 }
 
 pub fn bearer(token: &str) -> String {
