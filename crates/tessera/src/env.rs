@@ -11,7 +11,7 @@
 //! |---|---|
 //! | boolean | `true`, `1`, `yes`, `on` / `false`, `0`, `no`, `off` |
 //! | duration | whole seconds (`900`), or a number with `s`, `m`, `h` or `d` (`45s`, `15m`, `1h`, `30d`) |
-//! | duration that can be off | a duration, or `0`, `false`, `no`, `off` for off |
+//! | duration that can be off | a duration, or `0`, `false`, `no`, `off` for off (`None`) |
 //!
 //! A variable that is unset or blank reads as `None` (the caller's default).
 //! A value that cannot be read is a [`ConfigError::Invalid`] whose one-line
@@ -27,7 +27,9 @@
 //!     vars.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
 //! });
 //!
-//! assert_eq!(env.duration_or_off("APP_IDLE_TIMEOUT")?, Some(None));
+//! let week = Some(Duration::from_secs(7 * 86_400));
+//! assert_eq!(env.duration_or_off("APP_IDLE_TIMEOUT", week)?, None); // off
+//! assert_eq!(env.duration_or_off("APP_UNSET", week)?, week); // the default
 //! assert_eq!(env.duration("APP_GRACE")?, Some(Duration::from_secs(900)));
 //! assert_eq!(env.boolean("APP_SECURE")?, Some(true));
 //! assert_eq!(env.boolean("APP_UNSET")?, None);
@@ -113,14 +115,15 @@ impl<L: Fn(&str) -> Option<String>> Env<L> {
         })
     }
 
-    /// A duration that can be switched off: `Some(None)` for `0`, `false`,
-    /// `no` or `off`; `Some(Some(d))` for a positive duration; `None` when
-    /// unset (the caller's default applies).
+    /// A duration that can be switched off: `None` for `0`, `false`, `no`
+    /// or `off`, `Some(d)` for a positive duration, and `default` when the
+    /// variable is unset or blank.
     pub fn duration_or_off(
         &self,
         name: &'static str,
-    ) -> Result<Option<Option<Duration>>, ConfigError> {
-        self.parsed(name, |value| {
+        default: Option<Duration>,
+    ) -> Result<Option<Duration>, ConfigError> {
+        let read = self.parsed(name, |value| {
             if parse_bool(value) == Some(false) {
                 return Ok(None);
             }
@@ -131,7 +134,8 @@ impl<L: Fn(&str) -> Option<String>> Env<L> {
                     "{value:?} must be a number of seconds (or with an s, m, h or d suffix), or off (0, false, no, off)"
                 )),
             }
-        })
+        })?;
+        Ok(read.unwrap_or(default))
     }
 
     /// A whole number within `range`; `unit` names what it counts
@@ -244,18 +248,21 @@ mod tests {
 
     #[test]
     fn a_duration_that_can_be_off_reads_zero_and_false_as_off() {
+        let ten = Some(Duration::from_secs(10));
         for value in ["0", "0s", "false", "OFF", "no"] {
             assert_eq!(
-                one(value).duration_or_off("X").unwrap(),
-                Some(None),
+                one(value).duration_or_off("X", ten).unwrap(),
+                None,
                 "{value:?}"
             );
         }
         assert_eq!(
-            one("2h").duration_or_off("X").unwrap(),
-            Some(Some(Duration::from_secs(7200)))
+            one("2h").duration_or_off("X", None).unwrap(),
+            Some(Duration::from_secs(7200))
         );
-        let err = one("soon").duration_or_off("X_TIMEOUT").unwrap_err();
+        let unset = Env::new(|_: &str| None);
+        assert_eq!(unset.duration_or_off("X", ten).unwrap(), ten);
+        let err = one("soon").duration_or_off("X_TIMEOUT", None).unwrap_err();
         assert!(
             err.to_string().starts_with("X_TIMEOUT: \"soon\" must be"),
             "{err}"
