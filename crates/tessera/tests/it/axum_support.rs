@@ -55,7 +55,7 @@ pub struct User {
 
 /// The test user store: `alice` exists, `broken` makes the store fail,
 /// anyone else is unknown. Counts the lookups.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Users(pub Arc<AtomicUsize>);
 
 impl Users {
@@ -80,7 +80,7 @@ impl UserLoader for Users {
 }
 
 /// The standard router's state: the manager and the user store.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct TestState {
     pub jwt: JwtManager,
     pub users: Users,
@@ -248,6 +248,7 @@ pub fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> TestRequest
 }
 
 /// A request being built; see [`request`].
+#[derive(Debug)]
 pub struct TestRequest {
     builder: http::request::Builder,
     body: Body,

@@ -6,6 +6,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::cast_precision_loss,
     missing_docs,
     unreachable_pub,
     dead_code
