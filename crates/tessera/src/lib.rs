@@ -54,7 +54,7 @@
 //! - revocation ([`blocklist`]): the [`Blocklist`] trait and [`MemoryBlocklist`];
 //! - errors ([`response`]): one [`AuthError`] per failure, RFC 6750 responses,
 //!   or Flask-JWT-Extended's own with [`ErrorStyle::FlaskCompat`];
-//! - the environment ([`env`]): one reader for every `JWT_*` value, with the
+//! - the environment ([`env`](mod@env)): one reader for every `JWT_*` value, with the
 //!   same spellings of booleans and durations, for applications' own
 //!   variables too.
 //!
@@ -63,7 +63,7 @@
 //! They read top-down; each uses only those above it, with no cycle:
 //!
 //! 1. the token core: [`algorithm`], [`keys`], [`claims`], [`codec`],
-//!    [`clock`], [`error`], then [`env`] (reading variables) and [`config`]
+//!    [`clock`], [`error`], then [`env`](mod@env) (reading variables) and [`config`]
 //!    (token settings);
 //! 2. [`settings`]: plain data, the request-handling settings;
 //! 3. [`blocklist`], [`response`] (errors and their rendering), then
