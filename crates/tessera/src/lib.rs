@@ -66,8 +66,9 @@
 //!    [`clock`], [`error`], then [`env`](mod@env) (reading variables) and [`config`]
 //!    (token settings);
 //! 2. [`settings`]: plain data, the request-handling settings;
-//! 3. [`blocklist`], [`response`] (errors and their rendering), then
-//!    [`locate`] (finding a token in a request; reports [`AuthError`]s);
+//! 3. [`blocklist`]; [`locate`] (finding a token in a request: each
+//!    location and why it held none, [`MissingReason`]); then [`response`]
+//!    ([`AuthError`], which wraps what `locate` reports, and its rendering);
 //! 4. [`manager`]: the [`JwtManager`] that holds settings, codec and hooks;
 //!    [`cookies`] adds cookie helpers to it;
 //! 5. [`extract`]: the verification pipeline, the extractors and the body
@@ -159,11 +160,12 @@ pub use extract::{
 pub use guard::RequireRoles;
 pub use header::Header;
 pub use keys::{GeneratedKeyPair, Jwk, JwkSet, Key, KeySet};
+pub use locate::{MissingReason, MissingToken};
 pub use manager::{
     Expires, Identity, IssueContext, IssueError, IssuedToken, JwtManager, TokenOptions,
 };
 pub use refresh::ImplicitRefreshLayer;
-pub use response::{AuthError, AuthRejection, ErrorResponder, MissingReason, MissingToken};
+pub use response::{AuthError, AuthRejection, ErrorResponder};
 pub use settings::{
     CookieSettings, CsrfSettings, ErrorStyle, HeaderSettings, JsonSettings, JwtConfig, Location,
     QuerySettings,

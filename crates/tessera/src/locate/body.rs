@@ -7,9 +7,8 @@ use http::header;
 use http::request::Parts;
 use serde_json::Value;
 
-use super::{Found, Located};
+use super::{Found, LocateError, Located, MissingReason};
 use crate::claims::TokenType;
-use crate::response::{AuthError, MissingReason};
 use crate::settings::JwtConfig;
 use crate::settings::Location;
 
@@ -82,9 +81,9 @@ pub(super) fn find(
     parts: &Parts,
     config: &JwtConfig,
     kind: TokenType,
-) -> Result<Found<'static>, AuthError> {
+) -> Result<Found<'static>, LocateError> {
     let Some(scan) = parts.extensions.get::<BodyScan>() else {
-        return Err(AuthError::Misconfigured(
+        return Err(LocateError::Misconfigured(
             "the json token location needs JwtManager::body_layer() on the router",
         ));
     };

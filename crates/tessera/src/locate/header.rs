@@ -4,8 +4,7 @@ use std::borrow::Cow;
 
 use http::HeaderMap;
 
-use super::{Found, Located};
-use crate::response::{AuthError, MissingReason};
+use super::{Found, LocateError, Located, MissingReason};
 use crate::settings::HeaderSettings;
 use crate::settings::Location;
 
@@ -15,7 +14,7 @@ use crate::settings::Location;
 pub(crate) fn find<'a>(
     headers: &'a HeaderMap,
     settings: &HeaderSettings,
-) -> Result<Found<'a>, AuthError> {
+) -> Result<Found<'a>, LocateError> {
     let mut values = headers.get_all(&settings.name).iter().peekable();
     if values.peek().is_none() {
         return Ok(Found::Missing(MissingReason::NoHeader {
@@ -25,7 +24,7 @@ pub(crate) fn find<'a>(
     if let Some(token) = simple_form(headers, settings) {
         return Ok(Found::Token(located(Cow::Borrowed(token))));
     }
-    let bad = || AuthError::BadHeader {
+    let bad = || LocateError::BadHeader {
         name: display_name(settings),
         kind: settings.kind.clone(),
     };

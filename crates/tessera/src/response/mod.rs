@@ -52,98 +52,8 @@ use http::StatusCode;
 
 use crate::claims::TokenType;
 use crate::error::{SharedError, TokenError};
+use crate::locate::{LocateError, MissingToken};
 use crate::settings::ErrorStyle;
-use crate::settings::Location;
-
-/// Why one location held no token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum MissingReason {
-    /// The header is absent.
-    NoHeader {
-        /// Header name.
-        name: String,
-    },
-    /// The header is there but no credential uses the configured type word.
-    NoHeaderType {
-        /// Header name.
-        name: String,
-        /// The type word, e.g. `Bearer`.
-        kind: String,
-    },
-    /// No such cookie.
-    NoCookie {
-        /// Cookie name.
-        name: String,
-    },
-    /// No such query parameter.
-    NoQueryParam {
-        /// Parameter name.
-        name: String,
-    },
-    /// The body is not JSON.
-    NotJson,
-    /// The JSON body has no such key (or is not an object).
-    NoJsonKey {
-        /// The key.
-        key: String,
-    },
-}
-
-impl std::fmt::Display for MissingReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MissingReason::NoHeader { name } => write!(f, "Missing {name} Header"),
-            MissingReason::NoHeaderType { name, kind } => write!(
-                f,
-                "Missing '{kind}' type in '{name}' header. Expected '{name}: {kind} <JWT>'"
-            ),
-            MissingReason::NoCookie { name } => write!(f, "Missing cookie \"{name}\""),
-            // Flask-JWT-Extended's message has this spelling; clients match on it.
-            MissingReason::NoQueryParam { name } => write!(f, "Missing '{name}' query paramater"),
-            MissingReason::NotJson => {
-                f.write_str("Invalid content-type. Must be application/json.")
-            }
-            MissingReason::NoJsonKey { key } => write!(f, "Missing \"{key}\" key in json data."),
-        }
-    }
-}
-
-/// No location held a token; one reason per location searched, in the
-/// configured order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingToken {
-    /// Each location and why it had no token.
-    pub reasons: Vec<(Location, MissingReason)>,
-}
-
-impl std::fmt::Display for MissingToken {
-    /// Flask-JWT-Extended's wording: the one reason, or
-    /// `Missing JWT in headers or cookies (reason; reason)`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.reasons.as_slice() {
-            [] => f.write_str("Missing JWT"),
-            [(_, reason)] => reason.fmt(f),
-            [first @ .., (last, _)] => {
-                let start: Vec<&str> = first
-                    .iter()
-                    .map(|(location, _)| location.as_str())
-                    .collect();
-                let details: Vec<String> = self
-                    .reasons
-                    .iter()
-                    .map(|(_, reason)| reason.to_string())
-                    .collect();
-                write!(
-                    f,
-                    "Missing JWT in {} or {last} ({})",
-                    start.join(", "),
-                    details.join("; ")
-                )
-            }
-        }
-    }
-}
 
 /// Every way an authenticated request can be refused.
 ///
@@ -309,6 +219,21 @@ impl AuthError {
         match style {
             ErrorStyle::Tessera => render::tessera(self),
             ErrorStyle::FlaskCompat => render::flask(self, message_key),
+        }
+    }
+}
+
+/// Each failure to find a usable token is the variant of the same name.
+impl From<LocateError> for AuthError {
+    fn from(error: LocateError) -> Self {
+        match error {
+            LocateError::Missing(missing) => AuthError::Missing(missing),
+            LocateError::BadHeader { name, kind } => AuthError::BadHeader { name, kind },
+            LocateError::BadQueryValue { name, prefix } => {
+                AuthError::BadQueryValue { name, prefix }
+            }
+            LocateError::CsrfMissing => AuthError::CsrfMissing,
+            LocateError::Misconfigured(what) => AuthError::Misconfigured(what),
         }
     }
 }
