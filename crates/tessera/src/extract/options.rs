@@ -59,7 +59,8 @@ impl JwtOptions {
     }
 
     /// Does not consult the blocklist on this route (for example a logout
-    /// route that must accept an already-revoked token).
+    /// route that must accept an already-revoked token). Such a route never
+    /// gets a renewed cookie from [`ImplicitRefreshLayer`](crate::ImplicitRefreshLayer).
     #[must_use]
     pub fn skip_revocation_check(mut self) -> Self {
         self.check_revocation = false;
