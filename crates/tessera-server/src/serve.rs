@@ -53,6 +53,7 @@ pub enum ServeError {
 }
 
 /// Everything a running server is made of, built from the environment.
+#[derive(Debug)]
 pub struct Assembled {
     /// The router's state.
     pub state: AppState,

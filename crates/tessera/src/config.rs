@@ -6,7 +6,7 @@
 //! | `JWT_ALGORITHM` | `HS256` | signing algorithm, pinned to the key |
 //! | `JWT_PRIVATE_KEY` / `JWT_PUBLIC_KEY` | — | PEM text or a path to a PEM file |
 //! | `JWT_DECODE_ALGORITHMS` | the algorithm | accepted only if it names exactly `JWT_ALGORITHM` |
-//! | `JWT_ACCESS_TOKEN_EXPIRES` | `900` | seconds (or `15m`, `1h`, `30d`) |
+//! | `JWT_ACCESS_TOKEN_EXPIRES` | `900` | seconds (or `15m`, `1h`, `30d`; see [`crate::env`]) |
 //! | `JWT_REFRESH_TOKEN_EXPIRES` | `2592000` | seconds (or a suffixed duration) |
 //! | `JWT_DECODE_LEEWAY` | `0` | seconds of clock skew, at most 300 |
 //! | `JWT_ENCODE_ISSUER` / `JWT_DECODE_ISSUER` | — | `iss` written / required |
@@ -16,40 +16,17 @@
 //! | `JWT_MAX_TOKEN_BYTES` | `8192` | longest token read |
 
 use std::path::Path;
+use std::time::Duration;
 
 use crate::algorithm::{Algorithm, KeyFamily};
 use crate::codec::{DEFAULT_MAX_TOKEN_BYTES, TokenCodec, Validation};
+use crate::env::Env;
+pub use crate::error::ConfigError;
 use crate::error::KeyError;
 use crate::keys::{Key, KeySet};
 
 /// Largest leeway accepted; more would quietly extend every token's life.
 pub const MAX_LEEWAY_SECONDS: i64 = 300;
-
-/// A setting that is missing or has a value that cannot be used. Displays as
-/// one line naming the variable and what is allowed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A required variable is not set.
-    #[error("{name} is not set: {hint}")]
-    Missing {
-        /// The variable.
-        name: &'static str,
-        /// What to do about it.
-        hint: &'static str,
-    },
-    /// A variable's value is not allowed.
-    #[error("{name}: {problem}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// What is wrong and what is allowed.
-        problem: String,
-    },
-    /// The `.env` file could not be read.
-    #[error(".env: {0}")]
-    DotEnv(String),
-}
 
 /// Where the key material comes from. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -136,7 +113,13 @@ impl TokenConfig {
     /// Reads settings through `lookup` (a variable name → its value), so
     /// tests and embedders need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        Self::read(&Env::new(lookup))
+    }
+
+    /// Reads settings through `env` (see [`crate::env`] for the spellings).
+    pub fn read(env: &Env<impl Fn(&str) -> Option<String>>) -> Result<Self, ConfigError> {
+        // Blank counts as unset; secrets and PEM text are kept as written.
+        let get = |name: &str| env.raw(name).filter(|value| !value.trim().is_empty());
         let algorithm = match get("JWT_ALGORITHM") {
             None => Algorithm::HS256,
             Some(name) => name.trim().parse().map_err(|_| ConfigError::Invalid {
@@ -182,24 +165,14 @@ impl TokenConfig {
             keys,
             ..TokenConfig::with_secret(String::new())
         };
-        if let Some(value) = get("JWT_ACCESS_TOKEN_EXPIRES") {
-            config.access_expires = duration("JWT_ACCESS_TOKEN_EXPIRES", &value)?;
+        if let Some(lifetime) = env.duration("JWT_ACCESS_TOKEN_EXPIRES")? {
+            config.access_expires = seconds(lifetime);
         }
-        if let Some(value) = get("JWT_REFRESH_TOKEN_EXPIRES") {
-            config.refresh_expires = duration("JWT_REFRESH_TOKEN_EXPIRES", &value)?;
+        if let Some(lifetime) = env.duration("JWT_REFRESH_TOKEN_EXPIRES")? {
+            config.refresh_expires = seconds(lifetime);
         }
-        if let Some(value) = get("JWT_DECODE_LEEWAY") {
-            config.leeway = match value.trim().parse::<i64>() {
-                Ok(seconds) if (0..=MAX_LEEWAY_SECONDS).contains(&seconds) => seconds,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "JWT_DECODE_LEEWAY",
-                        problem: format!(
-                            "{value:?} must be whole seconds from 0 to {MAX_LEEWAY_SECONDS}"
-                        ),
-                    });
-                }
-            };
+        if let Some(leeway) = env.integer("JWT_DECODE_LEEWAY", 0..=MAX_LEEWAY_SECONDS, "seconds")? {
+            config.leeway = leeway;
         }
         config.encode_issuer = get("JWT_ENCODE_ISSUER");
         config.decode_issuer = get("JWT_DECODE_ISSUER");
@@ -215,19 +188,11 @@ impl TokenConfig {
             }
             config.identity_claim = claim;
         }
-        if let Some(value) = get("JWT_ENCODE_NBF") {
-            config.encode_nbf = boolean("JWT_ENCODE_NBF", &value)?;
+        if let Some(encode_nbf) = env.boolean("JWT_ENCODE_NBF")? {
+            config.encode_nbf = encode_nbf;
         }
-        if let Some(value) = get("JWT_MAX_TOKEN_BYTES") {
-            config.max_token_bytes = match value.trim().parse::<usize>() {
-                Ok(bytes) if (512..=65_536).contains(&bytes) => bytes,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "JWT_MAX_TOKEN_BYTES",
-                        problem: format!("{value:?} must be a byte count from 512 to 65536"),
-                    });
-                }
-            };
+        if let Some(bytes) = env.integer("JWT_MAX_TOKEN_BYTES", 512..=65_536, "bytes")? {
+            config.max_token_bytes = bytes;
         }
         Ok(config)
     }
@@ -377,36 +342,10 @@ fn pem_or_file(name: &'static str, value: &str) -> Result<String, ConfigError> {
     })
 }
 
-/// Seconds, or a number with an `s`, `m`, `h` or `d` suffix; positive.
-fn duration(name: &'static str, value: &str) -> Result<i64, ConfigError> {
-    let value = value.trim();
-    let (digits, unit) = match value.char_indices().last() {
-        Some((at, 's')) => (&value[..at], 1),
-        Some((at, 'm')) => (&value[..at], 60),
-        Some((at, 'h')) => (&value[..at], 3600),
-        Some((at, 'd')) => (&value[..at], 86_400),
-        _ => (value, 1),
-    };
-    match digits.parse::<i64>() {
-        Ok(count) if count > 0 && count.checked_mul(unit).is_some() => Ok(count * unit),
-        _ => Err(ConfigError::Invalid {
-            name,
-            problem: format!(
-                "{value:?} must be a positive number of seconds (or with an s, m, h or d suffix)"
-            ),
-        }),
-    }
-}
-
-fn boolean(name: &'static str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(ConfigError::Invalid {
-            name,
-            problem: format!("{value:?} must be true or false"),
-        }),
-    }
+/// A lifetime as the i64 seconds tokens carry; [`crate::env::parse_duration`]
+/// only yields durations that fit.
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
 fn list(value: Option<String>) -> Vec<String> {

@@ -4,8 +4,50 @@
 //! can match on exactly what failed; [`TokenError::code`] gives a stable
 //! snake_case name for logs and JSON bodies.
 
+use std::sync::Arc;
+
 use crate::algorithm::Algorithm;
 use crate::claims::TokenType;
+
+/// An application store's error with its type erased (the manager keeps the
+/// blocklist as a trait object), shared so that [`AuthError`](crate::AuthError)
+/// stays `Clone`.
+///
+/// It is what [`AuthError::UserLookupFailed`](crate::AuthError::UserLookupFailed)
+/// and [`AuthError::BlocklistUnavailable`](crate::AuthError::BlocklistUnavailable)
+/// hold, and their [`source`](std::error::Error::source) is the store's error
+/// itself, so `downcast_ref` recovers the store's own type. It dereferences
+/// to that error.
+#[derive(Clone)]
+pub struct SharedError(Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl SharedError {
+    /// Wraps a store's error.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        SharedError(Arc::new(error))
+    }
+}
+
+// Deliberately not `std::error::Error` itself: the error chain then goes
+// straight from the `AuthError` to the store's error, with no wrapper between.
+impl std::ops::Deref for SharedError {
+    type Target = dyn std::error::Error + Send + Sync + 'static;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl std::fmt::Debug for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
 
 /// Which part of a compact JWS a parse error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,4 +309,30 @@ pub enum EncodeError {
     /// The signing key failed.
     #[error(transparent)]
     Key(#[from] KeyError),
+}
+
+/// A setting that is missing or has a value that cannot be used. Displays as
+/// one line naming the variable and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("{name} is not set: {hint}")]
+    Missing {
+        /// The variable.
+        name: &'static str,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// A variable's value is not allowed.
+    #[error("{name}: {problem}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong and what is allowed.
+        problem: String,
+    },
+    /// The `.env` file could not be read.
+    #[error(".env: {0}")]
+    DotEnv(String),
 }

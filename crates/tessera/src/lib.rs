@@ -40,18 +40,40 @@
 //!
 //! The pieces, each in its module:
 //!
-//! - [`JwtManager`] and [`JwtConfig`] ([`manager`]): settings under
-//!   Flask-JWT-Extended's `JWT_*` names, issuing, decoding, hooks;
+//! - [`JwtConfig`] ([`settings`]): settings under Flask-JWT-Extended's
+//!   `JWT_*` names, the token [`Location`]s and the [`ErrorStyle`];
+//! - [`JwtManager`] ([`manager`]): issuing, decoding, hooks;
 //! - extractors ([`extract`]): [`Jwt`], `Option<Jwt>`, [`FreshJwt`],
 //!   [`RefreshJwt`], [`AnyJwt`], [`CurrentUser`] ([`user`]), and the
-//!   [`RequireRoles`] guard ([`guard`]); per-route [`JwtOptions`];
+//!   [`RequireRoles`] guard ([`guard`]); per-route [`JwtOptions`]; the
+//!   [`BodyTokenLayer`] for tokens in JSON bodies;
 //! - token locations and their precedence ([`locate`]): header, cookies,
 //!   query string, JSON body;
 //! - cookies with double-submit CSRF ([`cookies`]) and
 //!   [`ImplicitRefreshLayer`] ([`refresh`]);
 //! - revocation ([`blocklist`]): the [`Blocklist`] trait and [`MemoryBlocklist`];
 //! - errors ([`response`]): one [`AuthError`] per failure, RFC 6750 responses,
-//!   or Flask-JWT-Extended's own with [`ErrorStyle::FlaskCompat`].
+//!   or Flask-JWT-Extended's own with [`ErrorStyle::FlaskCompat`];
+//! - the environment ([`env`](mod@env)): one reader for every `JWT_*` value, with the
+//!   same spellings of booleans and durations, for applications' own
+//!   variables too.
+//!
+//! ## How the modules depend on each other
+//!
+//! They read top-down; each uses only those above it, with no cycle:
+//!
+//! 1. the token core: [`algorithm`], [`keys`], [`claims`], [`codec`],
+//!    [`clock`], [`error`], then [`env`](mod@env) (reading variables) and [`config`]
+//!    (token settings);
+//! 2. [`settings`]: plain data, the request-handling settings;
+//! 3. [`blocklist`]; [`locate`] (finding a token in a request: each
+//!    location and why it held none, [`MissingReason`]); then [`response`]
+//!    ([`AuthError`], which wraps what `locate` reports, and its rendering);
+//! 4. [`manager`]: the [`JwtManager`] that holds settings, codec and hooks;
+//!    [`cookies`] adds cookie helpers to it;
+//! 5. [`extract`]: the verification pipeline, the extractors and the body
+//!    layer;
+//! 6. [`guard`], [`user`] and [`refresh`], built on the extractors.
 //!
 //! Coming from Flask-JWT-Extended? The [`migration`] page maps every
 //! function, decorator argument, loader and option to its Tessera name.
@@ -104,6 +126,7 @@ pub mod codec;
 pub mod config;
 pub mod cookies;
 mod csrf;
+pub mod env;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -114,6 +137,7 @@ pub mod locate;
 pub mod manager;
 pub mod refresh;
 pub mod response;
+pub mod settings;
 pub mod user;
 
 #[doc = include_str!("../docs/migration.md")]
@@ -127,19 +151,23 @@ pub use codec::{
     CodecBuilder, DEFAULT_CACHE_CAPACITY, DecodeOptions, Token, TokenCodec, Unverified, Validation,
     inspect,
 };
-pub use config::{ConfigError, KeySource, TokenConfig};
-pub use error::{EncodeError, KeyError, Part, TokenError};
+pub use config::{KeySource, TokenConfig};
+pub use error::{ConfigError, EncodeError, KeyError, Part, SharedError, TokenError};
 pub use extract::{
-    AnyJwt, FreshJwt, Jwt, JwtOptions, RefreshJwt, Requirement, TokenKind, VerifiedToken,
+    AnyJwt, BodyTokenLayer, FreshJwt, Jwt, JwtOptions, RefreshJwt, Requirement, TokenKind,
+    VerifiedToken,
 };
 pub use guard::RequireRoles;
 pub use header::Header;
 pub use keys::{GeneratedKeyPair, Jwk, JwkSet, Key, KeySet};
-pub use locate::{BodyTokenLayer, Location};
+pub use locate::{MissingReason, MissingToken};
 pub use manager::{
-    CookieSettings, CsrfSettings, ErrorStyle, Expires, HeaderSettings, Identity, IssueContext,
-    IssueError, IssuedToken, JsonSettings, JwtConfig, JwtManager, QuerySettings, TokenOptions,
+    Expires, Identity, IssueContext, IssueError, IssuedToken, JwtManager, TokenOptions,
 };
 pub use refresh::ImplicitRefreshLayer;
-pub use response::{AuthError, AuthRejection, ErrorResponder, MissingReason, MissingToken};
+pub use response::{AuthError, AuthRejection, ErrorResponder};
+pub use settings::{
+    CookieSettings, CsrfSettings, ErrorStyle, HeaderSettings, JsonSettings, JwtConfig, Location,
+    QuerySettings,
+};
 pub use user::{CurrentUser, UserLoadError, UserLoader};

@@ -11,6 +11,13 @@
 //! over which the additional-claims loader's claims win. A response that
 //! already sets the access cookie (login, logout) is left alone.
 //!
+//! A token is renewed only when the response is a success (2xx), and only
+//! when the blocklist, asked again after the handler ran, still accepts it:
+//! a handler that revokes the presented token (a logout that leaves the
+//! cookie for the client to drop) gets no fresh copy of it. Routes that
+//! [skip the revocation check](crate::JwtOptions::skip_revocation_check)
+//! never renew, since the token they accepted may be revoked.
+//!
 //! ```
 //! use axum::{Router, routing::get};
 //! use tessera::{ImplicitRefreshLayer, Jwt, JwtManager};
@@ -27,7 +34,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+
 use std::task::{Context, Poll};
 
 use axum::body::Body;
@@ -35,28 +42,10 @@ use axum::response::Response;
 use http::{HeaderValue, Request, header};
 use tower::{Layer, Service};
 
+use crate::blocklist;
 use crate::claims::TokenType;
-use crate::extract::VerifiedToken;
-use crate::locate::Location;
+use crate::extract::{RefreshSlot, VerifiedToken};
 use crate::manager::{JwtManager, TokenOptions};
-
-/// Where extractors leave the verified cookie token for the layer.
-#[derive(Clone, Default)]
-pub(crate) struct RefreshSlot(Arc<Mutex<Option<Arc<VerifiedToken>>>>);
-
-impl RefreshSlot {
-    pub(crate) fn offer(&self, verified: &Arc<VerifiedToken>) {
-        if verified.location == Location::Cookies
-            && verified.token.claims.token_type == TokenType::Access
-        {
-            *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(verified));
-        }
-    }
-
-    fn take(&self) -> Option<Arc<VerifiedToken>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
-    }
-}
 
 /// Re-issues access cookies that are about to expire; see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -114,11 +103,29 @@ where
         request.extensions_mut().insert(slot.clone());
         Box::pin(async move {
             let mut response = inner.call(request).await?;
-            if let Some(verified) = slot.take() {
+            // Only a request that succeeded earns a new token, and only if
+            // the token is still unrevoked now that the handler has run (a
+            // logout handler revokes the very token it was sent).
+            if response.status().is_success()
+                && let Some(verified) = slot.take()
+                && still_unrevoked(&layer.manager, &verified).await
+            {
                 renew(&layer, &verified, &mut response);
             }
             Ok(response)
         })
+    }
+}
+
+/// Asks the blocklist again; an error counts as revoked (renewing is never
+/// worth a token the blocklist could not vouch for).
+async fn still_unrevoked(manager: &JwtManager, verified: &VerifiedToken) -> bool {
+    match manager.blocklist() {
+        None => true,
+        Some(blocklist) => matches!(
+            blocklist::check(blocklist, &verified.token).await,
+            Ok(false)
+        ),
     }
 }
 

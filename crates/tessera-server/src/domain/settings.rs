@@ -112,7 +112,7 @@ impl ServerSettings {
                 "TESSERA_PASSWORD_MIN_LENGTH",
                 &value,
                 8,
-                MAX_PASSWORD_CHARS as i64,
+                i64::try_from(MAX_PASSWORD_CHARS).unwrap_or(i64::MAX),
             )?;
             settings.password_min_chars = usize::try_from(min).unwrap_or(8);
         }

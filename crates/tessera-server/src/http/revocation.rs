@@ -1,8 +1,9 @@
 //! The domain's in-memory revoked set, as the library's revocation check.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
-use tessera::{Blocklist, BlocklistError, BlocklistQuery};
+use tessera::{Blocklist, BlocklistQuery};
 
 use crate::domain::RevokedSet;
 
@@ -12,7 +13,13 @@ use crate::domain::RevokedSet;
 pub struct RevokedSetBlocklist(pub Arc<RevokedSet>);
 
 impl Blocklist for RevokedSetBlocklist {
-    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, BlocklistError>> {
+    type Error = Infallible;
+
+    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, Infallible>> {
         Some(Ok(self.0.is_revoked(query.sid, query.jti.unwrap_or(""))))
+    }
+
+    async fn is_revoked(&self, query: BlocklistQuery<'_>) -> Result<bool, Infallible> {
+        Ok(self.0.is_revoked(query.sid, query.jti.unwrap_or("")))
     }
 }

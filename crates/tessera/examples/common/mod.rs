@@ -41,6 +41,8 @@ pub(crate) async fn serve(app: axum::Router) {
     }
 }
 
+// An example's whole error handling: say what failed, exit non-zero.
+#[allow(clippy::exit)]
 fn exit(err: &dyn std::fmt::Display) -> ! {
     eprintln!("error: {err}");
     std::process::exit(1)

@@ -1,9 +1,10 @@
 //! An in-memory blocklist whose entries expire with the tokens they revoke.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::{Blocklist, BlocklistError, BlocklistQuery};
+use super::{Blocklist, BlocklistQuery};
 use crate::claims::Claims;
 use crate::clock::{Clock, SystemClock};
 use crate::config::MAX_LEEWAY_SECONDS;
@@ -170,15 +171,27 @@ fn expired(until: i64, now: i64) -> bool {
     until.saturating_add(MAX_LEEWAY_SECONDS) <= now
 }
 
-impl Blocklist for MemoryBlocklist {
-    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, BlocklistError>> {
+impl MemoryBlocklist {
+    fn holds(&self, query: BlocklistQuery<'_>) -> bool {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
-        let revoked = query
+        query
             .jti
             .is_some_and(|jti| self.live(entries.jtis.get(jti)))
             || query
                 .sid
-                .is_some_and(|sid| self.live(entries.sessions.get(sid)));
-        Some(Ok(revoked))
+                .is_some_and(|sid| self.live(entries.sessions.get(sid)))
+    }
+}
+
+impl Blocklist for MemoryBlocklist {
+    /// It never fails.
+    type Error = Infallible;
+
+    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, Infallible>> {
+        Some(Ok(self.holds(query)))
+    }
+
+    async fn is_revoked(&self, query: BlocklistQuery<'_>) -> Result<bool, Infallible> {
+        Ok(self.holds(query))
     }
 }

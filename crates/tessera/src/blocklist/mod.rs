@@ -8,8 +8,8 @@
 //! (503): when revocation cannot be checked, refusing is the safe side.
 //!
 //! The trait has a synchronous fast path, [`Blocklist::check_now`], so an
-//! in-memory set answers without allocating a future; stores that need I/O
-//! implement [`Blocklist::is_revoked`] with an `async fn`.
+//! in-memory set answers without allocating a future; every store
+//! implements [`Blocklist::is_revoked`] (an `async fn` when it needs I/O).
 
 mod memory;
 
@@ -19,6 +19,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::codec::Token;
+use crate::error::SharedError;
 
 /// The claim naming the login session a token belongs to (`sid`, as in
 /// OpenID Connect); the blocklist is asked about it beside the `jti`.
@@ -35,7 +36,7 @@ pub struct BlocklistQuery<'a> {
     pub token: &'a Token,
 }
 
-/// The blocklist could not answer.
+/// A ready-made error for blocklists whose failures are plain messages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("blocklist unavailable: {0}")]
 pub struct BlocklistError(pub String);
@@ -43,52 +44,72 @@ pub struct BlocklistError(pub String);
 /// Decides whether a token is revoked (Flask-JWT-Extended's
 /// `token_in_blocklist_loader`).
 ///
-/// Implement [`check_now`](Blocklist::check_now) when the answer is in
-/// memory, [`is_revoked`](Blocklist::is_revoked) when it needs I/O (or both:
-/// `is_revoked` is only called when `check_now` returns `None`).
+/// [`is_revoked`](Blocklist::is_revoked) is the answer; a store that holds
+/// the answer in memory also implements [`check_now`](Blocklist::check_now),
+/// which is asked first and spares the request a boxed future. Failures are
+/// the implementation's own [`Error`](Blocklist::Error) type, kept as the
+/// [`source`](std::error::Error::source) of
+/// [`AuthError::BlocklistUnavailable`](crate::AuthError::BlocklistUnavailable).
+///
+/// ```
+/// use std::convert::Infallible;
+/// use tessera::{Blocklist, BlocklistQuery};
+///
+/// struct Banned(Vec<String>);
+///
+/// impl Blocklist for Banned {
+///     type Error = Infallible;
+///     fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, Infallible>> {
+///         Some(Ok(query.jti.is_some_and(|jti| self.0.iter().any(|one| one == jti))))
+///     }
+///     async fn is_revoked(&self, query: BlocklistQuery<'_>) -> Result<bool, Infallible> {
+///         self.check_now(query).unwrap_or(Ok(true))
+///     }
+/// }
+/// ```
 pub trait Blocklist: Send + Sync + 'static {
+    /// Why the store could not answer.
+    type Error: std::error::Error + Send + Sync + 'static;
+
     /// Answers without waiting, if possible; `None` defers to
     /// [`is_revoked`](Blocklist::is_revoked).
-    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, BlocklistError>> {
+    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, Self::Error>> {
         let _ = query;
         None
     }
 
-    /// Answers, possibly after I/O. The default uses `check_now` and treats
-    /// "no answer" as an error, so a blocklist that implements neither
-    /// method refuses requests rather than letting revoked tokens through.
+    /// Answers, possibly after I/O.
     fn is_revoked(
         &self,
         query: BlocklistQuery<'_>,
-    ) -> impl Future<Output = Result<bool, BlocklistError>> + Send {
-        let answer = self
-            .check_now(query)
-            .unwrap_or_else(|| Err(BlocklistError("the blocklist gave no answer".to_owned())));
-        std::future::ready(answer)
-    }
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The object-safe form the manager stores.
+/// The object-safe form the manager stores; errors are erased here.
 pub(crate) trait ErasedBlocklist: Send + Sync {
-    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, BlocklistError>>;
+    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, SharedError>>;
     fn is_revoked<'a>(
         &'a self,
         query: BlocklistQuery<'a>,
-    ) -> BoxFuture<'a, Result<bool, BlocklistError>>;
+    ) -> BoxFuture<'a, Result<bool, SharedError>>;
+}
+
+fn erase<E: std::error::Error + Send + Sync + 'static>(error: E) -> SharedError {
+    SharedError::new(error)
 }
 
 impl<B: Blocklist> ErasedBlocklist for B {
-    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, BlocklistError>> {
-        Blocklist::check_now(self, query)
+    fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, SharedError>> {
+        Blocklist::check_now(self, query).map(|answer| answer.map_err(erase))
     }
 
     fn is_revoked<'a>(
         &'a self,
         query: BlocklistQuery<'a>,
-    ) -> BoxFuture<'a, Result<bool, BlocklistError>> {
-        Box::pin(Blocklist::is_revoked(self, query))
+    ) -> BoxFuture<'a, Result<bool, SharedError>> {
+        Box::pin(async move { Blocklist::is_revoked(self, query).await.map_err(erase) })
     }
 }
 
@@ -96,7 +117,7 @@ impl<B: Blocklist> ErasedBlocklist for B {
 pub(crate) async fn check(
     blocklist: &dyn ErasedBlocklist,
     token: &Token,
-) -> Result<bool, BlocklistError> {
+) -> Result<bool, SharedError> {
     let query = BlocklistQuery {
         jti: token.claims.jti.as_deref(),
         sid: token

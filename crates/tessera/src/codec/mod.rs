@@ -3,7 +3,7 @@
 //! [`TokenCodec`] is the whole token core: [`TokenCodec::encode`] signs
 //! [`Claims`] with the primary key, [`TokenCodec::decode`] runs every check of
 //! RFC 8725 in a fixed order and returns typed claims or the precise
-//! [`TokenError`]. Both are synchronous and allocation-light; nothing here
+//! [`TokenError`](crate::TokenError). Both are synchronous and allocation-light; nothing here
 //! touches the network or the disk.
 
 mod cache;

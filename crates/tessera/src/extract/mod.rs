@@ -16,7 +16,7 @@
 //!
 //! `Option<Jwt<C>>` is `None` only when the request carries **no** token; an
 //! expired, invalid, wrong-type or CSRF-failing token still rejects, as in
-//! Flask-JWT-Extended (its issue #286).
+//! Flask-JWT-Extended.
 //!
 //! # `OPTIONS`
 //!
@@ -24,13 +24,17 @@
 //! credentials). On `OPTIONS`, `Option<Jwt<C>>` yields `None` and `Jwt<C>`
 //! rejects with [`AuthError::Preflight`], an empty `204 No Content` — never a
 //! 401, and never a handler running without claims (Flask-JWT-Extended
-//! answers 500 there, its issue #475). Guards and layers pass `OPTIONS`
-//! through to the inner service untouched.
+//! answers 500 there). Guards and layers pass `OPTIONS` through to the inner
+//! service untouched.
 
+mod body_layer;
 mod options;
+mod refresh_slot;
 mod verify;
 
+pub use body_layer::{BodyTokenLayer, BodyTokenService, DEFAULT_BODY_LIMIT};
 pub use options::JwtOptions;
+pub(crate) use refresh_slot::RefreshSlot;
 pub(crate) use verify::verify;
 pub use verify::{Requirement, VerifiedToken};
 
@@ -44,9 +48,9 @@ use crate::claims::{Claims, ExtraClaims};
 use crate::codec::Token;
 use crate::error::TokenError;
 use crate::header::Header;
-use crate::locate::Location;
 use crate::manager::JwtManager;
 use crate::response::{AuthError, AuthRejection};
+use crate::settings::Location;
 
 /// What a [`Jwt`] demands: one marker type per route kind.
 pub trait TokenKind: 'static {

@@ -6,7 +6,7 @@ use axum::Extension;
 use axum::middleware::AddExtension;
 use tower::Layer;
 
-use crate::locate::Location;
+use crate::settings::Location;
 
 /// Per-route overrides, applied as a layer (Flask-JWT-Extended's
 /// `jwt_required(locations=…, skip_revocation_check=…)`).
@@ -59,7 +59,8 @@ impl JwtOptions {
     }
 
     /// Does not consult the blocklist on this route (for example a logout
-    /// route that must accept an already-revoked token).
+    /// route that must accept an already-revoked token). Such a route never
+    /// gets a renewed cookie from [`ImplicitRefreshLayer`](crate::ImplicitRefreshLayer).
     #[must_use]
     pub fn skip_revocation_check(mut self) -> Self {
         self.check_revocation = false;

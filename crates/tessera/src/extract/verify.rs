@@ -12,14 +12,15 @@ use http::Method;
 use http::request::Parts;
 
 use super::JwtOptions;
+use super::RefreshSlot;
 use crate::blocklist;
 use crate::claims::{ExtraClaims, TokenType};
 use crate::codec::{DecodeOptions, Token};
 use crate::error::TokenError;
-use crate::locate::{Located, Location, locate};
+use crate::locate::{Located, locate};
 use crate::manager::JwtManager;
-use crate::refresh::RefreshSlot;
 use crate::response::AuthError;
+use crate::settings::Location;
 
 /// What a route demands of a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +170,7 @@ pub(crate) async fn verify(
     parts.extensions.insert(cache);
     let verified = outcome?;
     if let Some(slot) = parts.extensions.get::<RefreshSlot>() {
-        slot.offer(&verified);
+        slot.offer(&verified, options.check_revocation);
     }
     Ok(verified)
 }
@@ -243,7 +244,7 @@ async fn check_revocation(manager: &JwtManager, token: &Token) -> Result<(), Aut
     match blocklist::check(blocklist, token).await {
         Ok(false) => Ok(()),
         Ok(true) => Err(AuthError::Revoked),
-        Err(err) => Err(AuthError::BlocklistUnavailable(err.0)),
+        Err(err) => Err(AuthError::BlocklistUnavailable(err)),
     }
 }
 

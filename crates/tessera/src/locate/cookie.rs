@@ -4,10 +4,10 @@ use std::borrow::Cow;
 
 use http::request::Parts;
 
-use super::{BodyScan, Found, Located, Location};
+use super::{BodyScan, Found, LocateError, Located, MissingReason};
 use crate::claims::TokenType;
-use crate::manager::JwtConfig;
-use crate::response::{AuthError, MissingReason};
+use crate::settings::JwtConfig;
+use crate::settings::Location;
 
 /// The value of cookie `name` in the request's `Cookie` headers.
 fn read_cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
@@ -30,7 +30,7 @@ pub(super) fn find(
     parts: &Parts,
     config: &JwtConfig,
     kind: TokenType,
-) -> Result<Found<'static>, AuthError> {
+) -> Result<Found<'static>, LocateError> {
     let name = match kind {
         TokenType::Access => &config.cookies.access_name,
         TokenType::Refresh => &config.cookies.refresh_name,
@@ -52,7 +52,11 @@ pub(super) fn find(
     }))
 }
 
-fn submitted_csrf(parts: &Parts, config: &JwtConfig, kind: TokenType) -> Result<String, AuthError> {
+fn submitted_csrf(
+    parts: &Parts,
+    config: &JwtConfig,
+    kind: TokenType,
+) -> Result<String, LocateError> {
     let (header, field) = match kind {
         TokenType::Access => (&config.csrf.access_header, &config.csrf.access_field),
         TokenType::Refresh => (&config.csrf.refresh_header, &config.csrf.refresh_field),
@@ -60,12 +64,12 @@ fn submitted_csrf(parts: &Parts, config: &JwtConfig, kind: TokenType) -> Result<
     if let Some(value) = parts.headers.get(header) {
         return match value.to_str() {
             Ok(text) if !text.is_empty() => Ok(text.to_owned()),
-            _ => Err(AuthError::CsrfMissing),
+            _ => Err(LocateError::CsrfMissing),
         };
     }
     if config.csrf.check_form {
         let Some(scan) = parts.extensions.get::<BodyScan>() else {
-            return Err(AuthError::Misconfigured(
+            return Err(LocateError::Misconfigured(
                 "JWT_CSRF_CHECK_FORM needs JwtManager::body_layer() on the router",
             ));
         };
@@ -73,5 +77,5 @@ fn submitted_csrf(parts: &Parts, config: &JwtConfig, kind: TokenType) -> Result<
             return Ok(value.to_owned());
         }
     }
-    Err(AuthError::CsrfMissing)
+    Err(LocateError::CsrfMissing)
 }

@@ -4,9 +4,9 @@ use std::borrow::Cow;
 
 use http::HeaderMap;
 
-use super::{Found, Located, Location};
-use crate::manager::HeaderSettings;
-use crate::response::{AuthError, MissingReason};
+use super::{Found, LocateError, Located, MissingReason};
+use crate::settings::HeaderSettings;
+use crate::settings::Location;
 
 /// Reads the configured header the way Flask-JWT-Extended does: comma-separated
 /// credentials may coexist (`Basic x, Bearer <jwt>`); exactly one must start
@@ -14,7 +14,7 @@ use crate::response::{AuthError, MissingReason};
 pub(crate) fn find<'a>(
     headers: &'a HeaderMap,
     settings: &HeaderSettings,
-) -> Result<Found<'a>, AuthError> {
+) -> Result<Found<'a>, LocateError> {
     let mut values = headers.get_all(&settings.name).iter().peekable();
     if values.peek().is_none() {
         return Ok(Found::Missing(MissingReason::NoHeader {
@@ -24,7 +24,7 @@ pub(crate) fn find<'a>(
     if let Some(token) = simple_form(headers, settings) {
         return Ok(Found::Token(located(Cow::Borrowed(token))));
     }
-    let bad = || AuthError::BadHeader {
+    let bad = || LocateError::BadHeader {
         name: display_name(settings),
         kind: settings.kind.clone(),
     };

@@ -33,47 +33,119 @@ mod cookie;
 pub(crate) mod header;
 mod query;
 
-pub(crate) use body::BodyScan;
-pub use body::{BodyTokenLayer, BodyTokenService, DEFAULT_BODY_LIMIT};
+pub(crate) use body::{BodyKind, BodyScan, body_kind};
 
 use std::borrow::Cow;
 
 use http::request::Parts;
 
 use crate::claims::TokenType;
-use crate::manager::JwtConfig;
-use crate::response::{AuthError, MissingReason, MissingToken};
+use crate::settings::{JwtConfig, Location};
 
-/// Where a token can travel (`JWT_TOKEN_LOCATION` entries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Location {
-    /// A request header, `Authorization: Bearer <token>` by default.
-    Headers,
-    /// An HttpOnly cookie, with double-submit CSRF.
-    Cookies,
-    /// A query-string parameter (`?jwt=`). Tokens in URLs end up in logs;
-    /// prefer the other locations.
-    QueryString,
-    /// A key of a JSON object body (needs the body layer).
-    Json,
+/// Why one location held no token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MissingReason {
+    /// The header is absent.
+    NoHeader {
+        /// Header name.
+        name: String,
+    },
+    /// The header is there but no credential uses the configured type word.
+    NoHeaderType {
+        /// Header name.
+        name: String,
+        /// The type word, e.g. `Bearer`.
+        kind: String,
+    },
+    /// No such cookie.
+    NoCookie {
+        /// Cookie name.
+        name: String,
+    },
+    /// No such query parameter.
+    NoQueryParam {
+        /// Parameter name.
+        name: String,
+    },
+    /// The body is not JSON.
+    NotJson,
+    /// The JSON body has no such key (or is not an object).
+    NoJsonKey {
+        /// The key.
+        key: String,
+    },
 }
 
-impl Location {
-    /// Flask-JWT-Extended's name: `headers`, `cookies`, `query_string`, `json`.
-    pub const fn as_str(self) -> &'static str {
+impl std::fmt::Display for MissingReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Location::Headers => "headers",
-            Location::Cookies => "cookies",
-            Location::QueryString => "query_string",
-            Location::Json => "json",
+            MissingReason::NoHeader { name } => write!(f, "Missing {name} Header"),
+            MissingReason::NoHeaderType { name, kind } => write!(
+                f,
+                "Missing '{kind}' type in '{name}' header. Expected '{name}: {kind} <JWT>'"
+            ),
+            MissingReason::NoCookie { name } => write!(f, "Missing cookie \"{name}\""),
+            // Flask-JWT-Extended's message has this spelling; clients match on it.
+            MissingReason::NoQueryParam { name } => write!(f, "Missing '{name}' query paramater"),
+            MissingReason::NotJson => {
+                f.write_str("Invalid content-type. Must be application/json.")
+            }
+            MissingReason::NoJsonKey { key } => write!(f, "Missing \"{key}\" key in json data."),
         }
     }
 }
 
-impl std::fmt::Display for Location {
+/// No location held a token; one reason per location searched, in the
+/// configured order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingToken {
+    /// Each location and why it had no token.
+    pub reasons: Vec<(Location, MissingReason)>,
+}
+
+impl std::fmt::Display for MissingToken {
+    /// Flask-JWT-Extended's wording: the one reason, or
+    /// `Missing JWT in headers or cookies (reason; reason)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        match self.reasons.as_slice() {
+            [] => f.write_str("Missing JWT"),
+            [(_, reason)] => reason.fmt(f),
+            [first @ .., (last, _)] => {
+                let start: Vec<&str> = first
+                    .iter()
+                    .map(|(location, _)| location.as_str())
+                    .collect();
+                let details: Vec<String> = self
+                    .reasons
+                    .iter()
+                    .map(|(_, reason)| reason.to_string())
+                    .collect();
+                write!(
+                    f,
+                    "Missing JWT in {} or {last} ({})",
+                    start.join(", "),
+                    details.join("; ")
+                )
+            }
+        }
     }
+}
+
+/// Why no usable token could be taken from the request; the extractors
+/// report each as the [`AuthError`](crate::AuthError) variant of the same name.
+#[derive(Debug)]
+pub(crate) enum LocateError {
+    /// No location held a token.
+    Missing(MissingToken),
+    /// The header has the type word but is not `<type> <token>`.
+    BadHeader { name: String, kind: String },
+    /// The query parameter lacks the configured prefix.
+    BadQueryValue { name: String, prefix: String },
+    /// A cookie-borne token on a protected method, without the CSRF value.
+    CsrfMissing,
+    /// The router lacks what this location needs (the body layer).
+    Misconfigured(&'static str),
 }
 
 /// A token found in the request, not yet verified.
@@ -100,7 +172,7 @@ pub(crate) fn locate<'a>(
     config: &JwtConfig,
     locations: &[Location],
     kind: TokenType,
-) -> Result<Located<'a>, AuthError> {
+) -> Result<Located<'a>, LocateError> {
     // Allocated only when a location comes up empty.
     let mut missing: Vec<(Location, MissingReason)> = Vec::new();
     let header_first = locations.contains(&Location::Headers);
@@ -124,5 +196,5 @@ pub(crate) fn locate<'a>(
     }
     // Report the reasons in the configured order, as Flask-JWT-Extended does.
     missing.sort_by_key(|(location, _)| locations.iter().position(|one| one == location));
-    Err(AuthError::Missing(MissingToken { reasons: missing }))
+    Err(LocateError::Missing(MissingToken { reasons: missing }))
 }

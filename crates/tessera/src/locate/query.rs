@@ -4,12 +4,12 @@ use std::borrow::Cow;
 
 use http::request::Parts;
 
-use super::{Found, Located, Location};
-use crate::manager::QuerySettings;
-use crate::response::{AuthError, MissingReason};
+use super::{Found, LocateError, Located, MissingReason};
+use crate::settings::Location;
+use crate::settings::QuerySettings;
 
 /// Reads the configured parameter; its value must start with the prefix.
-pub(super) fn find(parts: &Parts, settings: &QuerySettings) -> Result<Found<'static>, AuthError> {
+pub(super) fn find(parts: &Parts, settings: &QuerySettings) -> Result<Found<'static>, LocateError> {
     let query = parts.uri.query().unwrap_or_default();
     let Some((_, value)) =
         form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name.as_ref() == settings.name)
@@ -24,7 +24,7 @@ pub(super) fn find(parts: &Parts, settings: &QuerySettings) -> Result<Found<'sta
             location: Location::QueryString,
             csrf: None,
         })),
-        _ => Err(AuthError::BadQueryValue {
+        _ => Err(LocateError::BadQueryValue {
             name: settings.name.clone(),
             prefix: settings.prefix.clone(),
         }),

@@ -1,23 +1,16 @@
 //! [`JwtManager`]: the one value an application shares with its router.
 //!
 //! It holds the [`JwtConfig`], the [`TokenCodec`], the application's hooks
-//! (extra claims and headers, key selection, claim verification, user
-//! loaders, blocklist, error responses) and the clock. It is cheap to clone
+//! (extra claims and headers, key selection, claim verification,
+//! blocklist, error responses) and the clock. It is cheap to clone
 //! (one `Arc`), and extractors find it in the router state through
 //! [`FromRef`](axum::extract::FromRef): a state that *is* a `JwtManager`
 //! works as is; a larger state implements `FromRef<AppState> for JwtManager`.
 
-mod config;
 mod issue;
 
-pub use config::{
-    CookieSettings, CsrfSettings, ErrorStyle, HeaderSettings, JsonSettings, JwtConfig,
-    QuerySettings,
-};
 pub use issue::{Expires, Identity, IssueContext, IssueError, IssuedToken, TokenOptions};
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::response::Response;
@@ -28,9 +21,8 @@ use crate::claims::ExtraClaims;
 use crate::clock::Clock;
 use crate::codec::{Token, TokenCodec, Unverified};
 use crate::config::ConfigError;
-use crate::locate::BodyTokenLayer;
 use crate::response::{AuthError, AuthRejection, ErrorResponder, Renderer};
-use crate::user::{ErasedUserLoader, UserLoader};
+use crate::settings::JwtConfig;
 
 type ContextHook<T> = Arc<dyn Fn(&IssueContext<'_>) -> T + Send + Sync>;
 type DecodeKeyHook = Arc<dyn Fn(&Unverified) -> Option<TokenCodec> + Send + Sync>;
@@ -52,7 +44,6 @@ struct Inner {
     codec: TokenCodec,
     hooks: Hooks,
     blocklist: Option<Arc<dyn ErasedBlocklist>>,
-    users: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
     renderer: Arc<Renderer>,
 }
 
@@ -79,7 +70,6 @@ impl std::fmt::Debug for JwtManager {
             .field("config", &self.inner.config)
             .field("codec", &self.inner.codec)
             .field("blocklist", &self.inner.blocklist.is_some())
-            .field("user_loaders", &self.inner.users.len())
             .finish_non_exhaustive()
     }
 }
@@ -120,7 +110,6 @@ impl JwtManager {
                 codec,
                 hooks: Hooks::default(),
                 blocklist: None,
-                users: HashMap::new(),
                 renderer,
             }),
         }
@@ -172,26 +161,6 @@ impl JwtManager {
 
     pub(crate) fn blocklist(&self) -> Option<&dyn ErasedBlocklist> {
         self.inner.blocklist.as_deref()
-    }
-
-    /// Registers the loader behind [`CurrentUser<L::User>`](crate::CurrentUser).
-    /// One loader per user type; a second replaces the first.
-    #[must_use]
-    pub fn with_user_loader<L: UserLoader>(self, loader: L) -> Self {
-        let erased: Arc<dyn ErasedUserLoader<L::User>> = Arc::new(loader);
-        self.edit(|inner| {
-            inner
-                .users
-                .insert(TypeId::of::<L::User>(), Arc::new(erased));
-        })
-    }
-
-    pub(crate) fn user_loader<U: 'static>(&self) -> Option<Arc<dyn ErasedUserLoader<U>>> {
-        self.inner
-            .users
-            .get(&TypeId::of::<U>())
-            .and_then(|any| any.downcast_ref::<Arc<dyn ErasedUserLoader<U>>>())
-            .cloned()
     }
 
     /// Replaces (some) error responses; see [`ErrorResponder`].
@@ -259,12 +228,6 @@ impl JwtManager {
 
     pub(crate) fn hooks(&self) -> &Hooks {
         &self.inner.hooks
-    }
-
-    /// The layer that makes the JSON-body location and the CSRF form field
-    /// work; see [`crate::locate`].
-    pub fn body_layer(&self) -> BodyTokenLayer {
-        BodyTokenLayer::new(self)
     }
 
     /// The response this manager sends for `error`.

@@ -48,104 +48,21 @@ mod render;
 use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 
 use crate::claims::TokenType;
-use crate::error::TokenError;
-use crate::locate::Location;
-use crate::manager::ErrorStyle;
-
-/// Why one location held no token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum MissingReason {
-    /// The header is absent.
-    NoHeader {
-        /// Header name.
-        name: String,
-    },
-    /// The header is there but no credential uses the configured type word.
-    NoHeaderType {
-        /// Header name.
-        name: String,
-        /// The type word, e.g. `Bearer`.
-        kind: String,
-    },
-    /// No such cookie.
-    NoCookie {
-        /// Cookie name.
-        name: String,
-    },
-    /// No such query parameter.
-    NoQueryParam {
-        /// Parameter name.
-        name: String,
-    },
-    /// The body is not JSON.
-    NotJson,
-    /// The JSON body has no such key (or is not an object).
-    NoJsonKey {
-        /// The key.
-        key: String,
-    },
-}
-
-impl std::fmt::Display for MissingReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MissingReason::NoHeader { name } => write!(f, "Missing {name} Header"),
-            MissingReason::NoHeaderType { name, kind } => write!(
-                f,
-                "Missing '{kind}' type in '{name}' header. Expected '{name}: {kind} <JWT>'"
-            ),
-            MissingReason::NoCookie { name } => write!(f, "Missing cookie \"{name}\""),
-            // Flask-JWT-Extended's message has this spelling; clients match on it.
-            MissingReason::NoQueryParam { name } => write!(f, "Missing '{name}' query paramater"),
-            MissingReason::NotJson => {
-                f.write_str("Invalid content-type. Must be application/json.")
-            }
-            MissingReason::NoJsonKey { key } => write!(f, "Missing \"{key}\" key in json data."),
-        }
-    }
-}
-
-/// No location held a token; one reason per location searched, in the
-/// configured order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingToken {
-    /// Each location and why it had no token.
-    pub reasons: Vec<(Location, MissingReason)>,
-}
-
-impl std::fmt::Display for MissingToken {
-    /// Flask-JWT-Extended's wording: the one reason, or
-    /// `Missing JWT in headers or cookies (reason; reason)`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.reasons.as_slice() {
-            [] => f.write_str("Missing JWT"),
-            [(_, reason)] => reason.fmt(f),
-            [first @ .., (last, _)] => {
-                let start: Vec<&str> = first
-                    .iter()
-                    .map(|(location, _)| location.as_str())
-                    .collect();
-                let details: Vec<String> = self
-                    .reasons
-                    .iter()
-                    .map(|(_, reason)| reason.to_string())
-                    .collect();
-                write!(
-                    f,
-                    "Missing JWT in {} or {last} ({})",
-                    start.join(", "),
-                    details.join("; ")
-                )
-            }
-        }
-    }
-}
+use crate::error::{SharedError, TokenError};
+use crate::locate::{LocateError, MissingToken};
+use crate::settings::ErrorStyle;
 
 /// Every way an authenticated request can be refused.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// [`status`](AuthError::status) and [`code`](AuthError::code) give the
+/// default response's status and `error` code; a failure caused by the
+/// application's own store ([`UserLookupFailed`](AuthError::UserLookupFailed),
+/// [`BlocklistUnavailable`](AuthError::BlocklistUnavailable)) keeps that
+/// store's error as its [`source`](std::error::Error::source).
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
     /// No token in any configured location.
@@ -207,24 +124,26 @@ pub enum AuthError {
         /// The token's `sub`.
         identity: String,
     },
-    /// The user loader failed (its store is unreachable).
+    /// The user loader failed (its store is unreachable); the source is the
+    /// loader's [`Error`](crate::UserLoader::Error).
     #[error("user lookup failed: {0}")]
-    UserLookupFailed(String),
+    UserLookupFailed(#[source] SharedError),
     /// The token lacks a role the route requires.
     #[error("Missing required role")]
     ForbiddenRole {
         /// The roles the route asked for.
         required: Vec<String>,
     },
-    /// The blocklist could not answer; refusing is the safe choice.
+    /// The blocklist could not answer; refusing is the safe choice. The
+    /// source is the blocklist's [`Error`](crate::Blocklist::Error).
     #[error("revocation check unavailable: {0}")]
-    BlocklistUnavailable(String),
+    BlocklistUnavailable(#[source] SharedError),
     /// An `OPTIONS` request: authentication is not attempted. A `Jwt`
     /// extractor rejects with this (an empty 204), `Option<Jwt>` yields `None`.
     #[error("preflight request")]
     Preflight,
     /// The application is wired wrongly (e.g. a JSON location without the
-    /// body layer, or a `CurrentUser` without a loader).
+    /// body layer).
     #[error("server misconfigured: {0}")]
     Misconfigured(&'static str),
 }
@@ -255,6 +174,33 @@ impl AuthError {
         }
     }
 
+    /// The status of the default response ([`ErrorStyle::Tessera`]);
+    /// [`ErrorStyle::FlaskCompat`] answers some failures differently.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AuthError::Missing(_)
+            | AuthError::Invalid(_)
+            | AuthError::Expired
+            | AuthError::NotYetValid(_)
+            | AuthError::WrongType { .. }
+            | AuthError::NeedsFresh
+            | AuthError::Revoked
+            | AuthError::ClaimsRejected
+            | AuthError::UserNotFound { .. } => StatusCode::UNAUTHORIZED,
+            AuthError::BadHeader { .. } | AuthError::BadQueryValue { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            AuthError::CsrfMissing | AuthError::CsrfMismatch | AuthError::ForbiddenRole { .. } => {
+                StatusCode::FORBIDDEN
+            }
+            AuthError::UserLookupFailed(_) | AuthError::BlocklistUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AuthError::Preflight => StatusCode::NO_CONTENT,
+            AuthError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// Sorts a verification failure into its variant.
     pub(crate) fn from_token_error(error: TokenError) -> Self {
         match error {
@@ -273,6 +219,21 @@ impl AuthError {
         match style {
             ErrorStyle::Tessera => render::tessera(self),
             ErrorStyle::FlaskCompat => render::flask(self, message_key),
+        }
+    }
+}
+
+/// Each failure to find a usable token is the variant of the same name.
+impl From<LocateError> for AuthError {
+    fn from(error: LocateError) -> Self {
+        match error {
+            LocateError::Missing(missing) => AuthError::Missing(missing),
+            LocateError::BadHeader { name, kind } => AuthError::BadHeader { name, kind },
+            LocateError::BadQueryValue { name, prefix } => {
+                AuthError::BadQueryValue { name, prefix }
+            }
+            LocateError::CsrfMissing => AuthError::CsrfMissing,
+            LocateError::Misconfigured(what) => AuthError::Misconfigured(what),
         }
     }
 }
@@ -364,7 +325,12 @@ impl std::fmt::Display for AuthRejection {
     }
 }
 
-impl std::error::Error for AuthRejection {}
+/// The source is the error's own: a store failure's cause passes through.
+impl std::error::Error for AuthRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.error)
+    }
+}
 
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {

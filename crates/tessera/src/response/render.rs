@@ -89,9 +89,10 @@ pub(super) fn flask(error: &AuthError, message_key: &str) -> Response {
         AuthError::BadHeader { .. } | AuthError::BadQueryValue { .. } => {
             (unprocessable, error.to_string())
         }
-        AuthError::Invalid(token_error) => (unprocessable, pyjwt_message(token_error)),
+        AuthError::Invalid(token_error) | AuthError::NotYetValid(token_error) => {
+            (unprocessable, pyjwt_message(token_error))
+        }
         AuthError::Expired => (unauthorized, "Token has expired".to_owned()),
-        AuthError::NotYetValid(token_error) => (unprocessable, pyjwt_message(token_error)),
         AuthError::WrongType { expected, .. } => (
             unprocessable,
             match expected {

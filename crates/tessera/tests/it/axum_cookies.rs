@@ -317,25 +317,15 @@ async fn csrf_from_form_field_when_enabled() {
     let app = app(&manager);
     let ok = send(
         &app,
-        request_with_body(
-            "POST",
-            "/protected",
-            "application/x-www-form-urlencoded",
-            &body,
-            &[("cookie", &cookie)],
-        ),
+        request("POST", "/protected", &[("cookie", &cookie)])
+            .body("application/x-www-form-urlencoded", &body),
     )
     .await;
     assert_eq!(ok.status, StatusCode::OK);
     let wrong = send(
         &app,
-        request_with_body(
-            "POST",
-            "/protected",
-            "application/x-www-form-urlencoded",
-            "csrf_token=nope",
-            &[("cookie", &cookie)],
-        ),
+        request("POST", "/protected", &[("cookie", &cookie)])
+            .body("application/x-www-form-urlencoded", "csrf_token=nope"),
     )
     .await;
     assert_eq!(wrong.json()["error"], "csrf_mismatch");
@@ -350,13 +340,8 @@ async fn form_field_is_ignored_when_form_check_is_off() {
     let body = format!("csrf_token={csrf}");
     let reply = send(
         &app(&manager),
-        request_with_body(
-            "POST",
-            "/protected",
-            "application/x-www-form-urlencoded",
-            &body,
-            &[("cookie", &cookie)],
-        ),
+        request("POST", "/protected", &[("cookie", &cookie)])
+            .body("application/x-www-form-urlencoded", &body),
     )
     .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
@@ -374,13 +359,12 @@ async fn header_wins_over_form_field() {
     let body = format!("csrf_token={csrf}");
     let reply = send(
         &app(&manager),
-        request_with_body(
+        request(
             "POST",
             "/protected",
-            "application/x-www-form-urlencoded",
-            &body,
             &[("cookie", &cookie), ("x-csrf-token", "wrong")],
-        ),
+        )
+        .body("application/x-www-form-urlencoded", &body),
     )
     .await;
     assert_eq!(reply.json()["error"], "csrf_mismatch");

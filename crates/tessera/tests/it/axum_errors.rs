@@ -180,6 +180,7 @@ async fn csrf_failures_are_403_without_a_bearer_challenge() {
 
 struct Unreachable;
 impl tessera::Blocklist for Unreachable {
+    type Error = tessera::BlocklistError;
     async fn is_revoked(
         &self,
         _: tessera::BlocklistQuery<'_>,
@@ -200,6 +201,29 @@ async fn unavailable_blocklist_is_503_and_refuses() {
         !reply.body.contains("connection refused"),
         "internal detail leaked: {}",
         reply.body
+    );
+}
+
+#[tokio::test]
+async fn an_unavailable_blocklist_keeps_its_error_as_the_source() {
+    use std::error::Error as _;
+    let (manager, _) = manager();
+    let manager = manager.with_blocklist(Unreachable);
+    let token = manager.create_access_token("alice").unwrap();
+    let mut parts = request("GET", "/", &[("authorization", &bearer(&token))]).into_parts();
+    let error = manager
+        .verify_request(&mut parts, tessera::Requirement::ACCESS)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, AuthError::BlocklistUnavailable(_)),
+        "{error:?}"
+    );
+    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let source = error.source().expect("the blocklist's error");
+    assert_eq!(
+        source.downcast_ref::<tessera::BlocklistError>(),
+        Some(&tessera::BlocklistError("connection refused".to_owned()))
     );
 }
 
@@ -231,12 +255,16 @@ async fn error_responder_sees_the_typed_error() {
     });
     let refresh = manager.create_refresh_token("alice").unwrap();
     get_protected(&manager, &refresh).await;
-    assert_eq!(
-        seen.lock().unwrap().clone(),
-        Some(AuthError::WrongType {
-            expected: tessera::TokenType::Access,
-            found: "refresh".to_owned()
-        })
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        matches!(
+            &seen,
+            Some(AuthError::WrongType {
+                expected: tessera::TokenType::Access,
+                found,
+            }) if found == "refresh"
+        ),
+        "{seen:?}"
     );
 }
 
@@ -262,4 +290,30 @@ async fn never_expiring_tokens_are_refused_unless_allowed() {
     let reply = get_protected(&manager, &token).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.json()["error"], "invalid_token");
+}
+
+#[test]
+fn status_is_the_status_of_the_default_response() {
+    let errors = [
+        AuthError::Missing(tessera::MissingToken { reasons: vec![] }),
+        AuthError::BadHeader {
+            name: "Authorization".to_owned(),
+            kind: "Bearer".to_owned(),
+        },
+        AuthError::Invalid(tessera::TokenError::InvalidSignature),
+        AuthError::Expired,
+        AuthError::NeedsFresh,
+        AuthError::Revoked,
+        AuthError::CsrfMissing,
+        AuthError::ForbiddenRole { required: vec![] },
+        AuthError::BlocklistUnavailable(tessera::SharedError::new(tessera::BlocklistError(
+            "down".to_owned(),
+        ))),
+        AuthError::Preflight,
+        AuthError::Misconfigured("wiring"),
+    ];
+    for error in errors {
+        let rendered = error.to_response(tessera::ErrorStyle::Tessera, "msg");
+        assert_eq!(error.status(), rendered.status(), "{error:?}");
+    }
 }

@@ -222,13 +222,7 @@ async fn json_location_alone() {
     let body = json!({"access_token": token, "other": 1}).to_string();
     let reply = send(
         &app(&manager),
-        request_with_body(
-            "POST",
-            "/protected",
-            "application/json; charset=utf-8",
-            &body,
-            &[],
-        ),
+        request("POST", "/protected", &[]).body("application/json; charset=utf-8", &body),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -245,7 +239,7 @@ async fn json_location_reads_the_refresh_key_on_refresh_routes() {
     let body = json!({"access_token": access, "refresh_token": refresh}).to_string();
     let reply = send(
         &app(&manager),
-        request_with_body("POST", "/refresh", "application/json", &body, &[]),
+        request("POST", "/refresh", &[]).body("application/json", &body),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -261,7 +255,7 @@ async fn json_that_is_malformed_or_not_an_object_counts_as_missing() {
     for body in ["{not json", "[1, 2]", "\"text\"", "{\"access_token\": 5}"] {
         let reply = send(
             &app,
-            request_with_body("POST", "/protected", "application/json", body, &[]),
+            request("POST", "/protected", &[]).body("application/json", body),
         )
         .await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{body}");
@@ -273,7 +267,7 @@ async fn json_that_is_malformed_or_not_an_object_counts_as_missing() {
     }
     let form = send(
         &app,
-        request_with_body("POST", "/protected", "text/plain", "x", &[]),
+        request("POST", "/protected", &[]).body("text/plain", "x"),
     )
     .await;
     assert_eq!(form.status, StatusCode::UNAUTHORIZED);
@@ -300,7 +294,7 @@ async fn json_body_is_still_readable_by_the_handler() {
     let body = json!({"access_token": token, "note": "kept"}).to_string();
     let reply = send(
         &app,
-        request_with_body("POST", "/echo", "application/json", &body, &[]),
+        request("POST", "/echo", &[]).body("application/json", &body),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -319,7 +313,7 @@ async fn json_location_without_the_body_layer_is_reported_as_misconfiguration() 
         .with_state(manager);
     let reply = send(
         &app,
-        request_with_body("POST", "/p", "application/json", "{}", &[]),
+        request("POST", "/p", &[]).body("application/json", "{}"),
     )
     .await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -335,7 +329,7 @@ async fn oversized_json_body_without_length_is_refused_with_413() {
     // No Content-Length header: the layer finds out while reading.
     let reply = send(
         &app(&manager),
-        request_with_body("POST", "/protected", "application/json", &big, &[]),
+        request("POST", "/protected", &[]).body("application/json", &big),
     )
     .await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -354,13 +348,8 @@ async fn oversized_json_body_with_declared_length_passes_through_unread() {
     let length = big.len().to_string();
     let reply = send(
         &app(&manager),
-        request_with_body(
-            "POST",
-            "/protected",
-            "application/json",
-            &big,
-            &[("content-length", &length)],
-        ),
+        request("POST", "/protected", &[("content-length", &length)])
+            .body("application/json", &big),
     )
     .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use http::StatusCode;
 use serde_json::json;
 use tessera::{
-    Blocklist, BlocklistError, BlocklistQuery, JwtManager, MemoryBlocklist, Token, TokenOptions,
-    TokenType, UserLoadError, UserLoader,
+    Blocklist, BlocklistError, BlocklistQuery, JwtManager, MemoryBlocklist, TokenOptions,
+    TokenType, UserLoadError,
 };
 
 use crate::axum_support::*;
@@ -287,6 +287,7 @@ async fn memory_blocklist_entries_expire_after_the_token_and_max_leeway() {
 #[derive(Clone, Default)]
 struct Counting(Arc<AtomicUsize>);
 impl Blocklist for Counting {
+    type Error = BlocklistError;
     async fn is_revoked(&self, _: BlocklistQuery<'_>) -> Result<bool, BlocklistError> {
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(false)
@@ -325,10 +326,14 @@ async fn blocklist_query_carries_jti_and_sid() {
     #[derive(Clone, Default)]
     struct Recording(Arc<std::sync::Mutex<Seen>>);
     impl Blocklist for Recording {
+        type Error = BlocklistError;
         fn check_now(&self, query: BlocklistQuery<'_>) -> Option<Result<bool, BlocklistError>> {
             let entry = (query.jti.map(str::to_owned), query.sid.map(str::to_owned));
             self.0.lock().unwrap().push(entry);
             Some(Ok(false))
+        }
+        async fn is_revoked(&self, _: BlocklistQuery<'_>) -> Result<bool, BlocklistError> {
+            unreachable!("check_now always answers")
         }
     }
     let (manager, _) = manager();
@@ -348,26 +353,9 @@ async fn blocklist_query_carries_jti_and_sid() {
     );
 }
 
-#[derive(Clone, Default)]
-struct Users(Arc<AtomicUsize>);
-impl UserLoader for Users {
-    type User = User;
-    async fn load_user(&self, token: &Token) -> Result<Option<User>, UserLoadError> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        match token.claims.sub.as_str() {
-            "alice" => Ok(Some(User {
-                name: "Alice".to_owned(),
-            })),
-            "broken" => Err(UserLoadError("database down".to_owned())),
-            _ => Ok(None),
-        }
-    }
-}
-
 #[tokio::test]
 async fn current_user_is_loaded_from_the_token() {
     let (manager, _) = manager();
-    let manager = manager.with_user_loader(Users::default());
     let token = manager.create_access_token("alice").unwrap();
     let reply = call(&manager, "GET", "/me", &token).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -377,7 +365,6 @@ async fn current_user_is_loaded_from_the_token() {
 #[tokio::test]
 async fn user_loader_miss_is_401_user_not_found() {
     let (manager, _) = manager();
-    let manager = manager.with_user_loader(Users::default());
     let token = manager.create_access_token("ghost").unwrap();
     let reply = call(&manager, "GET", "/me", &token).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -387,29 +374,44 @@ async fn user_loader_miss_is_401_user_not_found() {
 #[tokio::test]
 async fn user_loader_failure_is_503() {
     let (manager, _) = manager();
-    let manager = manager.with_user_loader(Users::default());
     let token = manager.create_access_token("broken").unwrap();
     let reply = call(&manager, "GET", "/me", &token).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[tokio::test]
-async fn current_user_without_a_loader_is_a_misconfiguration() {
+async fn a_user_loader_failure_keeps_the_loaders_error_as_its_source() {
+    use axum::extract::FromRequestParts;
+    use std::error::Error as _;
     let (manager, _) = manager();
-    let token = manager.create_access_token("alice").unwrap();
-    let reply = call(&manager, "GET", "/me", &token).await;
-    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(reply.json()["error"], "server_misconfigured");
+    let token = manager.create_access_token("broken").unwrap();
+    let state = TestState {
+        jwt: manager,
+        users: Users::default(),
+    };
+    let mut parts = request("GET", "/me", &[("authorization", &bearer(&token))]).into_parts();
+    let rejection =
+        <tessera::CurrentUser<Users> as FromRequestParts<TestState>>::from_request_parts(
+            &mut parts, &state,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.error().status(), StatusCode::SERVICE_UNAVAILABLE);
+    let source = rejection.source().expect("the loader's error");
+    assert_eq!(
+        source.downcast_ref::<UserLoadError>(),
+        Some(&UserLoadError("database down".to_owned()))
+    );
 }
 
 #[tokio::test]
 async fn optional_current_user_is_none_without_a_token_and_fails_on_a_miss() {
     let (manager, _) = manager();
     let users = Users::default();
-    let manager = manager.with_user_loader(users.clone());
-    let anonymous = send(&app(&manager), request("GET", "/maybe-me", &[])).await;
+    let app = app_with_users(&manager, users.clone());
+    let anonymous = send(&app, request("GET", "/maybe-me", &[])).await;
     assert_eq!(anonymous.json(), json!({"name": null}));
-    assert_eq!(users.0.load(Ordering::SeqCst), 0);
+    assert_eq!(users.lookups(), 0);
     let ghost = manager.create_access_token("ghost").unwrap();
     assert_eq!(
         call(&manager, "GET", "/maybe-me", &ghost).await.status,
@@ -521,8 +523,7 @@ async fn token_verifier_can_refuse_verified_tokens() {
 async fn verify_request_works_outside_extractors() {
     let (manager, _) = manager();
     let token = manager.create_access_token("alice").unwrap();
-    let request = request("GET", "/", &[("authorization", &bearer(&token))]);
-    let (mut parts, _) = request.into_parts();
+    let mut parts = request("GET", "/", &[("authorization", &bearer(&token))]).into_parts();
     let verified = manager
         .verify_request(&mut parts, tessera::Requirement::ACCESS)
         .await

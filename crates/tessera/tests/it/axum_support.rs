@@ -2,7 +2,10 @@
 //! with one route per extractor kind, and a one-call request runner.
 
 use axum::body::Body;
-use axum::extract::State;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::extract::{FromRef, State};
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -11,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera::{
     AnyJwt, CurrentUser, FreshJwt, Jwt, JwtConfig, JwtManager, JwtOptions, Location, ManualClock,
-    RefreshJwt, RequireRoles, TokenConfig,
+    RefreshJwt, RequireRoles, Token, TokenConfig, UserLoadError, UserLoader,
 };
 use tower::ServiceExt;
 
@@ -48,6 +51,51 @@ pub fn all_locations() -> (JwtManager, ManualClock) {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct User {
     pub name: String,
+}
+
+/// The test user store: `alice` exists, `broken` makes the store fail,
+/// anyone else is unknown. Counts the lookups.
+#[derive(Debug, Clone, Default)]
+pub struct Users(pub Arc<AtomicUsize>);
+
+impl Users {
+    pub fn lookups(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl UserLoader for Users {
+    type User = User;
+    type Error = UserLoadError;
+    async fn load_user(&self, token: &Token) -> Result<Option<User>, UserLoadError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        match token.claims.sub.as_str() {
+            "alice" => Ok(Some(User {
+                name: "Alice".to_owned(),
+            })),
+            "broken" => Err(UserLoadError("database down".to_owned())),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The standard router's state: the manager and the user store.
+#[derive(Debug, Clone)]
+pub struct TestState {
+    pub jwt: JwtManager,
+    pub users: Users,
+}
+
+impl FromRef<TestState> for JwtManager {
+    fn from_ref(state: &TestState) -> Self {
+        state.jwt.clone()
+    }
+}
+
+impl FromRef<TestState> for Users {
+    fn from_ref(state: &TestState) -> Self {
+        state.users.clone()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,11 +135,11 @@ async fn typed(jwt: Jwt<RoleClaims>) -> Json<Value> {
     Json(json!({ "roles": jwt.extra().roles }))
 }
 
-async fn me(user: CurrentUser<User>) -> Json<Value> {
+async fn me(user: CurrentUser<Users>) -> Json<Value> {
     Json(json!({ "name": user.name }))
 }
 
-async fn maybe_me(user: Option<CurrentUser<User>>) -> Json<Value> {
+async fn maybe_me(user: Option<CurrentUser<Users>>) -> Json<Value> {
     Json(json!({ "name": user.map(|user| user.0.name) }))
 }
 
@@ -102,6 +150,11 @@ async fn twice(first: Jwt, second: Jwt, State(_): State<JwtManager>) -> impl Int
 
 /// The standard test router.
 pub fn app(manager: &JwtManager) -> Router {
+    app_with_users(manager, Users::default())
+}
+
+/// The standard test router, with `users` as its user store.
+pub fn app_with_users(manager: &JwtManager, users: Users) -> Router {
     Router::new()
         .route("/protected", any(protected))
         .route("/optional", any(optional))
@@ -129,7 +182,10 @@ pub fn app(manager: &JwtManager) -> Router {
             any(protected).layer(JwtOptions::new().skip_revocation_check()),
         )
         .layer(manager.body_layer())
-        .with_state(manager.clone())
+        .with_state(TestState {
+            jwt: manager.clone(),
+            users,
+        })
 }
 
 /// A response, read whole.
@@ -163,8 +219,8 @@ impl Reply {
     }
 }
 
-pub async fn send(app: &Router, request: Request<Body>) -> Reply {
-    let response = app.clone().oneshot(request).await.unwrap();
+pub async fn send(app: &Router, request: impl Into<Request<Body>>) -> Reply {
+    let response = app.clone().oneshot(request.into()).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -177,31 +233,45 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
     }
 }
 
-/// A request with no body.
-pub fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> Request<Body> {
+/// The one request helper of the axum tests: `request(method, uri,
+/// headers)`, optionally `.body(content_type, text)`, handed to [`send`]
+/// (or turned into parts for the by-hand verification calls).
+pub fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> TestRequest {
     let mut builder = Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    builder.body(Body::empty()).unwrap()
+    TestRequest {
+        builder,
+        body: Body::empty(),
+    }
 }
 
-/// A request with a body of `content_type`.
-pub fn request_with_body(
-    method: &str,
-    uri: &str,
-    content_type: &str,
-    body: &str,
-    headers: &[(&str, &str)],
-) -> Request<Body> {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", content_type);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
+/// A request being built; see [`request`].
+#[derive(Debug)]
+pub struct TestRequest {
+    builder: http::request::Builder,
+    body: Body,
+}
+
+impl TestRequest {
+    /// Gives the request a body of `content_type`.
+    pub fn body(mut self, content_type: &str, body: &str) -> Self {
+        self.builder = self.builder.header("content-type", content_type);
+        self.body = Body::from(body.to_owned());
+        self
     }
-    builder.body(Body::from(body.to_owned())).unwrap()
+
+    /// The request's parts, for `verify_request` and extractors called by hand.
+    pub fn into_parts(self) -> http::request::Parts {
+        Request::from(self).into_parts().0
+    }
+}
+
+impl From<TestRequest> for Request<Body> {
+    fn from(request: TestRequest) -> Self {
+        request.builder.body(request.body).unwrap()
+    }
 }
 
 pub fn bearer(token: &str) -> String {

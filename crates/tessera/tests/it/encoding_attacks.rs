@@ -1,12 +1,12 @@
 //! Attacks on the token's encoding: size, segment count, base64url
-//! spellings, UTF-8 and JSON depth. Where a segment's spelling is the defect,
+//! spellings, UTF-8, JSON depth and escapes inside a signed header. Where a segment's spelling is the defect,
 //! the signature is computed over that exact spelling, so the signature
 //! itself is valid and only the encoding rule can refuse the token.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE};
 use serde_json::json;
-use tessera::{KeySet, Part, TokenError, Validation, inspect};
+use tessera::{Algorithm, KeySet, Part, TokenError, Validation, inspect};
 
 use crate::support::{
     b64, claims_with, clock, codec_with, decode, header_for, hs256, hs256_codec, refusal,
@@ -507,5 +507,38 @@ fn inspect_is_as_strict_as_verification_about_encoding() {
             part: Part::Payload,
             ..
         }
+    ));
+}
+
+// --- JSON spelling inside a signed header: escapes and surrogates ---------------------------
+
+#[test]
+fn an_escaped_member_name_reads_as_the_plain_name() {
+    let header = r#"{"\u0061lg":"HS256","typ":"JWT"}"#;
+    let verified = decode(
+        &hs256_codec(),
+        &sign_raw(&hs256(), header, &claims_with(|_| {})),
+    );
+    assert_eq!(verified.unwrap().header.alg, Algorithm::HS256);
+}
+
+#[test]
+fn an_escaped_duplicate_of_alg_is_still_a_duplicate() {
+    let header = r#"{"alg":"none","\u0061lg":"HS256"}"#;
+    assert!(matches!(
+        refusal(&hs256_codec(), &sign_raw(&hs256(), header, &claims_with(|_| {}))),
+        TokenError::DuplicateMember { name, .. } if name == "alg"
+    ));
+}
+
+#[test]
+fn a_lone_surrogate_escape_in_a_signed_header_is_refused_as_malformed() {
+    let header = r#"{"alg":"HS256","typ":"\ud800"}"#;
+    assert!(matches!(
+        refusal(
+            &hs256_codec(),
+            &sign_raw(&hs256(), header, &claims_with(|_| {}))
+        ),
+        TokenError::Json { .. }
     ));
 }

@@ -1,14 +1,17 @@
 //! Attacks through the JOSE header and the signature: `alg` games, key
 //! confusion, forged ECDSA signatures, embedded or remote keys, `kid`
-//! injection, `crit` and `b64`. Each token is signed correctly except for
-//! the one defect under test.
+//! injection, `crit` and `b64`, the codec's cached-header fast path, ECDSA
+//! high-S twins. Each token is signed correctly except for the one defect
+//! under test. Refusals never repeat attacker text at length (errors end up
+//! in logs).
 
-use serde_json::json;
-use tessera::{Algorithm, GeneratedKeyPair, Key, KeySet, Part, TokenError};
+use serde_json::{Map, Value, json};
+use tessera::{Algorithm, GeneratedKeyPair, Key, KeySet, Part, TokenError, TokenType};
 
 use crate::support::{
-    SECRET, b64, claims_with, codec, header_for, header_with, hs256, hs256_codec, refusal,
-    replace_segment, segment, sign_raw, signing_key, valid_token,
+    OTHER_SECRET, SECRET, access_claims, b64, claims_with, codec, decode, header_for, header_with,
+    hs256, hs256_codec, hs256_token_with, refusal, replace_segment, segment, sign_raw, signing_key,
+    valid_token,
 };
 
 const NONE_CASINGS: [&str; 4] = ["none", "None", "NONE", "nOnE"];
@@ -143,7 +146,7 @@ fn truncated_hmac_signature_is_refused() {
 
 #[test]
 fn signature_from_another_secret_is_refused() {
-    let other = Key::hmac(Algorithm::HS256, crate::support::OTHER_SECRET.as_bytes()).unwrap();
+    let other = Key::hmac(Algorithm::HS256, OTHER_SECRET.as_bytes()).unwrap();
     assert_eq!(
         refusal(&hs256_codec(), &valid_token(&other)),
         TokenError::InvalidSignature
@@ -262,7 +265,7 @@ fn der_encoded_ecdsa_signature_is_refused() {
     // ASN.1 DER, as most crypto APIs produce it, must not be accepted.
     let (codec, key) = ecdsa_codec_and_key(Algorithm::ES256);
     let token = valid_token(&key);
-    assert!(crate::support::decode(&codec, &token).is_ok(), "control");
+    assert!(decode(&codec, &token).is_ok(), "control");
     let raw = tessera::b64::decode(segment(&token, 2)).unwrap();
     let mut body = der_integer(&raw[..32]);
     body.extend(der_integer(&raw[32..]));
@@ -358,14 +361,14 @@ fn x5c_header_is_refused() {
 
 // --- kid injection --------------------------------------------------------
 
-fn kid_token(key: &Key, kid: serde_json::Value) -> String {
+fn kid_token(key: &Key, kid: Value) -> String {
     let header = header_with(key, |h| {
         h.insert("kid".into(), kid);
     });
     sign_raw(key, &header, &claims_with(|_| {}))
 }
 
-fn kid_refusal(kid: serde_json::Value) -> TokenError {
+fn kid_refusal(kid: Value) -> TokenError {
     // The server's one key has kid "2026" and signs the token itself, so the
     // kid is the only thing wrong.
     let key = hs256().with_kid("2026");
@@ -569,5 +572,217 @@ fn insignificant_whitespace_in_a_signed_header_is_read_like_compact_json() {
         "{ \"alg\" : \"HS256\",\r\n \"typ\" : \"JWT\" }",
         &claims_with(|_| {}),
     );
-    assert!(crate::support::decode(&hs256_codec(), &token).is_ok());
+    assert!(decode(&hs256_codec(), &token).is_ok());
+}
+
+// --- attacker text in errors is short (errors end up in logs) ---------------------------
+
+/// Asserts that `err` repeats at most a few hundred characters of input.
+fn assert_short(err: &TokenError) {
+    let (shown, debugged) = (err.to_string(), format!("{err:?}"));
+    assert!(
+        shown.chars().count() <= 200 && debugged.chars().count() <= 400,
+        "error repeats {} characters: {}…",
+        shown.chars().count(),
+        shown.chars().take(100).collect::<String>()
+    );
+}
+
+/// A token signed with the server's key whose header is `header` (an edit
+/// of the usual one).
+fn token_with_header(edit: impl FnOnce(&mut Map<String, Value>)) -> String {
+    let key = hs256();
+    sign_raw(&key, &header_with(&key, edit), &claims_with(|_| {}))
+}
+
+#[test]
+fn a_4_kib_alg_is_not_repeated_in_the_error() {
+    let err = refusal(
+        &hs256_codec(),
+        &token_with_header(|h| {
+            h.insert("alg".into(), json!("A".repeat(4000)));
+        }),
+    );
+    assert!(matches!(&err, TokenError::UnsupportedAlgorithm(name) if name.starts_with("AAAA")));
+    assert_short(&err);
+}
+
+#[test]
+fn a_large_non_string_alg_is_not_repeated_in_the_error() {
+    let err = refusal(
+        &hs256_codec(),
+        &token_with_header(|h| {
+            h.insert("alg".into(), json!(vec!["x".repeat(40); 100]));
+        }),
+    );
+    assert!(
+        matches!(err, TokenError::UnsupportedAlgorithm(_)),
+        "{err:?}"
+    );
+    assert_short(&err);
+}
+
+#[test]
+fn a_4_kib_crit_name_is_not_repeated_in_the_error() {
+    let err = refusal(
+        &hs256_codec(),
+        &token_with_header(|h| {
+            h.insert("crit".into(), json!(["c".repeat(4000)]));
+        }),
+    );
+    assert!(matches!(err, TokenError::UnsupportedCritical(_)), "{err:?}");
+    assert_short(&err);
+}
+
+#[test]
+fn a_2_kib_duplicate_header_name_is_not_repeated_in_the_error() {
+    let name = "d".repeat(2000);
+    let header = format!(r#"{{"alg":"HS256","{name}":1,"{name}":2}}"#);
+    let err = refusal(
+        &hs256_codec(),
+        &sign_raw(&hs256(), &header, &claims_with(|_| {})),
+    );
+    assert!(matches!(err, TokenError::DuplicateMember { .. }), "{err:?}");
+    assert_short(&err);
+}
+
+#[test]
+fn a_4_kib_token_type_is_not_repeated_in_the_error() {
+    let err = refusal(
+        &hs256_codec(),
+        &hs256_token_with("type", json!("t".repeat(4000))),
+    );
+    assert!(matches!(err, TokenError::WrongTokenType { .. }), "{err:?}");
+    assert_short(&err);
+}
+
+#[test]
+fn extra_claims_errors_do_not_repeat_claim_values_at_length() {
+    #[derive(Debug, serde::Deserialize)]
+    struct Extras {
+        #[allow(dead_code)]
+        roles: Vec<String>,
+    }
+    let token = hs256_token_with("roles", json!("r".repeat(4000)));
+    let err = hs256_codec()
+        .decode::<Extras>(&token, TokenType::Access)
+        .unwrap_err();
+    assert!(matches!(err, TokenError::ExtraClaims(_)), "{err:?}");
+    assert_short(&err);
+}
+
+#[test]
+fn control_characters_from_a_token_never_reach_an_error_message_raw() {
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoExtras {}
+    // serde names an unknown field verbatim; a newline in it could forge a
+    // log line.
+    let token = hs256_token_with("evil\n2026-01-01 INFO admin logged in", json!(1));
+    let err = hs256_codec()
+        .decode::<NoExtras>(&token, TokenType::Access)
+        .unwrap_err();
+    assert!(matches!(err, TokenError::ExtraClaims(_)), "{err:?}");
+    assert!(!err.to_string().contains('\n'), "{err}");
+}
+
+#[test]
+fn short_attacker_text_is_still_named_in_full() {
+    assert_eq!(
+        refusal(
+            &hs256_codec(),
+            &token_with_header(|h| {
+                h.insert("alg".into(), json!("RS1"));
+            })
+        ),
+        TokenError::UnsupportedAlgorithm("RS1".to_owned())
+    );
+}
+
+// --- the known-header fast path in the codec --------------------------------
+
+#[test]
+fn our_exact_header_segment_signed_by_another_secret_is_refused() {
+    let codec = hs256_codec();
+    let ours = codec.encode(&access_claims()).unwrap();
+    let forger = Key::hmac(Algorithm::HS256, OTHER_SECRET.as_bytes()).unwrap();
+    let forged = sign_raw(&forger, &header_for(&hs256()), &claims_with(|_| {}));
+    // Byte-identical header segment, so the codec takes its cached header …
+    assert_eq!(ours.split('.').next(), forged.split('.').next());
+    // … and still verifies with the key the set pins, not the forger's.
+    assert_eq!(refusal(&codec, &forged), TokenError::InvalidSignature);
+}
+
+#[test]
+fn a_cached_header_naming_one_kid_never_verifies_with_another_kids_key() {
+    let hmac = |secret: &str, kid: &str| {
+        Key::hmac(Algorithm::HS256, secret.as_bytes())
+            .unwrap()
+            .with_kid(kid)
+    };
+    let codec = codec(
+        KeySet::new(hmac(SECRET, "a"))
+            .with_verification_key(hmac(OTHER_SECRET, "b"))
+            .unwrap(),
+    );
+    // The header names `a`; the signature is `b`'s.
+    let token = sign_raw(
+        &hmac(OTHER_SECRET, "b"),
+        &header_for(&hmac(SECRET, "a")),
+        &claims_with(|_| {}),
+    );
+    assert_eq!(refusal(&codec, &token), TokenError::InvalidSignature);
+}
+
+#[test]
+fn a_verification_key_without_kid_is_never_reached_by_a_token_without_kid() {
+    // Only the primary answers for a kid-less token: the set never tries two
+    // keys (a kid-less token never reaches a kid-bearing key), so an old kid-less key behind a new primary is unused.
+    let old = Key::hmac(Algorithm::HS256, OTHER_SECRET.as_bytes()).unwrap();
+    let new = Key::hmac(Algorithm::HS256, SECRET.as_bytes())
+        .unwrap()
+        .with_kid("new");
+    let keys = KeySet::new(new).with_verification_key(old).unwrap();
+    let by_old = valid_token(&Key::hmac(Algorithm::HS256, OTHER_SECRET.as_bytes()).unwrap());
+    assert_eq!(refusal(&codec(keys), &by_old), TokenError::InvalidSignature);
+}
+
+// --- ECDSA malleability: a high-S twin of a signature -------------------------------------
+
+/// The order of the P-256 group, big-endian.
+const P256_ORDER: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+];
+
+/// `n - s` for a big-endian `s` below the P-256 order `n`.
+fn negate_mod_order(s: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; 32];
+    let mut borrow = 0u16;
+    for i in (0..32).rev() {
+        let subtrahend = u16::from(s[i]) + borrow;
+        let minuend = u16::from(P256_ORDER[i]);
+        borrow = u16::from(minuend < subtrahend);
+        out[i] = u8::try_from(minuend + (borrow << 8) - subtrahend).unwrap();
+    }
+    out
+}
+
+#[test]
+fn an_ecdsa_high_s_twin_verifies_and_shares_the_jti() {
+    let key = signing_key(Algorithm::ES256);
+    let codec = codec(KeySet::new(key.public_only().unwrap()));
+    let token = valid_token(&key);
+    let signature = tessera::b64::decode(token.rsplit('.').next().unwrap()).unwrap();
+    let twin_signature = [&signature[..32], &negate_mod_order(&signature[32..])].concat();
+    let twin = replace_segment(&token, 2, &b64(twin_signature));
+    assert_ne!(twin, token);
+    // Both verify (an ECDSA property, RFC 8725 §3.3 in spirit): a token's
+    // string is no identity. Revocation and replay checks key on `jti` or the
+    // session, which the twin shares.
+    let (one, other) = (
+        decode(&codec, &token).unwrap(),
+        decode(&codec, &twin).unwrap(),
+    );
+    assert_eq!(one.claims.jti, other.claims.jti);
 }

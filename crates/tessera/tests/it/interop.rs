@@ -1,6 +1,8 @@
 //! Interoperability with the `jsonwebtoken` crate, both ways: a token
 //! Tessera signs verifies there (from PEM and from our JWKS), and a token it
-//! signs with Flask-JWT-Extended's claim names verifies here.
+//! signs with Flask-JWT-Extended's claim names verifies here. PS256/384/512
+//! also interoperate with PyJWT (salt length = hash length) when `python3`
+//! is available.
 //!
 //! `jsonwebtoken` reads the system clock, so these tests put Tessera's
 //! `ManualClock` at the system time.
@@ -240,4 +242,137 @@ fn a_jsonwebtoken_token_signed_with_another_key_is_refused() {
     .unwrap();
     let codec: TokenCodec = codec_with(KeySet::new(ours), Validation::default(), &clock);
     assert_eq!(refusal(&codec, &token), TokenError::InvalidSignature);
+}
+
+// --- PS256/384/512 interoperate with PyJWT (salt length = hash length) -------
+
+mod pyjwt {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::sync::OnceLock;
+
+    use tessera::{
+        Algorithm, Claims, Clock, ExtraClaims, GeneratedKeyPair, Key, KeySet, SystemClock,
+        TokenCodec, TokenType,
+    };
+
+    /// What the venv holds; a change reinstalls.
+    const REQUIREMENTS: &str = "PyJWT[crypto]==2.15.1\ncryptography==50.0.2\n";
+
+    /// The venv's python, or `None` when the machine has no `python3`.
+    fn python() -> Option<&'static Path> {
+        static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
+        PYTHON.get_or_init(prepare_venv).as_deref()
+    }
+
+    fn prepare_venv() -> Option<PathBuf> {
+        match Command::new("python3").arg("--version").output() {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(err) => panic!("cannot run python3: {err}"),
+            Ok(_) => {}
+        }
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("review-pyjwt-venv");
+        let python = venv.join("bin").join("python");
+        let marker = venv.join("requirements.txt");
+        if python.exists() && std::fs::read_to_string(&marker).ok().as_deref() == Some(REQUIREMENTS)
+        {
+            return Some(python);
+        }
+        let created = Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv)
+            .output()
+            .unwrap();
+        assert!(created.status.success(), "{created:?}");
+        std::fs::write(&marker, REQUIREMENTS).unwrap();
+        let installed = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "-r",
+            ])
+            .arg(&marker)
+            .output()
+            .unwrap();
+        if !installed.status.success() {
+            let _ = std::fs::remove_file(&marker);
+            panic!(
+                "pip install failed: {}",
+                String::from_utf8_lossy(&installed.stderr)
+            );
+        }
+        Some(python)
+    }
+
+    /// Runs a Python snippet with `KEY` and `ARG` in its environment; its stdout.
+    fn run(python: &Path, code: &str, key: &str, arg: &str) -> String {
+        let output = Command::new(python)
+            .args(["-c", code])
+            .env("KEY", key)
+            .env("ARG", arg)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "python failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    const PYJWT_SIGNS: &str = "import jwt, os, time\n\
+        now = int(time.time())\n\
+        claims = {'sub': '42', 'type': 'access', 'jti': 'pss-interop-1', 'iat': now, 'nbf': now, 'exp': now + 600}\n\
+        print(jwt.encode(claims, os.environ['KEY'], algorithm=os.environ['ARG']))";
+
+    const PYJWT_VERIFIES: &str = "import jwt, os\n\
+        alg = jwt.get_unverified_header(os.environ['ARG'])['alg']\n\
+        print(jwt.decode(os.environ['ARG'], os.environ['KEY'], algorithms=[alg])['sub'])";
+
+    const PSS: [Algorithm; 3] = [Algorithm::PS256, Algorithm::PS384, Algorithm::PS512];
+
+    fn wall_clock_codec(key: Key) -> TokenCodec {
+        let clock = tessera::ManualClock::new(SystemClock.now());
+        TokenCodec::builder(KeySet::new(key))
+            .clock(std::sync::Arc::new(clock))
+            .build()
+    }
+
+    #[test]
+    fn pss_tokens_pyjwt_signs_verify_with_us() {
+        let Some(python) = python() else { return };
+        for alg in PSS {
+            let pair = GeneratedKeyPair::generate(alg).unwrap();
+            let token = run(python, PYJWT_SIGNS, &pair.private_pem, alg.as_str());
+            let public = Key::from_pem(alg, &pair.public_pem).unwrap();
+            let verified =
+                wall_clock_codec(public).decode::<ExtraClaims>(&token, TokenType::Access);
+            assert_eq!(verified.unwrap().claims.sub, "42", "{alg}");
+        }
+    }
+
+    #[test]
+    fn pss_tokens_we_sign_verify_with_pyjwt() {
+        let Some(python) = python() else { return };
+        for alg in PSS {
+            let pair = GeneratedKeyPair::generate(alg).unwrap();
+            let codec = wall_clock_codec(Key::from_pem(alg, &pair.private_pem).unwrap());
+            let claims = Claims::new(
+                "42",
+                TokenType::Access,
+                codec.now(),
+                Some(600),
+                ExtraClaims::new(),
+            );
+            let token = codec.encode(&claims).unwrap();
+            assert_eq!(
+                run(python, PYJWT_VERIFIES, &pair.public_pem, &token),
+                "42",
+                "{alg}"
+            );
+        }
+    }
 }

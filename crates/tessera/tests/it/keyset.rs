@@ -1,10 +1,12 @@
-//! Key sets: lookup by `kid`, rotation, thumbprint key ids and the JWKS.
+//! Key sets: lookup by `kid`, rotation, thumbprint key ids and the JWKS; which
+//! JWKs load (curve points, private halves, `alg: none`, RSA sizes).
 
+use serde_json::json;
 use tessera::{
     Algorithm, Claims, ExtraClaims, Jwk, Key, KeyError, KeySet, TokenError, TokenType, inspect,
 };
 
-use crate::support::{NOW, OTHER_SECRET, SECRET, codec, decode, refusal, signing_key};
+use crate::support::{NOW, OTHER_SECRET, SECRET, b64, codec, decode, refusal, signing_key};
 
 fn token_from(keys: KeySet) -> String {
     let claims = Claims::new("42", TokenType::Access, NOW, Some(900), ExtraClaims::new());
@@ -255,4 +257,114 @@ fn rsa_private_jwks_are_not_loaded() {
         Key::from_jwk(&jwk, None),
         Err(KeyError::Invalid(_))
     ));
+}
+
+// --- keys -------------------------------------------------------------------
+
+/// RFC 7515 Appendix A.3's P-256 key.
+fn a3_private_jwk() -> Jwk {
+    serde_json::from_value(json!({
+        "kty": "EC", "crv": "P-256", "kid": "a3",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        "d": "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"
+    }))
+    .unwrap()
+}
+
+#[test]
+fn an_off_curve_ec_point_in_a_jwk_is_refused() {
+    for alg in [Algorithm::ES256, Algorithm::ES384] {
+        let mut jwk = signing_key(alg).public_jwk().unwrap();
+        let mut y = tessera::b64::decode(jwk.y.as_deref().unwrap()).unwrap();
+        let last = y.len() - 1;
+        y[last] ^= 1;
+        jwk.y = Some(b64(&y));
+        assert!(Key::from_jwk(&jwk, None).is_err(), "{alg}: off-curve point");
+        jwk.x = Some(b64(vec![0u8; y.len()]));
+        jwk.y = Some(b64(vec![0u8; y.len()]));
+        assert!(Key::from_jwk(&jwk, None).is_err(), "{alg}: (0, 0)");
+    }
+}
+
+#[test]
+fn an_ec_private_jwk_whose_public_point_is_another_keys_is_refused() {
+    assert!(Key::from_jwk(&a3_private_jwk(), None).is_ok());
+    let other = signing_key(Algorithm::ES256).public_jwk().unwrap();
+    let mut mixed = a3_private_jwk();
+    mixed.x = other.x;
+    mixed.y = other.y;
+    assert!(Key::from_jwk(&mixed, None).is_err());
+}
+
+#[test]
+fn a_private_jwk_publishes_only_its_public_half() {
+    let key = Key::from_jwk(&a3_private_jwk(), None).unwrap();
+    assert!(key.can_sign());
+    let text = serde_json::to_string(&KeySet::new(key).jwks()).unwrap();
+    assert!(!text.contains("\"d\""), "{text}");
+    assert!(!text.contains("jpsQnnGQ"), "{text}");
+}
+
+#[test]
+fn a_jwk_naming_alg_none_is_refused() {
+    let mut jwk = a3_private_jwk();
+    jwk.alg = Some("none".to_owned());
+    assert!(Key::from_jwk(&jwk, None).is_err());
+}
+
+const RSA2047_PRIVATE: &str = include_str!("../fixtures/test-only-rsa2047-private.pem");
+const RSA2047_PUBLIC: &str = include_str!("../fixtures/test-only-rsa2047-public.pem");
+
+#[test]
+fn a_2047_bit_rsa_public_key_is_refused_though_its_modulus_fills_256_bytes() {
+    for alg in [Algorithm::RS256, Algorithm::PS256] {
+        assert_eq!(
+            Key::from_pem(alg, RSA2047_PUBLIC).unwrap_err(),
+            KeyError::RsaTooSmall(2047),
+            "{alg}"
+        );
+    }
+}
+
+#[test]
+fn a_2047_bit_rsa_private_key_is_refused_naming_its_size() {
+    assert_eq!(
+        Key::from_pem(Algorithm::RS256, RSA2047_PRIVATE).unwrap_err(),
+        KeyError::RsaTooSmall(2047)
+    );
+}
+
+#[test]
+fn a_2047_bit_rsa_jwk_modulus_is_refused() {
+    // 256 bytes whose top bit is clear: a 2047-bit modulus.
+    let mut n = vec![0xA5u8; 256];
+    n[0] = 0x7F;
+    n[255] |= 1;
+    let jwk: Jwk = serde_json::from_value(json!({
+        "kty": "RSA", "alg": "RS256", "n": b64(&n), "e": "AQAB"
+    }))
+    .unwrap();
+    assert_eq!(
+        Key::from_jwk(&jwk, None).unwrap_err(),
+        KeyError::RsaTooSmall(2047)
+    );
+}
+
+#[test]
+fn rfc8037_a3_ed25519_thumbprint_is_reproduced() {
+    let jwk: Jwk = serde_json::from_value(json!({
+        "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+    }))
+    .unwrap();
+    assert_eq!(
+        jwk.thumbprint().as_deref(),
+        Some("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
+    );
+    // A key loaded from it carries the thumbprint as its kid.
+    let key = Key::from_jwk(&jwk, None).unwrap();
+    assert_eq!(
+        key.kid(),
+        Some("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k")
+    );
 }

@@ -1,15 +1,19 @@
 //! Key strength: HMAC secrets at least as long as the hash and not
 //! guessable, used byte for byte as written (so one `.env` serves PyJWT /
-//! Flask-JWT-Extended and Tessera), and RSA keys of at least 2048 bits.
+//! Flask-JWT-Extended and Tessera), RSA keys of at least 2048 bits, and no
+//! Ed25519 public key of small order. Strong secrets of every usual shape
+//! load; guessable ones (sample secrets, keyboard walks) do not.
 
 use jsonwebtoken as jwt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tessera::{
     Algorithm, Claims, ExtraClaims, Jwk, Key, KeyError, KeySet, TokenConfig, TokenError, TokenType,
     keys::KNOWN_PLACEHOLDER,
 };
 
-use crate::support::{NOW, SECRET, codec, decode, refusal, valid_token};
+use crate::support::{
+    NOW, SECRET, b64, claims_with, codec, decode, refusal, signing_key, valid_token,
+};
 
 /// 64 bytes of varied text to cut secrets of any length from.
 const VARIED: &str = "Xq7Lm2Vb9Nc4Rt8Wz1Ks6Jd3Hf5Gp0Ya-Ue_Io+Tr/Ew=Qs!Ad@Zx#Cv$Bn%Mk^Lj&";
@@ -290,7 +294,7 @@ fn rsa_jwk_modulus_with_a_leading_zero_byte_is_measured_without_it() {
 
 #[test]
 fn rsa_2048_bit_keys_are_accepted() {
-    let key = crate::support::signing_key(Algorithm::RS256);
+    let key = signing_key(Algorithm::RS256);
     assert_eq!(
         tessera::b64::decode(key.public_jwk().unwrap().n.unwrap())
             .unwrap()
@@ -304,4 +308,176 @@ fn rsa_2048_bit_keys_are_accepted() {
         )
         .is_ok()
     );
+}
+
+// --- secrets that must load (no false positives) -----------------------------
+
+#[test]
+fn a_64_character_hex_secret_loads_for_every_hmac_algorithm() {
+    // `openssl rand -hex 32`.
+    let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+        assert!(Key::hmac(alg, hex.as_bytes()).is_ok(), "{alg}");
+    }
+}
+
+#[test]
+fn the_86_character_secret_tessera_init_writes_loads_for_every_hmac_algorithm() {
+    for _ in 0..50 {
+        let secret = tessera::keys::generate_secret(64).unwrap();
+        assert_eq!(secret.len(), 86);
+        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            assert!(Key::hmac(alg, secret.as_bytes()).is_ok(), "{alg}: {secret}");
+        }
+    }
+}
+
+// --- Ed25519 small-order public keys (RFC 8725 §3.4) --------------------------
+
+/// The Ed25519 points of small order (1, 2, 4, 8), as their y-coordinate
+/// encodings; `p`, `p + 1` are non-canonical spellings of 0 and 1.
+const ED25519_SMALL_ORDER: [&str; 7] = [
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+];
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&text[at..at + 2], 16).unwrap())
+        .collect()
+}
+
+/// Each small-order encoding, and the same with the sign bit set.
+fn small_order_points() -> Vec<Vec<u8>> {
+    ED25519_SMALL_ORDER
+        .iter()
+        .flat_map(|hex| {
+            let plain = unhex(hex);
+            let mut signed = plain.clone();
+            signed[31] |= 0x80;
+            [plain, signed]
+        })
+        .collect()
+}
+
+#[test]
+fn the_identity_point_is_refused_as_a_key_so_its_universal_forgery_cannot_verify() {
+    // Why the keys below are refused: with A the identity, [k]A vanishes, so
+    // R = identity, S = 0 satisfies [S]B = R + [k]A for every message.
+    let forged = [&unhex(ED25519_SMALL_ORDER[1])[..], &[0u8; 32]].concat();
+    let token = format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"EdDSA"}"#),
+        b64(claims_with(|_| {})),
+        b64(&forged)
+    );
+    let jwk: Jwk = serde_json::from_value(json!({
+        "kty": "OKP", "crv": "Ed25519", "x": b64(unhex(ED25519_SMALL_ORDER[1]))
+    }))
+    .unwrap();
+    if let Ok(key) = Key::from_jwk(&jwk, None) {
+        panic!(
+            "loaded; the forgery is {}",
+            match decode(&codec(KeySet::new(key)), &token) {
+                Ok(_) => "accepted",
+                Err(_) => "refused",
+            }
+        );
+    }
+}
+
+#[test]
+fn small_order_ed25519_public_keys_are_refused_from_jwk() {
+    for point in small_order_points() {
+        let jwk: Jwk =
+            serde_json::from_value(json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(&point) }))
+                .unwrap();
+        assert!(
+            matches!(Key::from_jwk(&jwk, None), Err(KeyError::Invalid(_))),
+            "{point:02x?}"
+        );
+    }
+}
+
+#[test]
+fn small_order_ed25519_public_keys_are_refused_from_der_and_pem() {
+    // SubjectPublicKeyInfo for Ed25519 (RFC 8410): fixed prefix, then the key.
+    const SPKI_PREFIX: [u8; 12] = [
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    for point in small_order_points() {
+        let der = [&SPKI_PREFIX[..], &point].concat();
+        assert!(
+            matches!(
+                Key::from_public_der(Algorithm::EdDSA, &der),
+                Err(KeyError::Invalid(_))
+            ),
+            "{point:02x?}"
+        );
+        let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", der));
+        assert!(
+            Key::from_pem(Algorithm::EdDSA, &pem).is_err(),
+            "{point:02x?}"
+        );
+    }
+}
+
+#[test]
+fn an_ordinary_ed25519_public_key_still_loads_from_spki() {
+    let key = signing_key(Algorithm::EdDSA);
+    let x = tessera::b64::decode(key.public_jwk().unwrap().x.unwrap()).unwrap();
+    let der = [
+        &[
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ][..],
+        &x,
+    ]
+    .concat();
+    let public = Key::from_public_der(Algorithm::EdDSA, &der).unwrap();
+    let token = valid_token(&key);
+    assert!(decode(&codec(KeySet::new(public)), &token).is_ok());
+}
+
+// --- secrets that must not load (no false negatives) ---------------------------
+
+#[test]
+fn the_jwt_io_sample_secrets_are_refused() {
+    // jwt.io's debugger pre-fills these; the second is long enough to pass
+    // the length rule for HS256 on its own.
+    for sample in [
+        "a-string-secret-at-least-256-bits-long",
+        "your-256-bit-secret-your-256-bit-secret",
+        "your-512-bit-secret-your-512-bit-secret-your-512-bit-secret-your",
+    ] {
+        assert!(
+            matches!(
+                Key::hmac(Algorithm::HS256, sample.as_bytes()),
+                Err(KeyError::WeakSecret(_))
+            ),
+            "{sample}"
+        );
+    }
+}
+
+#[test]
+fn keyboard_walk_secrets_are_refused() {
+    for walk in [
+        "qwertyuiopasdfghjklzxcvbnm123456",
+        "QWERTYUIOP-qwertyuiop-1234567890",
+        "asdfghjkl;asdfghjkl;asdfghjkl;as",
+    ] {
+        assert!(
+            matches!(
+                Key::hmac(Algorithm::HS256, walk.as_bytes()),
+                Err(KeyError::WeakSecret(_))
+            ),
+            "{walk}"
+        );
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 use tessera::{
-    Algorithm, ExtraClaims, GeneratedKeyPair, Key, KeySet, ManualClock, Token, TokenCodec,
+    Algorithm, Claims, ExtraClaims, GeneratedKeyPair, Key, KeySet, ManualClock, Token, TokenCodec,
     TokenError, TokenType, Validation,
 };
 
@@ -181,4 +181,27 @@ pub(crate) fn with_trailing_bits(segment: &str) -> String {
     let mut out = segment[..segment.len() - 1].to_owned();
     out.push(char::from(ALPHABET[value | 1]));
     out
+}
+
+/// A correctly signed HS256 token carrying the valid claims after `edit`.
+pub(crate) fn hs256_token(edit: impl FnOnce(&mut Map<String, Value>)) -> String {
+    let key = hs256();
+    sign_raw(&key, &header_for(&key), &claims_with(edit))
+}
+
+/// A correctly signed HS256 token whose claim `name` is `value`.
+pub(crate) fn hs256_token_with(name: &str, value: Value) -> String {
+    hs256_token(|claims| {
+        claims.insert(name.to_owned(), value);
+    })
+}
+
+/// The HS256 codec on the test clock with `validation`.
+pub(crate) fn hs256_codec_validating(validation: Validation) -> TokenCodec {
+    codec_with(KeySet::new(hs256()), validation, &clock())
+}
+
+/// Access-token claims for `42`, issued at `NOW`, valid for 900 s.
+pub(crate) fn access_claims() -> Claims {
+    Claims::new("42", TokenType::Access, NOW, Some(900), ExtraClaims::new())
 }

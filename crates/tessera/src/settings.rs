@@ -1,17 +1,53 @@
-//! Transport settings: where tokens travel and how failures are answered.
+//! The settings: where tokens travel and how failures are answered.
 //!
 //! [`JwtConfig`] is a [`TokenConfig`] (keys, lifetimes, checks) plus the
-//! settings Flask-JWT-Extended keeps next to them: token locations, header,
-//! cookie, CSRF, query-string and JSON options, and the error style. Every
-//! field has the `JWT_*` name Flask-JWT-Extended uses (see
-//! [`JwtConfig::from_lookup`]); the defaults differ only where Flask's are
-//! weak: cookies are `Secure` and `SameSite=Lax` unless told otherwise.
+//! settings Flask-JWT-Extended keeps next to them: token [`Location`]s, the
+//! settings of each location (header, cookies with CSRF, query string, JSON
+//! body), and the [`ErrorStyle`]. Every field has the `JWT_*` name
+//! Flask-JWT-Extended uses (see [`JwtConfig::from_lookup`]); the defaults
+//! differ only where Flask's are weak: cookies are `Secure` and
+//! `SameSite=Lax` unless told otherwise.
+//!
+//! This module is plain data: it depends on no other part of the
+//! request-handling code, which all reads it.
 
 use axum_extra::extract::cookie::SameSite;
 use http::{HeaderName, Method};
 
 use crate::config::{ConfigError, TokenConfig, load_dotenv};
-use crate::locate::Location;
+use crate::env::Env;
+
+/// Where a token can travel (`JWT_TOKEN_LOCATION` entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// A request header, `Authorization: Bearer <token>` by default.
+    Headers,
+    /// An HttpOnly cookie, with double-submit CSRF.
+    Cookies,
+    /// A query-string parameter (`?jwt=`). Tokens in URLs end up in logs;
+    /// prefer the other locations.
+    QueryString,
+    /// A key of a JSON object body (needs the body layer).
+    Json,
+}
+
+impl Location {
+    /// Flask-JWT-Extended's name: `headers`, `cookies`, `query_string`, `json`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Location::Headers => "headers",
+            Location::Cookies => "cookies",
+            Location::QueryString => "query_string",
+            Location::Json => "json",
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How authentication failures are rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -256,16 +292,28 @@ impl JwtConfig {
     /// | `JWT_ALLOW_NON_EXPIRING` | `false` |
     /// | `JWT_VERIFY_SUB` | `true` (only `true` is accepted: `sub` is always a string) |
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let token = TokenConfig::from_lookup(&lookup)?;
+        Self::read(&Env::new(lookup))
+    }
+
+    /// Reads settings through `env` (see [`crate::env`] for the spellings);
+    /// the variables are those of [`JwtConfig::from_lookup`].
+    pub fn read(env: &Env<impl Fn(&str) -> Option<String>>) -> Result<Self, ConfigError> {
+        let token = TokenConfig::read(env)?;
         let mut config = JwtConfig::new(token);
         // `raw` keeps a value that is set but empty (JWT_HEADER_TYPE="");
         // `get` treats empty as unset, like the token settings do.
-        let raw = |name: &str| lookup(name);
-        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let raw = |name: &str| env.raw(name);
+        let get = |name: &str| env.text(name);
         let text = |name: &str, into: &mut String| {
-            if let Some(value) = get(name) {
-                *into = value.trim().to_owned();
+            if let Some(value) = env.text(name) {
+                *into = value;
             }
+        };
+        let flag = |name: &'static str, into: &mut bool| -> Result<(), ConfigError> {
+            if let Some(value) = env.boolean(name)? {
+                *into = value;
+            }
+            Ok(())
         };
 
         if let Some(value) = get("JWT_TOKEN_LOCATION") {
@@ -292,9 +340,7 @@ impl JwtConfig {
         text("JWT_ACCESS_COOKIE_PATH", &mut cookies.access_path);
         text("JWT_REFRESH_COOKIE_PATH", &mut cookies.refresh_path);
         cookies.domain = get("JWT_COOKIE_DOMAIN").map(|domain| domain.trim().to_owned());
-        if let Some(value) = get("JWT_COOKIE_SECURE") {
-            cookies.secure = boolean("JWT_COOKIE_SECURE", &value)?;
-        }
+        flag("JWT_COOKIE_SECURE", &mut cookies.secure)?;
         if let Some(value) = get("JWT_COOKIE_SAMESITE") {
             cookies.same_site = match value.trim().to_ascii_lowercase().as_str() {
                 "lax" => Some(SameSite::Lax),
@@ -309,20 +355,14 @@ impl JwtConfig {
                 }
             };
         }
-        if let Some(value) = get("JWT_SESSION_COOKIE") {
-            cookies.session = boolean("JWT_SESSION_COOKIE", &value)?;
-        }
+        flag("JWT_SESSION_COOKIE", &mut cookies.session)?;
 
         let csrf = &mut config.csrf;
-        if let Some(value) = get("JWT_COOKIE_CSRF_PROTECT") {
-            csrf.protect = boolean("JWT_COOKIE_CSRF_PROTECT", &value)?;
-        }
+        flag("JWT_COOKIE_CSRF_PROTECT", &mut csrf.protect)?;
         if let Some(value) = get("JWT_CSRF_METHODS") {
             csrf.methods = methods(&value)?;
         }
-        if let Some(value) = get("JWT_CSRF_IN_COOKIES") {
-            csrf.in_cookies = boolean("JWT_CSRF_IN_COOKIES", &value)?;
-        }
+        flag("JWT_CSRF_IN_COOKIES", &mut csrf.in_cookies)?;
         text("JWT_ACCESS_CSRF_COOKIE_NAME", &mut csrf.access_cookie_name);
         text(
             "JWT_REFRESH_CSRF_COOKIE_NAME",
@@ -339,9 +379,7 @@ impl JwtConfig {
         if let Some(value) = raw("JWT_REFRESH_CSRF_HEADER_NAME") {
             csrf.refresh_header = header_name("JWT_REFRESH_CSRF_HEADER_NAME", &value)?;
         }
-        if let Some(value) = get("JWT_CSRF_CHECK_FORM") {
-            csrf.check_form = boolean("JWT_CSRF_CHECK_FORM", &value)?;
-        }
+        flag("JWT_CSRF_CHECK_FORM", &mut csrf.check_form)?;
         text("JWT_ACCESS_CSRF_FIELD_NAME", &mut csrf.access_field);
         text("JWT_REFRESH_CSRF_FIELD_NAME", &mut csrf.refresh_field);
 
@@ -367,12 +405,8 @@ impl JwtConfig {
         }
         text("JWT_ERROR_MESSAGE_KEY", &mut config.error_message_key);
         text("JWT_ROLES_CLAIM", &mut config.roles_claim);
-        if let Some(value) = get("JWT_ALLOW_NON_EXPIRING") {
-            config.allow_non_expiring = boolean("JWT_ALLOW_NON_EXPIRING", &value)?;
-        }
-        if let Some(value) = get("JWT_VERIFY_SUB")
-            && !boolean("JWT_VERIFY_SUB", &value)?
-        {
+        flag("JWT_ALLOW_NON_EXPIRING", &mut config.allow_non_expiring)?;
+        if env.boolean("JWT_VERIFY_SUB")? == Some(false) {
             return Err(invalid(
                 "JWT_VERIFY_SUB",
                 "only true is supported: the identity claim is always a string".to_owned(),
@@ -479,12 +513,4 @@ fn header_name(name: &'static str, value: &str) -> Result<HeaderName, ConfigErro
             format!("{value:?} is not a valid, non-empty header name"),
         )
     })
-}
-
-fn boolean(name: &'static str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(invalid(name, format!("{value:?} must be true or false"))),
-    }
 }
