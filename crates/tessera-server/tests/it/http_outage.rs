@@ -397,12 +397,9 @@ async fn a_full_disk_under_sqlite_answers_503_store_unavailable_and_recovers() {
             .json(json!({ "username": format!("user{n}"), "password": PASSWORD }))
             .send()
             .await;
-        match reply.status.as_u16() {
-            201 => continue,
-            _ => {
-                refused = Some(reply);
-                break;
-            }
+        if reply.status.as_u16() != 201 {
+            refused = Some(reply);
+            break;
         }
     }
     let refused = refused.expect("a write on a full disk failed");
