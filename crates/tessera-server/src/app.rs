@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location};
 
 use crate::domain::{AuthService, ServerSettings};
+use crate::fanout::{NoFeed, PgNotifyFeed, RevocationFeed};
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::WindowLimiter;
 use crate::http::revocation::RevokedSetBlocklist;
@@ -43,6 +44,16 @@ pub fn server_jwt_config(
     Ok(jwt_config)
 }
 
+/// The revocation feed for instances sharing `store`: PostgreSQL
+/// `LISTEN`/`NOTIFY` on its database, or none for SQLite (one process owns
+/// the file). The one place a feed is chosen.
+pub fn revocation_feed(store: &Store) -> Arc<dyn RevocationFeed> {
+    match PgNotifyFeed::for_store(store) {
+        Some(feed) => Arc::new(feed),
+        None => Arc::new(NoFeed),
+    }
+}
+
 /// Builds the router's state. The session and access-token lifetimes of
 /// `settings` are taken from `jwt_config` (`JWT_REFRESH_TOKEN_EXPIRES` is the
 /// absolute session lifetime), so tokens and sessions always agree.
@@ -55,7 +66,8 @@ pub async fn build_state(
 ) -> Result<AppState, ServeError> {
     let settings = settings.with_token_lifetimes(&jwt_config.token);
     settings.check()?;
-    let auth = AuthService::new(store, settings, clock.clone())
+    let feed = revocation_feed(&store);
+    let auth = AuthService::new(store, feed, settings, clock.clone())
         .await
         .map_err(|err| ServeError::Store(err.to_string()))?;
     let jwt = JwtManager::new(jwt_config)?

@@ -4,9 +4,11 @@
 //! on top.
 
 pub mod app;
+pub mod boxed;
 pub mod cli;
 pub mod domain;
 pub mod env_file;
+pub mod fanout;
 pub mod http;
 pub mod serve;
 pub mod server_config;

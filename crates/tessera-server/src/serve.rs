@@ -21,7 +21,7 @@ use crate::store::{Store, StoreOptions};
 
 /// How often revocations made by other instances are pulled in.
 const SYNC_EVERY: Duration = Duration::from_secs(15);
-/// How long to wait before listening for revocations again after a failure.
+/// How long to wait before subscribing to the revocation feed again after a failure.
 const FOLLOW_RETRY: Duration = Duration::from_secs(5);
 /// How often expired sessions and revocations are swept.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
@@ -146,10 +146,11 @@ pub async fn run(
 fn spawn_maintenance(state: &AppState) {
     let follower = state.auth.clone();
     tokio::spawn(async move {
-        // PostgreSQL: other instances' revocations arrive within
-        // milliseconds. On failure, retry; the periodic sync covers the gap.
+        // Through the revocation feed, other instances' revocations arrive
+        // within milliseconds. On failure, retry; the periodic sync covers
+        // the gap.
         while let Err(err) = follower.follow_revocations().await {
-            tracing::warn!(error = %err, "revocation listener failed; retrying in 5 s");
+            tracing::warn!(error = %err, "revocation feed failed; retrying in 5 s");
             tokio::time::sleep(FOLLOW_RETRY).await;
         }
     });

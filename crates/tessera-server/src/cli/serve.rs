@@ -75,7 +75,9 @@ pub(super) fn run_user(command: UserCommand, out: &mut dyn Write) -> Result<(), 
         let store = Store::open(&options)
             .await
             .map_err(|err| ServeError::Store(err.to_string()))?;
-        let auth = AuthService::new(store, settings, std::sync::Arc::new(tessera::SystemClock))
+        let feed = crate::app::revocation_feed(&store);
+        let clock = std::sync::Arc::new(tessera::SystemClock);
+        let auth = AuthService::new(store, feed, settings, clock)
             .await
             .map_err(|err| ServeError::Store(err.to_string()))?;
         auth.create_user(
