@@ -12,10 +12,10 @@ use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location};
 use crate::domain::{AuthService, ServerSettings};
 use crate::fanout::{NoFeed, PgNotifyFeed, RevocationFeed};
 use crate::http::metrics::Metrics;
-use crate::http::rate_limit::WindowLimiter;
 use crate::http::revocation::RevokedSetBlocklist;
 use crate::http::state::Shared;
 use crate::http::{AppState, Limits, ops};
+use crate::limits::WindowLimiter;
 use crate::serve::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::Store;
@@ -79,9 +79,13 @@ pub async fn build_state(
         token.encode_issuer.as_deref().unwrap_or(&config.public_url),
         token.algorithm.as_str(),
     );
+    // The one place the rate-limit stores are chosen: in memory today.
     let limits = Limits {
-        login_failures: WindowLimiter::new(config.login_max_failures, config.login_failure_window),
-        per_ip: WindowLimiter::new(config.ip_max_attempts, 60),
+        login_failures: Box::new(WindowLimiter::new(
+            config.login_max_failures,
+            config.login_failure_window,
+        )),
+        per_ip: Box::new(WindowLimiter::new(config.ip_max_attempts, 60)),
     };
     Ok(AppState::new(Shared {
         auth,
