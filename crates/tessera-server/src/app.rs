@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location};
+use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location, TokenCodec, TokenConfig};
 
 use crate::domain::{AuthService, ServerSettings};
 use crate::fanout::{NoFeed, PgNotifyFeed, RevocationFeed};
@@ -15,6 +15,7 @@ use crate::http::metrics::Metrics;
 use crate::http::revocation::RevokedSetBlocklist;
 use crate::http::state::Shared;
 use crate::http::{AppState, Limits, ops};
+use crate::keys::{ConfiguredKeys, SigningKeys};
 use crate::limits::WindowLimiter;
 use crate::serve::ServeError;
 use crate::server_config::ServerConfig;
@@ -54,6 +55,13 @@ pub fn revocation_feed(store: &Store) -> Arc<dyn RevocationFeed> {
     }
 }
 
+/// Where the signing keys come from: the token settings (`JWT_SECRET_KEY`,
+/// or `JWT_PRIVATE_KEY` / `JWT_PUBLIC_KEY`). The one place a key source is
+/// chosen.
+pub fn signing_keys(token: &TokenConfig) -> Box<dyn SigningKeys> {
+    Box::new(ConfiguredKeys::new(token))
+}
+
 /// Builds the router's state. The session and access-token lifetimes of
 /// `settings` are taken from `jwt_config` (`JWT_REFRESH_TOKEN_EXPIRES` is the
 /// absolute session lifetime), so tokens and sessions always agree.
@@ -70,7 +78,14 @@ pub async fn build_state(
     let auth = AuthService::new(store, feed, settings, clock.clone())
         .await
         .map_err(|err| ServeError::Store(err.to_string()))?;
-    let jwt = JwtManager::new(jwt_config)?
+    // As `JwtManager::new`, with the keys from the chosen source: the
+    // settings are checked first, then the keys loaded.
+    jwt_config.check()?;
+    let keys = signing_keys(&jwt_config.token).key_set().await?;
+    let codec = TokenCodec::builder(keys)
+        .validation(jwt_config.token.validation())
+        .build();
+    let jwt = JwtManager::with_codec(jwt_config, codec)?
         .with_clock(clock)
         .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
     let token = &jwt.config().token;

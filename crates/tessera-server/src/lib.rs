@@ -10,6 +10,7 @@ pub mod domain;
 pub mod env_file;
 pub mod fanout;
 pub mod http;
+pub mod keys;
 pub mod limits;
 pub mod serve;
 pub mod server_config;

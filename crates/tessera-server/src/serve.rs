@@ -36,6 +36,9 @@ pub enum ServeError {
     /// A setting is missing or invalid.
     #[error(transparent)]
     Config(#[from] tessera::ConfigError),
+    /// The signing keys could not be loaded.
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeysError),
     /// The store could not be opened or migrated.
     #[error("cannot open the database: {0}")]
     Store(String),
