@@ -17,6 +17,7 @@ use crate::http::state::Shared;
 use crate::http::{AppState, Limits, ops};
 use crate::keys::{ConfiguredKeys, SigningKeys};
 use crate::limits::WindowLimiter;
+use crate::oauth::Providers;
 use crate::serve::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::Store;
@@ -60,6 +61,13 @@ pub fn revocation_feed(store: &Store) -> Arc<dyn RevocationFeed> {
 /// chosen.
 pub fn signing_keys(token: &TokenConfig) -> Box<dyn SigningKeys> {
     Box::new(ConfiguredKeys::new(token))
+}
+
+/// The social sign-in providers: none yet (the social sign-in issue adds
+/// Google, Facebook and generic OIDC, each when configured). The one place
+/// providers are chosen.
+pub fn identity_providers() -> Providers {
+    Providers::new()
 }
 
 /// Builds the router's state. The session and access-token lifetimes of
@@ -107,6 +115,7 @@ pub async fn build_state(
         jwt,
         metrics: Arc::new(Metrics::default()),
         limits: Arc::new(limits),
+        providers: Arc::new(identity_providers()),
         discovery: Arc::new(discovery),
         trust_forwarded: config.trust_forwarded,
     }))

@@ -12,6 +12,7 @@ pub mod fanout;
 pub mod http;
 pub mod keys;
 pub mod limits;
+pub mod oauth;
 pub mod serve;
 pub mod server_config;
 pub mod store;

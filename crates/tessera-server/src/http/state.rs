@@ -10,6 +10,7 @@ use tessera::JwtManager;
 use super::metrics::Metrics;
 use crate::domain::AuthService;
 use crate::limits::RateLimitStore;
+use crate::oauth::Providers;
 
 /// Rate limits for the credential endpoints, each in the store the
 /// start-up chose.
@@ -53,6 +54,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Credential rate limits.
     pub limits: Arc<Limits>,
+    /// Social sign-in providers (none configured yet).
+    pub providers: Arc<Providers>,
     /// The `/.well-known/openid-configuration` document.
     pub discovery: Arc<Value>,
     /// Trust `X-Forwarded-For` for the client IP (behind a proxy only).
