@@ -18,7 +18,7 @@ use crate::http::{AppState, Limits, ops};
 use crate::keys::{ConfiguredKeys, SigningKeys};
 use crate::limits::WindowLimiter;
 use crate::oauth::Providers;
-use crate::serve::ServeError;
+use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::Store;
 

@@ -14,5 +14,6 @@ pub mod keys;
 pub mod limits;
 pub mod oauth;
 pub mod serve;
+pub mod serve_error;
 pub mod server_config;
 pub mod store;

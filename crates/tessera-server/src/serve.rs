@@ -16,6 +16,7 @@ use crate::app;
 use crate::domain::ServerSettings;
 use crate::env_file::{self, EnsureOutcome};
 use crate::http::{self, AppState};
+pub use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::{Store, StoreOptions};
 
@@ -25,35 +26,6 @@ const SYNC_EVERY: Duration = Duration::from_secs(15);
 const FOLLOW_RETRY: Duration = Duration::from_secs(5);
 /// How often expired sessions and revocations are swept.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
-
-/// Why the server could not start. One line each, naming what to fix.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServeError {
-    /// `.env` could not be created or read.
-    #[error(transparent)]
-    EnvFile(#[from] env_file::EnvFileError),
-    /// A setting is missing or invalid.
-    #[error(transparent)]
-    Config(#[from] tessera::ConfigError),
-    /// The signing keys could not be loaded.
-    #[error(transparent)]
-    Keys(#[from] crate::keys::KeysError),
-    /// The store could not be opened or migrated.
-    #[error("cannot open the database: {0}")]
-    Store(String),
-    /// The address is taken or not ours.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The server stopped with an error.
-    #[error("server error: {0}")]
-    Io(#[from] std::io::Error),
-}
 
 /// Everything a running server is made of, built from the environment.
 pub struct Assembled {

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use super::{CliError, runtime};
 use crate::app;
 use crate::domain::{AuthService, NewAccount, Password, ServerSettings};
-use crate::serve::ServeError;
+use crate::serve_error::ServeError;
 use crate::store::{Store, StoreOptions};
 
 /// Manage accounts from the command line.
