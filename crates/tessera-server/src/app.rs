@@ -7,15 +7,18 @@
 
 use std::sync::Arc;
 
-use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location};
+use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location, TokenCodec, TokenConfig};
 
 use crate::domain::{AuthService, ServerSettings};
+use crate::fanout::{NoFeed, PgNotifyFeed, RevocationFeed};
 use crate::http::metrics::Metrics;
-use crate::http::rate_limit::WindowLimiter;
 use crate::http::revocation::RevokedSetBlocklist;
 use crate::http::state::Shared;
 use crate::http::{AppState, Limits, ops};
-use crate::serve::ServeError;
+use crate::keys::{ConfiguredKeys, SigningKeys};
+use crate::limits::WindowLimiter;
+use crate::oauth::Providers;
+use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::Store;
 
@@ -43,6 +46,30 @@ pub fn server_jwt_config(
     Ok(jwt_config)
 }
 
+/// The revocation feed for instances sharing `store`: PostgreSQL
+/// `LISTEN`/`NOTIFY` on its database, or none for SQLite (one process owns
+/// the file). The one place a feed is chosen.
+pub fn revocation_feed(store: &Store) -> Arc<dyn RevocationFeed> {
+    match PgNotifyFeed::for_store(store) {
+        Some(feed) => Arc::new(feed),
+        None => Arc::new(NoFeed),
+    }
+}
+
+/// Where the signing keys come from: the token settings (`JWT_SECRET_KEY`,
+/// or `JWT_PRIVATE_KEY` / `JWT_PUBLIC_KEY`). The one place a key source is
+/// chosen.
+pub fn signing_keys(token: &TokenConfig) -> Box<dyn SigningKeys> {
+    Box::new(ConfiguredKeys::new(token))
+}
+
+/// The social sign-in providers: none yet (the social sign-in issue adds
+/// Google, Facebook and generic OIDC, each when configured). The one place
+/// providers are chosen.
+pub fn identity_providers() -> Providers {
+    Providers::new()
+}
+
 /// Builds the router's state. The session and access-token lifetimes of
 /// `settings` are taken from `jwt_config` (`JWT_REFRESH_TOKEN_EXPIRES` is the
 /// absolute session lifetime), so tokens and sessions always agree.
@@ -55,22 +82,35 @@ pub async fn build_state(
 ) -> Result<AppState, ServeError> {
     let settings = settings.with_token_lifetimes(&jwt_config.token);
     settings.check()?;
-    let auth = AuthService::new(store, settings, clock.clone())
+    let feed = revocation_feed(&store);
+    let auth = AuthService::new(store, feed, settings, clock.clone())
         .await
         .map_err(|err| ServeError::Store(err.to_string()))?;
-    let jwt = JwtManager::new(jwt_config)?
+    // As `JwtManager::new`, with the keys from the chosen source: the
+    // settings are checked first, then the keys loaded.
+    jwt_config.check()?;
+    let keys = signing_keys(&jwt_config.token).key_set().await?;
+    let codec = TokenCodec::builder(keys)
+        .validation(jwt_config.token.validation())
+        .build();
+    let jwt = JwtManager::with_codec(jwt_config, codec)?
         .with_clock(clock)
         .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
     let discovery = ops::discovery_document(&config.public_url, jwt.config());
+    // The one place the rate-limit stores are chosen: in memory today.
     let limits = Limits {
-        login_failures: WindowLimiter::new(config.login_max_failures, config.login_failure_window),
-        per_ip: WindowLimiter::new(config.ip_max_attempts, 60),
+        login_failures: Box::new(WindowLimiter::new(
+            config.login_max_failures,
+            config.login_failure_window,
+        )),
+        per_ip: Box::new(WindowLimiter::new(config.ip_max_attempts, 60)),
     };
     Ok(AppState::new(Shared {
         auth,
         jwt,
         metrics: Arc::new(Metrics::default()),
         limits: Arc::new(limits),
+        providers: Arc::new(identity_providers()),
         discovery: Arc::new(discovery),
         trust_forwarded: config.trust_forwarded,
     }))

@@ -1,13 +1,82 @@
 //! Tessera's auth service as a library, and its `tessera` command line:
-//! accounts, sessions with refresh rotation, revocation and audit
-//! ([`domain`]) over an SQLite or PostgreSQL [`store`], with HTTP and a CLI
-//! on top.
+//! accounts, sessions with refresh rotation, revocation and audit over an
+//! SQLite or PostgreSQL store, served as a JSON API.
+//!
+//! # Brief overview
+//!
+//! The service is a stack of layers; each imports only layers below it.
+//!
+//! - [`cli`] parses the `tessera` command line and runs one command;
+//!   `tessera serve` hands over to [`serve`].
+//! - [`serve`] reads the environment ([`env_file`], [`server_config`]),
+//!   binds, and runs the router with its background tasks (following the
+//!   revocation feed, the periodic resync, housekeeping) until a signal.
+//! - [`app`] builds the router's [`http::AppState`] from explicit parts. It
+//!   is the one place where each seam's implementation is chosen (below),
+//!   and tests call it with a test secret and a manual clock, so they run
+//!   the same wiring as `tessera serve`.
+//! - [`http`] is the JSON API: it parses requests, calls the domain, mints
+//!   tokens with the library's `JwtManager` and answers every error as
+//!   `{error, message}`. It never touches the store.
+//! - [`domain`] holds the rules: [`domain::AuthService`] decides
+//!   registrations, logins, refresh rotation, logout and revocation, admin
+//!   operations and the audit trail. It knows nothing of HTTP.
+//! - [`store`] persists users, sessions, revocations and audit events in
+//!   SQLite or PostgreSQL. It knows no policy.
+//!
+//! Beside the layers sit the seams: each is a small trait with today's
+//! implementation behind it, so the next implementation is a new type
+//! rather than a change to the code that uses it.
+//!
+//! - [`fanout`]: [`fanout::RevocationFeed`] tells other instances that
+//!   revocations changed (PostgreSQL `LISTEN`/`NOTIFY`, or nothing for one
+//!   SQLite process; Redis pub/sub next). Used by the domain.
+//! - [`limits`]: [`limits::RateLimitStore`] holds the credential rate-limit
+//!   counters (in memory; Redis next). Used by the HTTP layer.
+//! - [`keys`]: [`keys::SigningKeys`] yields the keys tokens are signed and
+//!   verified with (the configured ones; keys in the store, rotated, next).
+//!   Used by `app` to build the manager.
+//! - [`oauth`]: [`oauth::IdentityProvider`] and the [`oauth::Providers`]
+//!   registry for social sign-in (none yet). Carried in the state.
+//!
+//! Which may import which: `cli → serve → app → http → domain → store`,
+//! each layer any layer to its right, never one to its left; the seams
+//! import no layer but `store` (the PostgreSQL feed shares the store's
+//! database). [`serve_error`] (why start-up failed) and [`boxed`] (the
+//! seams' future type) are shared by several layers and import none of
+//! them. `python3 ../shared/tools/module_cycles.py` (from the project root)
+//! must find no cycle.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use tessera::SystemClock;
+//! use tessera_server::domain::ServerSettings;
+//! use tessera_server::server_config::ServerConfig;
+//! use tessera_server::store::{Store, StoreOptions};
+//! use tessera_server::{app, http};
+//!
+//! let config = ServerConfig::from_env()?;
+//! let jwt_config = app::server_jwt_config(|name| std::env::var(name).ok(), &config)?;
+//! let store = Store::open(&StoreOptions::sqlite("tessera.db")).await?;
+//! let settings = ServerSettings::from_env()?;
+//! let state = app::build_state(jwt_config, settings, &config, store, Arc::new(SystemClock)).await?;
+//! let router = http::router(state);
+//! # let _ = router;
+//! # Ok(()) }
+//! ```
 
 pub mod app;
+pub mod boxed;
 pub mod cli;
 pub mod domain;
 pub mod env_file;
+pub mod fanout;
 pub mod http;
+pub mod keys;
+pub mod limits;
+pub mod oauth;
 pub mod serve;
+pub mod serve_error;
 pub mod server_config;
 pub mod store;

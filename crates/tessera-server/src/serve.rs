@@ -13,44 +13,19 @@ use tessera::{Clock, SystemClock};
 use tokio::net::TcpListener;
 
 use crate::app;
-use crate::domain::{AuthError, AuthService, ServerSettings};
+use crate::domain::{AuthError, AuthService, FollowError, ServerSettings};
 use crate::env_file::{self, EnsureOutcome};
 use crate::http::{self, AppState};
+pub use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::{Store, StoreOptions};
 
 /// How often revocations made by other instances are pulled in.
 const SYNC_EVERY: Duration = Duration::from_secs(15);
-/// How long to wait before listening for revocations again after a failure.
+/// How long to wait before subscribing to the revocation feed again after a failure.
 const FOLLOW_RETRY: Duration = Duration::from_secs(5);
 /// How often expired sessions and revocations are swept.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
-
-/// Why the server could not start. One line each, naming what to fix.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServeError {
-    /// `.env` could not be created or read.
-    #[error(transparent)]
-    EnvFile(#[from] env_file::EnvFileError),
-    /// A setting is missing or invalid.
-    #[error(transparent)]
-    Config(#[from] tessera::ConfigError),
-    /// The store could not be opened or migrated.
-    #[error("cannot open the database: {0}")]
-    Store(String),
-    /// The address is taken or not ours.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The server stopped with an error.
-    #[error("server error: {0}")]
-    Io(#[from] std::io::Error),
-}
 
 /// Everything a running server is made of, built from the environment.
 #[derive(Debug)]
@@ -147,14 +122,21 @@ pub async fn run(
 fn spawn_maintenance(state: &AppState) {
     let follower = state.auth.clone();
     tokio::spawn(async move {
-        // PostgreSQL: other instances' revocations arrive within
-        // milliseconds. On failure, retry; the periodic sync covers the gap.
+        // Through the revocation feed, other instances' revocations arrive
+        // within milliseconds. On failure, retry; the periodic sync covers
+        // the gap.
         while let Err(err) = follower.follow_revocations().await {
-            log_failure(
-                &follower,
-                &err,
-                "revocation listener failed; retrying in 5 s",
-            );
+            match &err {
+                FollowError::Sync(err) => {
+                    log_failure(&follower, err, "revocation sync failed; retrying in 5 s");
+                }
+                // While the store is known to be down, the outage has been
+                // logged once already; the feed's own failure adds nothing.
+                FollowError::Feed(_) if follower.store().outage_reported() => {}
+                FollowError::Feed(_) => {
+                    tracing::warn!(error = %err, "revocation feed failed; retrying in 5 s");
+                }
+            }
             tokio::time::sleep(FOLLOW_RETRY).await;
         }
     });

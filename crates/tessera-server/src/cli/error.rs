@@ -61,7 +61,7 @@ pub enum CliError {
     Stdin(io::Error),
     /// The server could not start or stopped with an error.
     #[error(transparent)]
-    Serve(#[from] crate::serve::ServeError),
+    Serve(#[from] crate::serve_error::ServeError),
     /// Writing to standard output or standard error failed.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),

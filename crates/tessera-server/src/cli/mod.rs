@@ -11,10 +11,12 @@ mod error;
 mod explain;
 mod init;
 mod keygen;
+mod logging;
 mod revocation;
 mod serve;
 mod time_text;
 mod token;
+mod user;
 
 use std::env;
 use std::io::{self, Read, Write};
@@ -32,8 +34,9 @@ pub use error::CliError;
 pub use explain::ExplainArgs;
 pub use init::InitArgs;
 pub use keygen::KeygenArgs;
-pub use serve::{ServeArgs, UserAddArgs, UserCommand};
+pub use serve::ServeArgs;
 pub use token::{DecodeArgs, IssueArgs, TokenCommand, TokenTypeArg, VerifyArgs};
+pub use user::{UserAddArgs, UserCommand};
 
 /// JWT authentication you can run: a strong secret in one command, and tokens
 /// you can issue, verify and take apart from the shell.
@@ -113,7 +116,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     // The server logs from many threads; it must not run while this thread
     // holds the stdout or stderr lock, or every log line would wait forever.
     let command = match cli.command {
-        Command::Serve(args) => return serve::run_serve(&args),
+        Command::Serve(args) => return serve::run(&args),
         other => other,
     };
     let stdout = io::stdout();
@@ -124,11 +127,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Init(args) => init::run(&args, &mut out, &mut note)?,
         Command::Keygen(args) => keygen::run(&args, &mut out, &mut note)?,
         Command::Token(command) => token::run(command, &mut out, &mut note)?,
-        Command::User(command) => serve::run_user(command, &mut out)?,
-        Command::Serve(args) => serve::run_serve(&args)?,
+        Command::User(command) => user::run(command, &mut out)?,
+        Command::Serve(args) => serve::run(&args)?,
     }
     out.flush()?;
     Ok(())
+}
+
+/// A multi-threaded runtime for the commands that talk to the store.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Output)
 }
 
 /// Makes `message` a single line, so an error is always exactly one line.

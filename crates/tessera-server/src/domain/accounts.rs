@@ -10,7 +10,6 @@ use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
 use super::settings::MAX_PASSWORD_CHARS;
 use super::{AuditKind, AuthService};
-use crate::store::Revocation;
 use crate::store::{SessionSelector, Store, StoreError, UserRecord};
 
 /// Longest password input, in bytes, that is worth hashing at login: 128
@@ -350,32 +349,5 @@ impl AuthService {
             .await;
         }
         Ok(ended)
-    }
-
-    /// Ends the selected sessions, records them, and adds them to the
-    /// revoked set; how many ended. `audit` is written with them when any did.
-    pub(crate) async fn revoke_sessions(
-        &self,
-        selector: SessionSelector<'_>,
-        reason: &str,
-        audit: Option<crate::store::NewAuditEvent>,
-    ) -> Result<usize, AuthError> {
-        let revocation = Revocation {
-            reason,
-            now: self.now(),
-            access_token_lifetime: self.settings().access_token_lifetime,
-            audit,
-        };
-        let ended = self.store().revoke_sessions(selector, &revocation).await?;
-        for session in &ended {
-            self.revoked().insert(
-                crate::store::RevocationKind::Session,
-                session.id.clone(),
-                session
-                    .expires_at
-                    .saturating_add(revocation.access_token_lifetime),
-            );
-        }
-        Ok(ended.len())
     }
 }

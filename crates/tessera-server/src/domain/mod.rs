@@ -11,11 +11,13 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //! use tessera::SystemClock;
+//! use tessera_server::app::revocation_feed;
 //! use tessera_server::domain::{AuthService, ClientInfo, Password, Registration, ServerSettings};
 //! use tessera_server::store::{Store, StoreOptions};
 //!
 //! let store = Store::open(&StoreOptions::sqlite("tessera.db")).await?;
-//! let auth = AuthService::new(store, ServerSettings::from_env()?, Arc::new(SystemClock)).await?;
+//! let feed = revocation_feed(&store);
+//! let auth = AuthService::new(store, feed, ServerSettings::from_env()?, Arc::new(SystemClock)).await?;
 //! auth.register(Registration::new("ada", Password::new("analytical engine"), None)).await?;
 //! let grant = auth.login("ada", &Password::new("analytical engine"), ClientInfo::default()).await?;
 //! let rotation = auth.rotate(&grant.session.id, &grant.refresh_jti).await?;
@@ -31,6 +33,7 @@ mod hasher;
 mod identity;
 mod model;
 mod password;
+mod revocations;
 mod revoked;
 mod sessions;
 mod settings;
@@ -48,6 +51,7 @@ pub use model::{
     Session, SessionInfo, User, UserQuery,
 };
 pub use password::{Password, PasswordPolicy, is_common_password};
+pub use revocations::FollowError;
 pub use revoked::RevokedSet;
 pub use sessions::Housekeeping;
 pub use settings::{
@@ -60,9 +64,11 @@ use std::sync::Arc;
 use serde_json::Value;
 use tessera::Clock;
 
+use crate::fanout::RevocationFeed;
 use crate::store::{NewAuditEvent, Store};
 
-/// Accounts, sessions and revocation over a [`Store`]. Cheap to clone
+/// Accounts, sessions and revocation over a [`Store`], telling other
+/// instances of revocations through a [`RevocationFeed`]. Cheap to clone
 /// (clones share everything), so it can be an axum state.
 #[derive(Clone)]
 pub struct AuthService {
@@ -71,6 +77,7 @@ pub struct AuthService {
 
 struct Inner {
     store: Store,
+    feed: Arc<dyn RevocationFeed>,
     settings: ServerSettings,
     clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
@@ -81,6 +88,7 @@ impl std::fmt::Debug for AuthService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthService")
             .field("store", &self.inner.store)
+            .field("feed", &self.inner.feed)
             .field("settings", &self.inner.settings)
             .field("revoked", &self.inner.revoked.len())
             .finish_non_exhaustive()
@@ -90,9 +98,12 @@ impl std::fmt::Debug for AuthService {
 impl AuthService {
     /// Builds the service: stores the username skeletons that older users
     /// lack, prepares the password hasher (one hash of work for the dummy
-    /// hash) and loads the revoked set from the store.
+    /// hash) and loads the revoked set from the store. `feed` carries
+    /// revocations to and from other instances (the server's start-up picks
+    /// the one that fits the store).
     pub async fn new(
         store: Store,
+        feed: Arc<dyn RevocationFeed>,
         settings: ServerSettings,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, AuthError> {
@@ -102,6 +113,7 @@ impl AuthService {
         Ok(AuthService {
             inner: Arc::new(Inner {
                 store,
+                feed,
                 settings,
                 clock,
                 hasher,
@@ -113,6 +125,11 @@ impl AuthService {
     /// The store underneath.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The feed that carries revocations between instances.
+    pub fn feed(&self) -> &Arc<dyn RevocationFeed> {
+        &self.inner.feed
     }
 
     /// The rules in force.

@@ -20,9 +20,7 @@ use super::model::{
     ClientInfo, Grant, LogoutScope, Rotation, RotationOutcome, Session, SessionInfo, User,
 };
 use super::{AuditKind, AuthService};
-use crate::store::{
-    NewAuditEvent, RevocationKind, RevocationRecord, SessionRecord, SessionSelector,
-};
+use crate::store::{NewAuditEvent, SessionRecord, SessionSelector};
 
 /// Longest `User-Agent` or address kept on a session, in characters.
 const CLIENT_FIELD_MAX_CHARS: usize = 512;
@@ -313,44 +311,6 @@ impl AuthService {
         )
         .await?;
         Ok(())
-    }
-
-    /// Revokes one access token by `jti` until its `exp` (for tokens that
-    /// carry no session, or to cut one token short).
-    pub async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), AuthError> {
-        let record = RevocationRecord {
-            kind: RevocationKind::Access,
-            token_id: jti.to_owned(),
-            expires_at,
-            revoked_at: self.now(),
-        };
-        self.store().insert_revocation(&record).await?;
-        self.revoked()
-            .insert(RevocationKind::Access, jti, expires_at);
-        Ok(())
-    }
-
-    /// Pulls revocations other instances recorded into the revoked set;
-    /// how many entries were read.
-    pub async fn sync_revocations(&self) -> Result<usize, AuthError> {
-        Ok(self.revoked().sync(self.store(), self.now()).await?)
-    }
-
-    /// Follows other instances' revocations as they happen (PostgreSQL
-    /// `LISTEN`): syncs once listening, then again on every notification.
-    /// Returns at once on SQLite; returns an error when the listener fails,
-    /// for the caller to retry (revocations are still pulled by the periodic
-    /// [`sync_revocations`](Self::sync_revocations) meanwhile).
-    pub async fn follow_revocations(&self) -> Result<(), AuthError> {
-        let Some(mut listener) = self.store().revocation_listener().await? else {
-            return Ok(());
-        };
-        loop {
-            // Anything revoked before the listener was up, or while its
-            // connection was down, is caught by this sync.
-            self.sync_revocations().await?;
-            listener.changed().await?;
-        }
     }
 
     /// Drops what can no longer matter: expired revoked-set entries and

@@ -139,7 +139,8 @@ pub async fn unlock(
     state
         .limits
         .login_failures
-        .clear(&failure_key(&user.username));
+        .clear(&failure_key(&user.username))
+        .await;
     Ok(Json(user_json(&user)))
 }
 

@@ -57,11 +57,11 @@ pub fn user_json(user: &User) -> serde_json::Value {
     })
 }
 
-fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
+async fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
     let now = state.auth.now();
-    if let Err(retry) = state.limits.per_ip.acquire(&client.ip_key(), now) {
+    if let Err(retry) = state.limits.per_ip.acquire(&client.ip_key(), now).await {
         Metrics::inc(&state.metrics.rate_limited);
-        return Err(ApiError::too_many_requests(retry));
+        return Err(ApiError::too_many_requests(retry.0));
     }
     Ok(())
 }
@@ -92,7 +92,7 @@ pub async fn register(
     client: Client,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<Response, ApiError> {
-    check_ip_rate(&state, &client)?;
+    check_ip_rate(&state, &client).await?;
     let user = state
         .auth
         .register(Registration::new(
@@ -113,15 +113,15 @@ pub async fn login(
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
-    check_ip_rate(&state, &client)?;
+    check_ip_rate(&state, &client).await?;
     let now = state.auth.now();
     // Keyed by the account key of what was typed, whether or not the
     // account exists. The attempt counts as a failure from the start (a
     // success clears it), so parallel guesses cannot all pass the check.
     let account_key = failure_key(&body.username);
-    if let Err(retry) = state.limits.login_failures.acquire(&account_key, now) {
+    if let Err(retry) = state.limits.login_failures.acquire(&account_key, now).await {
         Metrics::inc(&state.metrics.rate_limited);
-        return Err(ApiError::too_many_requests(retry));
+        return Err(ApiError::too_many_requests(retry.0));
     }
     let grant = match state
         .auth
@@ -141,7 +141,7 @@ pub async fn login(
             return Err(err.into());
         }
     };
-    state.limits.login_failures.clear(&account_key);
+    state.limits.login_failures.clear(&account_key).await;
     Metrics::inc(&state.metrics.logins_ok);
     let pair = tokens::mint(&state, &grant, true)?;
     let delivery = if delivery.cookies {

@@ -11,7 +11,6 @@ pub mod json;
 pub mod metrics;
 pub mod ops;
 pub mod params;
-pub mod rate_limit;
 pub mod revocation;
 pub mod sessions;
 pub mod state;

@@ -74,9 +74,9 @@ pub async fn change_password(
     let user = state.auth.user(&token.claims().sub).await?;
     let account_key = failure_key(&user.username);
     let now = state.auth.now();
-    if let Err(retry) = state.limits.login_failures.acquire(&account_key, now) {
+    if let Err(retry) = state.limits.login_failures.acquire(&account_key, now).await {
         Metrics::inc(&state.metrics.rate_limited);
-        return Err(ApiError::too_many_requests(retry));
+        return Err(ApiError::too_many_requests(retry.0));
     }
     let outcome = state
         .auth
@@ -90,7 +90,7 @@ pub async fn change_password(
     // Counted as a failure until the current password proves right (the
     // new one is only checked after it), as with a successful login.
     if matches!(outcome, Ok(_) | Err(AuthError::Validation(_))) {
-        state.limits.login_failures.clear(&account_key);
+        state.limits.login_failures.clear(&account_key).await;
     }
     Ok(Json(json!({ "ended_sessions": outcome? })))
 }

@@ -8,17 +8,19 @@ use serde_json::Value;
 use tessera::JwtManager;
 
 use super::metrics::Metrics;
-use super::rate_limit::WindowLimiter;
 use crate::domain::AuthService;
+use crate::limits::RateLimitStore;
+use crate::oauth::Providers;
 
-/// Rate limits for the credential endpoints.
+/// Rate limits for the credential endpoints, each in the store the
+/// start-up chose.
 #[derive(Debug)]
 pub struct Limits {
     /// Failed logins per account (keyed by the normalised username, known or
     /// not, so the limit itself reveals nothing).
-    pub login_failures: WindowLimiter,
+    pub login_failures: Box<dyn RateLimitStore>,
     /// Login and registration attempts per client IP.
-    pub per_ip: WindowLimiter,
+    pub per_ip: Box<dyn RateLimitStore>,
 }
 
 /// The router's state: one shared allocation, so the per-request clones that
@@ -52,6 +54,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Credential rate limits.
     pub limits: Arc<Limits>,
+    /// Social sign-in providers (none configured yet).
+    pub providers: Arc<Providers>,
     /// The `/.well-known/openid-configuration` document.
     pub discovery: Arc<Value>,
     /// Trust `X-Forwarded-For` for the client IP (behind a proxy only).

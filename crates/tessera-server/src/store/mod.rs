@@ -26,7 +26,6 @@
 mod audit;
 mod connect;
 mod error;
-mod notify;
 mod outage;
 mod records;
 mod revocations;
@@ -35,7 +34,6 @@ mod users;
 
 pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
 pub use error::StoreError;
-pub use notify::RevocationListener;
 pub use records::{
     AuditFilter, AuditRecord, NewAuditEvent, NewSession, NewUser, RevocationBatch, RevocationKind,
     RevocationRecord, RevokedSession, SessionRecord, UserRecord,
@@ -51,11 +49,11 @@ use sqlx::AnyPool;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// PostgreSQL: the URL again, for the revocation listener's own
-    /// connection (never printed: `Debug` leaves it out).
-    listen_url: Option<String>,
-    /// The `NOTIFY` channel for revocations.
-    channel: String,
+    /// PostgreSQL: the URL again, for connections outside the pool such as
+    /// the revocation feed's listener (never printed: `Debug` leaves it out).
+    postgres_url: Option<String>,
+    /// PostgreSQL: the schema the tables live in, when one was chosen.
+    postgres_schema: Option<String>,
     /// Whether an outage is being waited out (shared by the clones).
     outage: Arc<outage::OutageWatch>,
 }
@@ -76,8 +74,8 @@ impl Store {
         let store = Store {
             pool,
             backend,
-            listen_url: options.postgres_url().map(str::to_owned),
-            channel: notify::channel(options.schema()),
+            postgres_url: options.postgres_url().map(str::to_owned),
+            postgres_schema: options.schema().map(str::to_owned),
             outage: Arc::default(),
         };
         store.migrate().await?;
@@ -138,5 +136,15 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// PostgreSQL: the database URL, for a connection of one's own.
+    pub(crate) fn postgres_url(&self) -> Option<&str> {
+        self.postgres_url.as_deref()
+    }
+
+    /// PostgreSQL: the schema chosen in the options, if any.
+    pub(crate) fn postgres_schema(&self) -> Option<&str> {
+        self.postgres_schema.as_deref()
     }
 }

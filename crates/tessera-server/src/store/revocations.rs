@@ -7,7 +7,8 @@ use super::sessions::insert_revocation;
 use super::{Backend, RevocationBatch, RevocationKind, RevocationRecord, Store, StoreError};
 
 impl Store {
-    /// Records one revoked id (idempotent).
+    /// Records one revoked id (idempotent). Telling other instances is the
+    /// domain's job, once this returns.
     pub async fn insert_revocation(&self, record: &RevocationRecord) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         self.order_revocations(&mut tx).await?;
@@ -20,7 +21,6 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.announce_revocations().await;
         Ok(())
     }
 

@@ -162,9 +162,6 @@ impl Store {
             super::audit::insert_audit_in(&mut *tx, audit).await?;
         }
         tx.commit().await?;
-        if !revoked.is_empty() {
-            self.announce_revocations().await;
-        }
         Ok(revoked)
     }
 

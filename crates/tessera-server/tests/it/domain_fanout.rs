@@ -1,17 +1,23 @@
-//! Revocations reach other instances on the same database: on PostgreSQL
-//! at once (LISTEN/NOTIFY), and on every backend at the next resync
-//! (`sync_revocations`), whatever the instances' clocks say.
+//! Revocations reach other instances on the same database: at once through
+//! the revocation feed (PostgreSQL LISTEN/NOTIFY), and on every backend at
+//! the next resync (`sync_revocations`), whatever the instances' clocks say.
+//! Every revocation the domain commits is announced on the feed.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tessera::ManualClock;
-use tessera_server::domain::{AuthService, Grant, LogoutScope};
+use tessera_server::app;
+use tessera_server::boxed::BoxFuture;
+use tessera_server::domain::{AuthService, ClientInfo, Grant, LogoutScope, Password, Registration};
+use tessera_server::fanout::{FeedError, RevocationFeed, Subscription};
 
 use sqlx::{Connection, Executor};
 
-use crate::store_support::{Harness, Kind, START, TestDb, backend_tests, run, test_settings};
+use crate::store_support::{
+    GOOD_PASSWORD, Harness, Kind, START, TestDb, backend_tests, run, service, test_settings,
+};
 
 /// Long enough for any healthy machine; the wait ends as soon as it holds.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -26,13 +32,7 @@ const PARALLEL_LOGOUT_ROUNDS: usize = 4;
 
 /// Another instance on `db` whose clock reads `now`.
 async fn instance_at(db: &TestDb, now: i64) -> AuthService {
-    AuthService::new(
-        db.store().await,
-        test_settings(),
-        Arc::new(ManualClock::new(now)),
-    )
-    .await
-    .expect("service starts")
+    service(db.store().await, test_settings(), &ManualClock::new(now)).await
 }
 
 async fn log_out(auth: &AuthService, grant: &Grant) {
@@ -106,7 +106,55 @@ async fn first_schema_with_revocations(db: &TestDb, rows: usize) {
     pool.close().await;
 }
 
+/// A feed that only counts announcements.
+#[derive(Debug, Default)]
+struct CountingFeed(AtomicUsize);
+
+impl RevocationFeed for CountingFeed {
+    fn announce(&self) -> BoxFuture<'_, Result<(), FeedError>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn subscribe(&self) -> BoxFuture<'_, Result<Option<Box<dyn Subscription>>, FeedError>> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+}
+
 backend_tests! {
+    async fn every_kind_of_revocation_is_announced_once_and_one_that_ends_nothing_is_not(db) {
+        let feed = Arc::new(CountingFeed::default());
+        let auth = AuthService::new(
+            db.store().await,
+            feed.clone(),
+            test_settings(),
+            Arc::new(ManualClock::new(START)),
+        )
+        .await
+        .unwrap();
+        let announced = || feed.0.load(Ordering::SeqCst);
+        let user = auth
+            .register(Registration::new("ada", Password::new(GOOD_PASSWORD), None))
+            .await
+            .unwrap();
+        let password = Password::new(GOOD_PASSWORD);
+        let login = || auth.login("ada", &password, ClientInfo::default());
+
+        let grant = login().await.unwrap();
+        log_out(&auth, &grant).await;
+        assert_eq!(announced(), 1, "logout");
+        log_out(&auth, &grant).await;
+        assert_eq!(announced(), 1, "a second logout of the same session ends nothing");
+
+        auth.revoke_access_token("some-jti", START + DAY).await.unwrap();
+        assert_eq!(announced(), 2, "access token");
+
+        login().await.unwrap();
+        login().await.unwrap();
+        auth.set_disabled(None, &user.id, true).await.unwrap();
+        assert_eq!(announced(), 3, "disabling ends two sessions in one announcement");
+    }
+
     async fn revocations_recorded_before_the_upgrade_stay_in_force_and_later_ones_still_arrive(db) {
         first_schema_with_revocations(&db, 3).await;
         let first = Harness::open(&db).await;
@@ -208,15 +256,15 @@ async fn revocations_committed_in_parallel_all_reach_an_instance_syncing_meanwhi
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_listener_wakes_when_another_store_records_a_revocation() {
+async fn a_feed_subscription_wakes_when_another_instance_records_a_revocation() {
     run(Kind::Postgres, |db| async move {
         let first = Harness::open(&db).await;
-        let other = db.store().await;
-        let mut listener = other
-            .revocation_listener()
+        let feed = app::revocation_feed(&db.store().await);
+        let mut subscription = feed
+            .subscribe()
             .await
             .unwrap()
-            .expect("PostgreSQL has a listener");
+            .expect("PostgreSQL has a subscription");
         first.user("ada").await;
         let grant = first.login("ada").await;
         first
@@ -224,7 +272,7 @@ async fn a_store_listener_wakes_when_another_store_records_a_revocation() {
             .logout(&grant.user.id, Some(&grant.session.id), LogoutScope::Local)
             .await
             .unwrap();
-        tokio::time::timeout(PATIENCE, listener.changed())
+        tokio::time::timeout(PATIENCE, subscription.changed())
             .await
             .expect("woken by the revocation")
             .unwrap();
@@ -237,6 +285,7 @@ async fn a_logout_on_one_instance_is_enforced_by_another_within_moments() {
     run(Kind::Postgres, |db| async move {
         let first = Harness::open(&db).await;
         first.user("ada").await;
+        let warm_up = first.login("ada").await;
         let grant = first.login("ada").await;
         let second = first.reopen(test_settings()).await;
         assert!(!second.revoked().is_session_revoked(&grant.session.id));
@@ -245,36 +294,35 @@ async fn a_logout_on_one_instance_is_enforced_by_another_within_moments() {
             let second = second.clone();
             async move { second.follow_revocations().await }
         });
-        first
-            .auth
-            .logout(&grant.user.id, Some(&grant.session.id), LogoutScope::Local)
-            .await
-            .unwrap();
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while !second.revoked().is_session_revoked(&grant.session.id) {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the other instance never learned of the logout"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        // Once this one has arrived (by the follower's first sync or by the
+        // feed), the follower is subscribed and has synced: from then on
+        // only an announcement can bring the next logout.
+        log_out(&first.auth, &warm_up).await;
+        learns_of(&second, &warm_up).await;
+        log_out(&first.auth, &grant).await;
+        learns_of(&second, &grant).await;
         follower.abort();
     })
     .await;
 }
 
+/// Waits (up to [`PATIENCE`]) until `instance` holds `grant`'s session as revoked.
+async fn learns_of(instance: &AuthService, grant: &Grant) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !instance.revoked().is_session_revoked(&grant.session.id) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the other instance never learned of the logout"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
-async fn sqlite_has_no_listener_and_following_returns_at_once() {
+async fn sqlite_has_no_subscription_and_following_returns_at_once() {
     run(Kind::Sqlite, |db| async move {
         let h = Harness::open(&db).await;
-        assert!(
-            h.auth
-                .store()
-                .revocation_listener()
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(h.auth.feed().subscribe().await.unwrap().is_none());
         tokio::time::timeout(PATIENCE, h.auth.follow_revocations())
             .await
             .expect("returns at once")

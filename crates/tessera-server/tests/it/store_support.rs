@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use sqlx::{Connection, Executor};
 use tessera::ManualClock;
+use tessera_server::app;
 use tessera_server::domain::{
     Argon2Params, AuthService, ClientInfo, Grant, Password, Registration, ServerSettings, User,
 };
@@ -81,9 +82,7 @@ impl Harness {
 
     pub async fn with_settings(db: &TestDb, settings: ServerSettings) -> Harness {
         let clock = ManualClock::new(START);
-        let auth = AuthService::new(db.store().await, settings, Arc::new(clock.clone()))
-            .await
-            .expect("service starts");
+        let auth = service(db.store().await, settings, &clock).await;
         Harness {
             auth,
             clock,
@@ -93,13 +92,7 @@ impl Harness {
 
     /// A second service on the same database (a restart, or another instance).
     pub async fn reopen(&self, settings: ServerSettings) -> AuthService {
-        AuthService::new(
-            self.db.store().await,
-            settings,
-            Arc::new(self.clock.clone()),
-        )
-        .await
-        .expect("service restarts")
+        service(self.db.store().await, settings, &self.clock).await
     }
 
     /// Registers `name` with [`GOOD_PASSWORD`].
@@ -121,6 +114,15 @@ impl Harness {
             .await
             .expect("login succeeds")
     }
+}
+
+/// A service on `store`, with the revocation feed `tessera serve` would
+/// pick for it (so instances on one PostgreSQL database hear each other).
+pub async fn service(store: Store, settings: ServerSettings, clock: &ManualClock) -> AuthService {
+    let feed = app::revocation_feed(&store);
+    AuthService::new(store, feed, settings, Arc::new(clock.clone()))
+        .await
+        .expect("service starts")
 }
 
 pub fn client(user_agent: &str, ip: &str) -> ClientInfo {

@@ -1,8 +1,11 @@
-//! Fixed-window counters that slow down credential stuffing and spraying
-//! (ASVS 2.2.1: at most 100 failed attempts per hour per account).
+//! Fixed-window counters in memory that slow down credential stuffing and
+//! spraying (ASVS 2.2.1: at most 100 failed attempts per hour per account).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+use super::{RateLimitStore, RetryAfterSeconds};
+use crate::boxed::BoxFuture;
 
 /// Counts events per key in fixed windows and says when a key is over its limit.
 #[derive(Debug)]
@@ -80,6 +83,22 @@ impl WindowLimiter {
     }
 }
 
+impl RateLimitStore for WindowLimiter {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RetryAfterSeconds>> {
+        let outcome = WindowLimiter::acquire(self, key, now).map_err(RetryAfterSeconds);
+        Box::pin(std::future::ready(outcome))
+    }
+
+    fn clear<'a>(&'a self, key: &'a str) -> BoxFuture<'a, ()> {
+        WindowLimiter::clear(self, key);
+        Box::pin(std::future::ready(()))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -93,6 +112,18 @@ mod tests {
         assert_eq!(limiter.acquire("alice", 1_010), Err(50));
         assert_eq!(limiter.acquire("bob", 1_010), Ok(()));
         assert_eq!(limiter.acquire("alice", 1_060), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn through_the_store_trait_a_refusal_carries_the_wait_and_clear_resets() {
+        let limiter: Box<dyn RateLimitStore> = Box::new(WindowLimiter::new(1, 60));
+        assert_eq!(limiter.acquire("alice", 1_000).await, Ok(()));
+        assert_eq!(
+            limiter.acquire("alice", 1_015).await,
+            Err(RetryAfterSeconds(45))
+        );
+        limiter.clear("alice").await;
+        assert_eq!(limiter.acquire("alice", 1_016).await, Ok(()));
     }
 
     #[test]
