@@ -27,6 +27,7 @@ mod audit;
 mod connect;
 mod error;
 mod outage;
+pub use outage::OutageCounts;
 mod records;
 mod revocations;
 mod sessions;

@@ -2,7 +2,7 @@
 //! when it ends, not a line per failed request (a busy server would write
 //! thousands while the database is down).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::Store;
@@ -14,6 +14,20 @@ const PROBE_EVERY: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 pub(super) struct OutageWatch {
     down: AtomicBool,
+    /// Outages logged as begun, and as ended.
+    begun: AtomicU64,
+    ended: AtomicU64,
+}
+
+/// How many database outages this process has logged: each is one warning
+/// when it began and, once the database answered again, one note that it
+/// ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutageCounts {
+    /// Outages that began (one warning each).
+    pub begun: u64,
+    /// Outages seen to end (one note each).
+    pub ended: u64,
 }
 
 impl Store {
@@ -26,6 +40,7 @@ impl Store {
         if self.outage.down.swap(true, Ordering::SeqCst) {
             return;
         }
+        self.outage.begun.fetch_add(1, Ordering::SeqCst);
         tracing::warn!(
             error = %cause,
             "database unavailable; requests that need it answer 503 until it is back"
@@ -33,6 +48,7 @@ impl Store {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             // No runtime to probe from: let the next report try again.
             self.outage.down.store(false, Ordering::SeqCst);
+            self.outage.ended.fetch_add(1, Ordering::SeqCst);
             return;
         };
         let store = self.clone();
@@ -45,6 +61,14 @@ impl Store {
         self.outage.down.load(Ordering::SeqCst)
     }
 
+    /// How many outages were logged as begun and as ended.
+    pub fn outage_counts(&self) -> OutageCounts {
+        OutageCounts {
+            begun: self.outage.begun.load(Ordering::SeqCst),
+            ended: self.outage.ended.load(Ordering::SeqCst),
+        }
+    }
+
     async fn probe_until_back(self) {
         loop {
             tokio::time::sleep(PROBE_EVERY).await;
@@ -54,6 +78,7 @@ impl Store {
             }
             if self.ping().await.is_ok() {
                 self.outage.down.store(false, Ordering::SeqCst);
+                self.outage.ended.fetch_add(1, Ordering::SeqCst);
                 tracing::info!("database reachable again");
                 return;
             }

@@ -3,13 +3,12 @@
 //! 500), the ones that do not keep answering, and everything works again
 //! once the database is back. The outage is logged once, not per request.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
 use tessera_server::http::docs::OPENAPI_JSON;
-use tracing_subscriber::fmt::MakeWriter;
+use tessera_server::store::OutageCounts;
 
 use crate::http_support::{Call, PASSWORD, Reply, Server, Tokens, claims};
 use crate::store_support::{TestDb, postgres_url};
@@ -199,57 +198,11 @@ async fn admin(url: &str, sql: &str) {
     conn.close().await.unwrap();
 }
 
-/// The log lines written while it is the current thread's subscriber.
-#[derive(Clone, Default)]
-struct CapturedLog(Arc<Mutex<Vec<u8>>>);
-
-impl CapturedLog {
-    fn lines_with(&self, text: &str) -> usize {
-        let bytes = self.0.lock().unwrap();
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .filter(|line| line.contains(text))
-            .count()
-    }
-}
-
-impl std::io::Write for CapturedLog {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for CapturedLog {
-    type Writer = CapturedLog;
-
-    fn make_writer(&'a self) -> CapturedLog {
-        self.clone()
-    }
-}
-
-const OUTAGE_LINE: &str = "database unavailable";
-const RECOVERY_LINE: &str = "database reachable again";
-
-// One thread, so the log of every task (requests, the outage probe) goes to
-// this test's subscriber.
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test]
 async fn a_postgres_outage_answers_503_store_unavailable_and_recovers() {
     let Some(admin_url) = postgres_url() else {
         return;
     };
-    let log = CapturedLog::default();
-    let _log = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_writer(log.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .finish(),
-    );
     let own = OwnDatabase::create(&admin_url).await;
     let db = TestDb::Postgres {
         url: own.url(),
@@ -260,8 +213,7 @@ async fn a_postgres_outage_answers_503_store_unavailable_and_recovers() {
             admin_url: own.admin_url.clone(),
             name: own.name.clone(),
         };
-        let log = log.clone();
-        async move { postgres_outage(db, own, log).await }
+        async move { postgres_outage(db, own).await }
     })
     .await;
     own.drop().await;
@@ -270,7 +222,7 @@ async fn a_postgres_outage_answers_503_store_unavailable_and_recovers() {
     }
 }
 
-async fn postgres_outage(db: TestDb, own: OwnDatabase, log: CapturedLog) {
+async fn postgres_outage(db: TestDb, own: OwnDatabase) {
     let server = Server::start(&db).await;
     let root = server.admin("root").await;
     let ada = server.signed_up("ada").await;
@@ -296,7 +248,10 @@ async fn postgres_outage(db: TestDb, own: OwnDatabase, log: CapturedLog) {
         .await
         .expect(200);
     // Many failed requests, one warning.
-    assert_eq!(log.lines_with(OUTAGE_LINE), 1);
+    assert_eq!(
+        server.state.auth.store().outage_counts(),
+        OutageCounts { begun: 1, ended: 0 }
+    );
     assert!(server.state.auth.store().outage_reported());
 
     own.come_back().await;
@@ -330,8 +285,10 @@ async fn postgres_outage(db: TestDb, own: OwnDatabase, log: CapturedLog) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(!server.state.auth.store().outage_reported());
-    assert_eq!(log.lines_with(RECOVERY_LINE), 1);
-    assert_eq!(log.lines_with(OUTAGE_LINE), 1);
+    assert_eq!(
+        server.state.auth.store().outage_counts(),
+        OutageCounts { begun: 1, ended: 1 }
+    );
 }
 
 /// A small tmpfs mounted for one test, unmounted (and removed) on drop.
