@@ -113,6 +113,8 @@ pub mod keys;
 pub mod locate;
 pub mod manager;
 pub mod refresh;
+#[cfg(feature = "remote-jwks")]
+pub mod remote;
 pub mod response;
 pub mod user;
 
@@ -141,5 +143,7 @@ pub use manager::{
     IssueError, IssuedToken, JsonSettings, JwtConfig, JwtManager, QuerySettings, TokenOptions,
 };
 pub use refresh::ImplicitRefreshLayer;
+#[cfg(feature = "remote-jwks")]
+pub use remote::{RemoteError, RemoteJwks};
 pub use response::{AuthError, AuthRejection, ErrorResponder, MissingReason, MissingToken};
 pub use user::{CurrentUser, UserLoadError, UserLoader};
