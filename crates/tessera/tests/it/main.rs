@@ -18,6 +18,8 @@ mod header_attacks;
 mod interop;
 mod keyset;
 mod properties;
+#[cfg(feature = "remote-jwks")]
+mod remote_jwks;
 mod review;
 mod roundtrip;
 mod secrets;
