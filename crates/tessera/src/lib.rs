@@ -52,6 +52,11 @@
 //! - revocation ([`blocklist`]): the [`Blocklist`] trait and [`MemoryBlocklist`];
 //! - errors ([`response`]): one [`AuthError`] per failure, RFC 6750 responses,
 //!   or Flask-JWT-Extended's own with [`ErrorStyle::FlaskCompat`].
+//! - with the `remote-jwks` feature (off by default, so the local-key path
+//!   pulls in no HTTP client): `RemoteJwks` (`remote`), verifying tokens of
+//!   a remote issuer — another Tessera, or an OpenID provider's id_tokens —
+//!   with keys fetched from its JWKS or discovery document, cached, through
+//!   the same [`TokenCodec`].
 //!
 //! Coming from Flask-JWT-Extended? The [`migration`] page maps every
 //! function, decorator argument, loader and option to its Tessera name.
