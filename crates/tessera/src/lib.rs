@@ -56,7 +56,12 @@
 //!   or Flask-JWT-Extended's own with [`ErrorStyle::FlaskCompat`];
 //! - the environment ([`env`](mod@env)): one reader for every `JWT_*` value, with the
 //!   same spellings of booleans and durations, for applications' own
-//!   variables too.
+//!   variables too;
+//! - with the `remote-jwks` feature (off by default, so the local-key path
+//!   pulls in no HTTP client): `RemoteJwks` (`remote`), verifying tokens of
+//!   a remote issuer — another Tessera, or an OpenID provider's id_tokens —
+//!   with keys fetched from its JWKS or discovery document, cached, through
+//!   the same [`TokenCodec`].
 //!
 //! ## How the modules depend on each other
 //!
@@ -136,6 +141,8 @@ pub mod keys;
 pub mod locate;
 pub mod manager;
 pub mod refresh;
+#[cfg(feature = "remote-jwks")]
+pub mod remote;
 pub mod response;
 pub mod settings;
 pub mod user;
@@ -165,6 +172,8 @@ pub use manager::{
     Expires, Identity, IssueContext, IssueError, IssuedToken, JwtManager, TokenOptions,
 };
 pub use refresh::ImplicitRefreshLayer;
+#[cfg(feature = "remote-jwks")]
+pub use remote::{RemoteError, RemoteJwks};
 pub use response::{AuthError, AuthRejection, ErrorResponder};
 pub use settings::{
     CookieSettings, CsrfSettings, ErrorStyle, HeaderSettings, JsonSettings, JwtConfig, Location,

@@ -28,6 +28,9 @@ mod interop;
 mod keyset;
 // Generated cases: no byte flip survives, no input panics.
 mod properties;
+// RemoteJwks against a real issuer on 127.0.0.1: fetching, caching, key rules, outages.
+#[cfg(feature = "remote-jwks")]
+mod remote_jwks;
 // Every algorithm signs and verifies its own tokens, however its key was loaded.
 mod roundtrip;
 // Key strength: HMAC secrets (length, placeholders, variety), RSA sizes, Ed25519 small-order points.
