@@ -15,6 +15,10 @@ mod cli_serve;
 mod cli_token;
 mod cli_usage;
 mod interop;
+// A real OpenID provider (node, tests/oidc-provider) and a browser-like client.
+mod oidc_support;
+// The provider fixture on its own: flows, keys, rotation, misbehaviour.
+mod oidc_provider;
 mod store_support;
 mod store_tls;
 mod support;
