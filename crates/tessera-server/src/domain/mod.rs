@@ -55,8 +55,8 @@ pub use revocations::FollowError;
 pub use revoked::RevokedSet;
 pub use sessions::Housekeeping;
 pub use settings::{
-    Argon2Params, DEFAULT_IDLE_TIMEOUT_SECONDS, MAX_PASSWORD_CHARS, MAX_REUSE_GRACE_SECONDS,
-    ServerSettings,
+    Argon2Params, DEFAULT_IDLE_TIMEOUT, MAX_PASSWORD_CHARS, MAX_REUSE_GRACE, ServerSettings,
+    whole_seconds,
 };
 
 use std::sync::Arc;

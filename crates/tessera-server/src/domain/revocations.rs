@@ -7,8 +7,8 @@
 //! instances to resync. The store only stores; whether and how others hear
 //! of it is the feed's business.
 
-use super::AuthService;
 use super::error::AuthError;
+use super::{AuthService, whole_seconds};
 use crate::fanout::FeedError;
 use crate::store::{NewAuditEvent, Revocation, RevocationKind, RevocationRecord, SessionSelector};
 
@@ -36,7 +36,7 @@ impl AuthService {
         let revocation = Revocation {
             reason,
             now: self.now(),
-            access_token_lifetime: self.settings().access_token_lifetime,
+            access_token_lifetime: whole_seconds(self.settings().access_token_lifetime),
             audit,
         };
         let ended = self.store().revoke_sessions(selector, &revocation).await?;

@@ -19,7 +19,7 @@ use super::error::{AuthError, RefreshError, Resource};
 use super::model::{
     ClientInfo, Grant, LogoutScope, Rotation, RotationOutcome, Session, SessionInfo, User,
 };
-use super::{AuditKind, AuthService};
+use super::{AuditKind, AuthService, whole_seconds};
 use crate::store::{NewAuditEvent, SessionRecord, SessionSelector};
 
 /// Longest `User-Agent` or address kept on a session, in characters.
@@ -83,7 +83,7 @@ impl AuthService {
             user_id: user.id.clone(),
             created_at: now,
             last_used_at: now,
-            expires_at: now.saturating_add(self.settings().session_lifetime),
+            expires_at: now.saturating_add(whole_seconds(self.settings().session_lifetime)),
             revoked_at: None,
             revoked_reason: None,
             refresh_jti: uuid::Uuid::new_v4().to_string(),
@@ -216,12 +216,13 @@ impl AuthService {
 
     /// The presented token is the one the current replaced, not long ago.
     fn within_grace(&self, record: &SessionRecord, presented_jti: &str, now: i64) -> bool {
-        let grace = self.settings().refresh_reuse_grace;
-        grace > 0
-            && record.previous_jti.as_deref() == Some(presented_jti)
+        let Some(grace) = self.settings().refresh_reuse_grace else {
+            return false;
+        };
+        record.previous_jti.as_deref() == Some(presented_jti)
             && record
                 .rotated_at
-                .is_some_and(|rotated_at| now.saturating_sub(rotated_at) <= grace)
+                .is_some_and(|rotated_at| now.saturating_sub(rotated_at) <= whole_seconds(grace))
     }
 
     async fn session_owner(&self, record: &SessionRecord) -> Result<User, AuthError> {
@@ -318,7 +319,7 @@ impl AuthService {
     /// ago (kept that long for the record). Run it now and then.
     pub async fn housekeeping(&self) -> Result<Housekeeping, AuthError> {
         let now = self.now();
-        let retention = self.settings().session_lifetime;
+        let retention = whole_seconds(self.settings().session_lifetime);
         Ok(Housekeeping {
             revoked_pruned: self.revoked().prune(now),
             revocations_deleted: self.store().delete_expired_revocations(now).await?,

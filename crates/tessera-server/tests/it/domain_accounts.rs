@@ -2,7 +2,7 @@
 
 use tessera_server::domain::{
     Argon2Params, AuditQuery, AuthError, NewAccount, Password, Problem, RefreshError, Registration,
-    ServerSettings, ValidationError,
+    ServerSettings, ValidationError, whole_seconds,
 };
 use unicode_normalization::UnicodeNormalization;
 
@@ -142,7 +142,7 @@ backend_tests! {
         let grant = h.auth.login("ada", &Password::new(GOOD_PASSWORD), client("curl/8", "10.0.0.1")).await.unwrap();
         assert_eq!(grant.user, user);
         assert_eq!(grant.session.user_id, user.id);
-        assert_eq!(grant.session.expires_at, crate::store_support::START + h.auth.settings().session_lifetime);
+        assert_eq!(grant.session.expires_at, crate::store_support::START + whole_seconds(h.auth.settings().session_lifetime));
         let record = h.auth.store().session(&grant.session.id).await.unwrap().unwrap();
         assert_eq!(record.refresh_jti, grant.refresh_jti);
         assert_eq!(record.user_agent.as_deref(), Some("curl/8"));
