@@ -15,7 +15,7 @@
 
 use serde_json::json;
 
-use super::error::{AuthError, RefreshError, Resource};
+use super::error::{AccountError, RefreshError, Resource};
 use super::model::{
     ClientInfo, Grant, LogoutScope, Rotation, RotationOutcome, Session, SessionInfo, User,
 };
@@ -44,18 +44,18 @@ impl AuthService {
     /// Starts a session for `user` (after a login, or a social sign-in) and
     /// returns the grant to mint the first tokens from, with the user as
     /// stored now (current roles). A user disabled or deleted meanwhile gets
-    /// [`AuthError::InvalidCredentials`].
+    /// [`AccountError::InvalidCredentials`].
     pub async fn create_session(
         &self,
         user: &User,
         client: ClientInfo,
-    ) -> Result<Grant, AuthError> {
+    ) -> Result<Grant, AccountError> {
         self.start_session(user, client, None).await
     }
 
     /// [`create_session`](Self::create_session) for a password login: the
     /// new session also ends at once, with
-    /// [`AuthError::InvalidCredentials`], when the user's stored password
+    /// [`AccountError::InvalidCredentials`], when the user's stored password
     /// hash is no longer `password_hash`, the one the password matched (a
     /// password change committed while the hash was being checked; its
     /// "end every other session" must cover this one too).
@@ -64,7 +64,7 @@ impl AuthService {
         user: &User,
         client: ClientInfo,
         password_hash: &str,
-    ) -> Result<Grant, AuthError> {
+    ) -> Result<Grant, AccountError> {
         self.start_session(user, client, Some(password_hash)).await
     }
 
@@ -73,9 +73,9 @@ impl AuthService {
         user: &User,
         client: ClientInfo,
         password_hash: Option<&str>,
-    ) -> Result<Grant, AuthError> {
+    ) -> Result<Grant, AccountError> {
         if user.disabled {
-            return Err(AuthError::InvalidCredentials);
+            return Err(AccountError::InvalidCredentials);
         }
         let now = self.now();
         let record = SessionRecord {
@@ -94,7 +94,7 @@ impl AuthService {
         };
         if !self.store().insert_session(&record).await? {
             // Deleted since it was read: the same answer as an unknown user.
-            return Err(AuthError::InvalidCredentials);
+            return Err(AccountError::InvalidCredentials);
         }
         // `user` was read before the password check, which takes a while; a
         // disable, delete or role change that committed since must win. One
@@ -114,7 +114,7 @@ impl AuthService {
             Ok(current) => current,
             Err(reason) => {
                 self.end_session_now(&record.id, reason, None).await?;
-                return Err(AuthError::InvalidCredentials);
+                return Err(AccountError::InvalidCredentials);
             }
         };
         Ok(Grant {
@@ -132,7 +132,7 @@ impl AuthService {
         &self,
         session_id: &str,
         presented_jti: &str,
-    ) -> Result<Rotation, AuthError> {
+    ) -> Result<Rotation, AccountError> {
         for _ in 0..ROTATION_ATTEMPTS {
             let now = self.now();
             let idle_cutoff = self.settings().idle_cutoff(now);
@@ -209,7 +209,7 @@ impl AuthService {
         id: &str,
         reason: &str,
         audit: Option<NewAuditEvent>,
-    ) -> Result<usize, AuthError> {
+    ) -> Result<usize, AccountError> {
         self.revoke_sessions(SessionSelector::One { id, user_id: None }, reason, audit)
             .await
     }
@@ -225,7 +225,7 @@ impl AuthService {
                 .is_some_and(|rotated_at| now.saturating_sub(rotated_at) <= whole_seconds(grace))
     }
 
-    async fn session_owner(&self, record: &SessionRecord) -> Result<User, AuthError> {
+    async fn session_owner(&self, record: &SessionRecord) -> Result<User, AccountError> {
         let user = self
             .store()
             .user_by_id(&record.user_id)
@@ -242,7 +242,7 @@ impl AuthService {
         user_id: &str,
         session_id: Option<&str>,
         scope: LogoutScope,
-    ) -> Result<usize, AuthError> {
+    ) -> Result<usize, AccountError> {
         let selector = match (scope, session_id) {
             (LogoutScope::Local, Some(id)) => SessionSelector::One {
                 id,
@@ -275,7 +275,7 @@ impl AuthService {
         &self,
         user_id: &str,
         current_sid: Option<&str>,
-    ) -> Result<Vec<SessionInfo>, AuthError> {
+    ) -> Result<Vec<SessionInfo>, AccountError> {
         let records = self.store().live_sessions(user_id, self.now()).await?;
         Ok(records
             .iter()
@@ -284,15 +284,15 @@ impl AuthService {
     }
 
     /// Ends one of the user's own sessions. A session that does not exist
-    /// and one of another user get the same [`AuthError::NotFound`], so ids
+    /// and one of another user get the same [`AccountError::NotFound`], so ids
     /// cannot be probed; ending an already ended one of one's own succeeds.
-    pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<(), AuthError> {
+    pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<(), AccountError> {
         let record = self
             .store()
             .session(session_id)
             .await?
             .filter(|record| record.user_id == user_id)
-            .ok_or(AuthError::NotFound(Resource::Session))?;
+            .ok_or(AccountError::NotFound(Resource::Session))?;
         if record.revoked_at.is_some() {
             return Ok(());
         }
@@ -317,7 +317,7 @@ impl AuthService {
     /// Drops what can no longer matter: expired revoked-set entries and
     /// revocation rows, and sessions that ended more than a session lifetime
     /// ago (kept that long for the record). Run it now and then.
-    pub async fn housekeeping(&self) -> Result<Housekeeping, AuthError> {
+    pub async fn housekeeping(&self) -> Result<Housekeeping, AccountError> {
         let now = self.now();
         let retention = whole_seconds(self.settings().session_lifetime);
         Ok(Housekeeping {

@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use tessera_server::domain::{
-    AuditQuery, AuthError, RefreshError, RotationOutcome, ServerSettings, whole_seconds,
+    AccountError, AuditQuery, RefreshError, RotationOutcome, ServerSettings, whole_seconds,
 };
 
 use crate::store_support::{Harness, backend_tests, test_settings};
 
-fn refresh_error(err: AuthError) -> RefreshError {
+fn refresh_error(err: AccountError) -> RefreshError {
     match err {
-        AuthError::Refresh(err) => err,
+        AccountError::Refresh(err) => err,
         other => panic!("expected a refresh error, got {other:?}"),
     }
 }
