@@ -1,10 +1,10 @@
 //! Sessions: creation, refresh-token rotation with reuse detection, logout,
 //! listing, and revocation housekeeping.
 //!
-//! The rotation rules (RFC 9700 §4.14.2; security.md C.3 R1–R6):
+//! The rotation rules (RFC 9700 §4.14.2: rotation with reuse detection):
 //! - the presented `jti` is the current one → one conditional `UPDATE`
 //!   swaps it for a new one, so of concurrent refreshes exactly one wins;
-//! - it is the one just replaced, within `refresh_reuse_grace` seconds →
+//! - it is the one just replaced, within `refresh_reuse_grace` →
 //!   the current branch is handed out again (a lost response, or the losers
 //!   of a race), never a second branch;
 //! - any older `jti`, or the previous one after the grace → reuse: the whole

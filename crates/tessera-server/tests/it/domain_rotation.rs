@@ -1,5 +1,5 @@
 //! Refresh-token rotation, reuse detection, the grace window, races and the
-//! absolute lifetime (security.md C.3 R1–R6), on each backend.
+//! absolute lifetime that rotation never extends, on each backend.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! `POST /auth/refresh` over HTTP: rotation, reuse detection, the grace
 //! window, parallel refreshes, the absolute session lifetime, and where the
-//! refresh token may come from (security.md C.3 R1–R6).
+//! refresh token may come from.
 
 use std::time::Duration;
 
