@@ -44,7 +44,7 @@ pub async fn assemble(
     clock: Arc<dyn Clock>,
     config: ServerConfig,
 ) -> Result<Assembled, ServeError> {
-    let jwt_config = app::server_jwt_config(|name| std::env::var(name).ok(), &config)?;
+    let jwt_config = app::server_jwt_config(tessera::env::process_lookup, &config)?;
     let settings = ServerSettings::from_env()?;
     let options = StoreOptions::from_database_url(config.database_url.as_deref())
         .map_err(|err| ServeError::Store(err.to_string()))?;

@@ -109,7 +109,7 @@ impl TokenConfig {
     /// already set win), then the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         load_dotenv()?;
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
     /// Reads settings through `lookup` (a variable name → its value), so
