@@ -6,7 +6,9 @@
 //! clock), so both run the same wiring.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use tessera::env::Env;
 use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location, TokenCodec, TokenConfig};
 
 use crate::domain::{AuthService, ServerSettings};
@@ -32,15 +34,15 @@ pub fn server_jwt_config(
     lookup: impl Fn(&str) -> Option<String>,
     config: &ServerConfig,
 ) -> Result<JwtConfig, ConfigError> {
-    let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-    let mut jwt_config = JwtConfig::from_lookup(get)?;
-    if get("JWT_ENCODE_ISSUER").is_none() {
+    let env = Env::new(lookup);
+    let mut jwt_config = JwtConfig::read(&env)?;
+    if env.text("JWT_ENCODE_ISSUER").is_none() {
         jwt_config.token.encode_issuer = Some(config.public_url.clone());
     }
-    if get("JWT_DECODE_ISSUER").is_none() {
+    if env.text("JWT_DECODE_ISSUER").is_none() {
         jwt_config.token.decode_issuer = jwt_config.token.encode_issuer.clone();
     }
-    if get("JWT_TOKEN_LOCATION").is_none() {
+    if env.text("JWT_TOKEN_LOCATION").is_none() {
         jwt_config.locations = vec![Location::Headers, Location::Cookies];
     }
     Ok(jwt_config)
@@ -103,7 +105,10 @@ pub async fn build_state(
             config.login_max_failures,
             config.login_failure_window,
         )),
-        per_ip: Box::new(WindowLimiter::new(config.ip_max_attempts, 60)),
+        per_ip: Box::new(WindowLimiter::new(
+            config.ip_max_attempts,
+            Duration::from_secs(60),
+        )),
     };
     Ok(AppState::new(Shared {
         auth,

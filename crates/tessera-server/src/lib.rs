@@ -57,7 +57,7 @@
 //! use tessera_server::{app, http};
 //!
 //! let config = ServerConfig::from_env()?;
-//! let jwt_config = app::server_jwt_config(|name| std::env::var(name).ok(), &config)?;
+//! let jwt_config = app::server_jwt_config(tessera::env::process_lookup, &config)?;
 //! let store = Store::open(&StoreOptions::sqlite("tessera.db")).await?;
 //! let settings = ServerSettings::from_env()?;
 //! let state = app::build_state(jwt_config, settings, &config, store, Arc::new(SystemClock)).await?;

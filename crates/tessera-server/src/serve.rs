@@ -13,7 +13,7 @@ use tessera::{Clock, SystemClock};
 use tokio::net::TcpListener;
 
 use crate::app;
-use crate::domain::{AuthError, AuthService, FollowError, ServerSettings};
+use crate::domain::{AccountError, AuthService, FollowError, ServerSettings};
 use crate::env_file::{self, EnsureOutcome};
 use crate::http::{self, AppState};
 pub use crate::serve_error::ServeError;
@@ -44,7 +44,7 @@ pub async fn assemble(
     clock: Arc<dyn Clock>,
     config: ServerConfig,
 ) -> Result<Assembled, ServeError> {
-    let jwt_config = app::server_jwt_config(|name| std::env::var(name).ok(), &config)?;
+    let jwt_config = app::server_jwt_config(tessera::env::process_lookup, &config)?;
     let settings = ServerSettings::from_env()?;
     let options = StoreOptions::from_database_url(config.database_url.as_deref())
         .map_err(|err| ServeError::Store(err.to_string()))?;
@@ -164,9 +164,9 @@ fn spawn_maintenance(state: &AppState) {
 /// Logs a background task's failure. A database outage goes to the store's
 /// outage log (one warning per outage, shared with the requests), so a
 /// retry loop does not add a line every few seconds while it lasts.
-fn log_failure(auth: &AuthService, err: &AuthError, what: &str) {
+fn log_failure(auth: &AuthService, err: &AccountError, what: &str) {
     match err {
-        AuthError::Store(store) if store.is_unavailable() => auth.store().report_outage(store),
+        AccountError::Store(store) if store.is_unavailable() => auth.store().report_outage(store),
         _ => tracing::warn!(error = %err, "{what}"),
     }
 }

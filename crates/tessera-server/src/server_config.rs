@@ -6,14 +6,16 @@
 //! | `TESSERA_BIND` | `127.0.0.1:8080` | address to listen on |
 //! | `DATABASE_URL` | `sqlite://tessera.db` | the store (`sqlite://FILE` or `postgres://…`, TLS by `sslmode`) |
 //! | `TESSERA_PUBLIC_URL` | `http://` + bind address | base URL in discovery; default issuer |
-//! | `TESSERA_TRUST_FORWARDED` | `false` | take the client IP from the last `X-Forwarded-For` entry (the one the proxy appended; `ip`, `ip:port`, `[ipv6]:port`; unreadable is a 400) |
+//! | `TESSERA_TRUST_FORWARDED` | `false` | a boolean (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case): take the client IP from the last `X-Forwarded-For` entry (the one the proxy appended; `ip`, `ip:port`, `[ipv6]:port`; unreadable is a 400) |
 //! | `TESSERA_LOGIN_MAX_FAILURES` | `20` | failed logins per account per window |
-//! | `TESSERA_LOGIN_FAILURE_WINDOW` | `900` | that window, in seconds |
+//! | `TESSERA_LOGIN_FAILURE_WINDOW` | `900` | that window: seconds, or `15m`, `1h`, `1d` |
 //! | `TESSERA_IP_MAX_ATTEMPTS` | `120` | logins + registrations per IP (IPv6: per /64) per minute |
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tessera::ConfigError;
+use tessera::env::Env;
 
 /// Settings read once at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,8 +32,8 @@ pub struct ServerConfig {
     pub trust_forwarded: bool,
     /// Failed logins allowed per account per window.
     pub login_max_failures: u32,
-    /// The failed-login window in seconds.
-    pub login_failure_window: i64,
+    /// The failed-login window.
+    pub login_failure_window: Duration,
     /// Credential requests allowed per IP per minute.
     pub ip_max_attempts: u32,
 }
@@ -48,75 +50,49 @@ impl ServerConfig {
 
     /// Reads the process environment (after `.env` has been loaded).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
     /// Reads settings through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
-        let bind: SocketAddr = match get("TESSERA_BIND") {
-            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-            Some(text) => text.parse().map_err(|_| ConfigError::Invalid {
-                name: "TESSERA_BIND",
-                problem: format!(
-                    "{text:?} must be an address and port such as 127.0.0.1:8080 or 0.0.0.0:8080"
-                ),
-            })?,
-        };
-        let public_url_is_explicit = get("TESSERA_PUBLIC_URL").is_some();
-        let public_url = match get("TESSERA_PUBLIC_URL") {
-            None => format!("http://{bind}"),
-            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                url.trim_end_matches('/').to_owned()
+        Self::read(&Env::new(lookup))
+    }
+
+    /// Reads settings through `env` (see [`tessera::env`] for the spellings
+    /// of booleans and durations).
+    pub fn read(env: &Env<impl Fn(&str) -> Option<String>>) -> Result<Self, ConfigError> {
+        let bind = env
+            .parsed("TESSERA_BIND", |text| {
+                text.parse::<SocketAddr>().map_err(|_| {
+                    format!(
+                        "{text:?} must be an address and port such as 127.0.0.1:8080 or 0.0.0.0:8080"
+                    )
+                })
+            })?
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let explicit_url = env.parsed("TESSERA_PUBLIC_URL", |url| {
+            if url.starts_with("http://") || url.starts_with("https://") {
+                Ok(url.trim_end_matches('/').to_owned())
+            } else {
+                Err(format!("{url:?} must start with http:// or https://"))
             }
-            Some(url) => {
-                return Err(ConfigError::Invalid {
-                    name: "TESSERA_PUBLIC_URL",
-                    problem: format!("{url:?} must start with http:// or https://"),
-                });
-            }
-        };
-        let trust_forwarded = match get("TESSERA_TRUST_FORWARDED").as_deref() {
-            None | Some("false" | "0" | "no" | "off") => false,
-            Some("true" | "1" | "yes" | "on") => true,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "TESSERA_TRUST_FORWARDED",
-                    problem: format!("{other:?} must be true or false"),
-                });
-            }
-        };
+        })?;
         Ok(ServerConfig {
             bind,
-            database_url: get("DATABASE_URL"),
-            public_url,
-            public_url_is_explicit,
-            trust_forwarded,
-            login_max_failures: positive(&get, "TESSERA_LOGIN_MAX_FAILURES", 20)?,
-            login_failure_window: i64::from(positive(&get, "TESSERA_LOGIN_FAILURE_WINDOW", 900)?),
-            ip_max_attempts: positive(&get, "TESSERA_IP_MAX_ATTEMPTS", 120)?,
+            database_url: env.text("DATABASE_URL"),
+            public_url_is_explicit: explicit_url.is_some(),
+            public_url: explicit_url.unwrap_or_else(|| format!("http://{bind}")),
+            trust_forwarded: env.boolean("TESSERA_TRUST_FORWARDED")?.unwrap_or(false),
+            login_max_failures: env
+                .integer("TESSERA_LOGIN_MAX_FAILURES", 1..=u32::MAX, "failures")?
+                .unwrap_or(20),
+            login_failure_window: env
+                .duration("TESSERA_LOGIN_FAILURE_WINDOW")?
+                .unwrap_or(Duration::from_secs(900)),
+            ip_max_attempts: env
+                .integer("TESSERA_IP_MAX_ATTEMPTS", 1..=u32::MAX, "attempts")?
+                .unwrap_or(120),
         })
-    }
-}
-
-fn positive(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: u32,
-) -> Result<u32, ConfigError> {
-    match get(name) {
-        None => Ok(default),
-        Some(text) => match text.parse::<u32>() {
-            Ok(value) if value > 0 => Ok(value),
-            _ => Err(ConfigError::Invalid {
-                name,
-                problem: format!("{text:?} must be a positive whole number"),
-            }),
-        },
     }
 }
 
@@ -132,6 +108,50 @@ mod tests {
                 .map(|(_, value)| (*value).to_owned())
         })
         .unwrap()
+    }
+
+    #[test]
+    fn trust_forwarded_takes_the_same_booleans_as_the_token_settings() {
+        for value in ["True", "YES", "1", "on"] {
+            let read = config(&[("TESSERA_TRUST_FORWARDED", value)]);
+            assert!(read.trust_forwarded, "{value:?}");
+        }
+        for value in ["False", "NO", "0", "off"] {
+            let read = config(&[("TESSERA_TRUST_FORWARDED", value)]);
+            assert!(!read.trust_forwarded, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn the_failure_window_takes_suffixed_durations() {
+        let read = config(&[("TESSERA_LOGIN_FAILURE_WINDOW", "1h")]);
+        assert_eq!(read.login_failure_window, Duration::from_secs(3600));
+        let default = config(&[]);
+        assert_eq!(default.login_failure_window, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn bad_values_give_one_line_naming_the_variable_and_what_is_allowed() {
+        for (name, value) in [
+            ("TESSERA_BIND", "localhost"),
+            ("TESSERA_PUBLIC_URL", "auth.example.com"),
+            ("TESSERA_TRUST_FORWARDED", "maybe"),
+            ("TESSERA_LOGIN_MAX_FAILURES", "0"),
+            ("TESSERA_LOGIN_MAX_FAILURES", "many"),
+            ("TESSERA_LOGIN_FAILURE_WINDOW", "0"),
+            ("TESSERA_LOGIN_FAILURE_WINDOW", "15 minutes"),
+            ("TESSERA_IP_MAX_ATTEMPTS", "-1"),
+        ] {
+            let message =
+                ServerConfig::from_lookup(|asked| (asked == name).then(|| value.to_owned()))
+                    .unwrap_err()
+                    .to_string();
+            assert!(
+                message.starts_with(&format!("{name}: {value:?} must ")),
+                "{message}"
+            );
+            assert!(!message.contains('\n'), "{message}");
+        }
     }
 
     #[test]

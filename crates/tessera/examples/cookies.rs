@@ -33,6 +33,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -88,7 +90,7 @@ async fn logout(State(jwt): State<JwtManager>, _token: Jwt, jar: CookieJar) -> i
 async fn main() {
     let jwt = common::manager(|config| {
         config.locations = vec![Location::Cookies];
-        config.token.access_expires = 3600;
+        config.token.access_expires = Duration::from_secs(3600);
         config.cookies.secure = false; // plain-HTTP demo only
     });
     let app = Router::new()

@@ -6,7 +6,7 @@
 //! | `JWT_ALGORITHM` | `HS256` | signing algorithm, pinned to the key |
 //! | `JWT_PRIVATE_KEY` / `JWT_PUBLIC_KEY` | — | PEM text or a path to a PEM file |
 //! | `JWT_DECODE_ALGORITHMS` | the algorithm | accepted only if it names exactly `JWT_ALGORITHM` |
-//! | `JWT_ACCESS_TOKEN_EXPIRES` | `900` | seconds (or `15m`, `1h`, `30d`; see [`crate::env`]) |
+//! | `JWT_ACCESS_TOKEN_EXPIRES` | `900` | seconds (or `15m`, `1h`, `30d`; see [`crate::env`]); never `0` or `false`: a token without `exp` is asked for per token ([`Expires::Never`](crate::Expires::Never)) |
 //! | `JWT_REFRESH_TOKEN_EXPIRES` | `2592000` | seconds (or a suffixed duration) |
 //! | `JWT_DECODE_LEEWAY` | `0` | seconds of clock skew, at most 300 |
 //! | `JWT_ENCODE_ISSUER` / `JWT_DECODE_ISSUER` | — | `iss` written / required |
@@ -62,10 +62,12 @@ pub struct TokenConfig {
     pub algorithm: Algorithm,
     /// Where the keys come from.
     pub keys: KeySource,
-    /// Access token lifetime in seconds.
-    pub access_expires: i64,
-    /// Refresh token lifetime in seconds.
-    pub refresh_expires: i64,
+    /// Access token lifetime. Always finite: a token without `exp` is
+    /// asked for per token ([`Expires::Never`](crate::Expires::Never)) and
+    /// needs [`JwtConfig::allow_non_expiring`](crate::JwtConfig::allow_non_expiring).
+    pub access_expires: Duration,
+    /// Refresh token lifetime (finite, as for access tokens).
+    pub refresh_expires: Duration,
     /// Clock-skew leeway in seconds.
     pub leeway: i64,
     /// `iss` written into new tokens.
@@ -90,8 +92,8 @@ impl TokenConfig {
         TokenConfig {
             algorithm: Algorithm::HS256,
             keys: KeySource::Secret(secret.into()),
-            access_expires: 15 * 60,
-            refresh_expires: 30 * 24 * 3600,
+            access_expires: Duration::from_secs(15 * 60),
+            refresh_expires: Duration::from_secs(30 * 24 * 3600),
             leeway: 0,
             encode_issuer: None,
             decode_issuer: None,
@@ -107,7 +109,7 @@ impl TokenConfig {
     /// already set win), then the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         load_dotenv()?;
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
     /// Reads settings through `lookup` (a variable name → its value), so
@@ -166,10 +168,10 @@ impl TokenConfig {
             ..TokenConfig::with_secret(String::new())
         };
         if let Some(lifetime) = env.duration("JWT_ACCESS_TOKEN_EXPIRES")? {
-            config.access_expires = seconds(lifetime);
+            config.access_expires = lifetime;
         }
         if let Some(lifetime) = env.duration("JWT_REFRESH_TOKEN_EXPIRES")? {
-            config.refresh_expires = seconds(lifetime);
+            config.refresh_expires = lifetime;
         }
         if let Some(leeway) = env.integer("JWT_DECODE_LEEWAY", 0..=MAX_LEEWAY_SECONDS, "seconds")? {
             config.leeway = leeway;
@@ -261,10 +263,10 @@ impl TokenConfig {
         now: i64,
         extra: X,
     ) -> crate::claims::Claims<X> {
-        let lifetime = match token_type {
+        let lifetime = seconds(match token_type {
             crate::claims::TokenType::Access => self.access_expires,
             crate::claims::TokenType::Refresh => self.refresh_expires,
-        };
+        });
         let mut claims = crate::claims::Claims::new(sub, token_type, now, Some(lifetime), extra);
         if !self.encode_nbf {
             claims.nbf = None;
@@ -342,8 +344,8 @@ fn pem_or_file(name: &'static str, value: &str) -> Result<String, ConfigError> {
     })
 }
 
-/// A lifetime as the i64 seconds tokens carry; [`crate::env::parse_duration`]
-/// only yields durations that fit.
+/// A lifetime as the i64 seconds tokens carry ([`crate::env::parse_duration`]
+/// only yields durations that fit; a larger one set in code saturates).
 fn seconds(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }

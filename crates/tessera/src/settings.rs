@@ -258,7 +258,7 @@ impl JwtConfig {
     /// Reads `.env` (variables already set win), then the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         load_dotenv()?;
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
     /// Reads settings through `lookup` (variable name → value).

@@ -162,7 +162,7 @@ pub(crate) fn load_config() -> Result<Settings, CliError> {
     let loaded = tessera::config::load_dotenv()
         .and_then(|()| ServerConfig::from_env())
         .and_then(|server| {
-            let jwt = app::server_jwt_config(|name| env::var(name).ok(), &server)?;
+            let jwt = app::server_jwt_config(tessera::env::process_lookup, &server)?;
             Ok(Settings { jwt, server })
         });
     match loaded {

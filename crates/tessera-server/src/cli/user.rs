@@ -46,9 +46,7 @@ pub(super) fn run(command: UserCommand, out: &mut dyn Write) -> Result<(), CliEr
         if let Some(token) = &token {
             settings = settings.with_token_lifetimes(token);
         }
-        let database_url = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|url| !url.trim().is_empty());
+        let database_url = tessera::env::Env::process().text("DATABASE_URL");
         let options = StoreOptions::from_database_url(database_url.as_deref())
             .map_err(|err| ServeError::Store(err.to_string()))?;
         let store = Store::open(&options)

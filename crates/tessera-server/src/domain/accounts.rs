@@ -2,10 +2,10 @@
 
 use serde_json::json;
 
-use super::error::{AuthError, Resource};
-use super::identity::{
+use super::account_fields::{
     USERNAME_MAX_CHARS, Username, parse_email, parse_roles, username_skeleton_of,
 };
+use super::error::{AccountError, Resource};
 use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
 use super::settings::MAX_PASSWORD_CHARS;
@@ -77,8 +77,8 @@ impl AuthService {
     /// Creates an account with no roles. Checks, in order, the username,
     /// e-mail and password (first failure wins, naming its field); a taken
     /// username, or one that looks like a taken one (the same UTS #39
-    /// skeleton, see [`Username::skeleton`]), is [`AuthError::UsernameTaken`].
-    pub async fn register(&self, registration: Registration) -> Result<User, AuthError> {
+    /// skeleton, see [`Username::skeleton`]), is [`AccountError::UsernameTaken`].
+    pub async fn register(&self, registration: Registration) -> Result<User, AccountError> {
         let user = self
             .insert_account(
                 &registration.username,
@@ -104,7 +104,7 @@ impl AuthService {
         &self,
         account: NewAccount,
         actor: Option<&str>,
-    ) -> Result<User, AuthError> {
+    ) -> Result<User, AccountError> {
         let roles = parse_roles(&account.roles)?;
         let user = self
             .insert_account(
@@ -130,7 +130,7 @@ impl AuthService {
         password: &Password,
         email: Option<&str>,
         roles: &[String],
-    ) -> Result<User, AuthError> {
+    ) -> Result<User, AccountError> {
         let username = Username::parse(username)?;
         let email = parse_email(email)?;
         self.policy()
@@ -144,7 +144,7 @@ impl AuthService {
                 .await?
                 .is_some()
         {
-            return Err(AuthError::UsernameTaken);
+            return Err(AccountError::UsernameTaken);
         }
         let hash = self.hasher().hash(password).await?;
         let now = self.now();
@@ -162,7 +162,7 @@ impl AuthService {
         };
         match self.store().insert_user(&record).await {
             Ok(()) => Ok(User::from(&record)),
-            Err(StoreError::Conflict) => Err(AuthError::UsernameTaken),
+            Err(StoreError::Conflict) => Err(AccountError::UsernameTaken),
             Err(err) => Err(err.into()),
         }
     }
@@ -170,7 +170,7 @@ impl AuthService {
     /// Checks a username and password and starts a session.
     ///
     /// Unknown user, wrong password and disabled account all end in
-    /// [`AuthError::InvalidCredentials`] after the same work: one look-up and
+    /// [`AccountError::InvalidCredentials`] after the same work: one look-up and
     /// one argon2 verification (against a dummy hash when there is no user).
     /// A correct password stored with other argon2 parameters is re-hashed.
     pub async fn login(
@@ -178,7 +178,7 @@ impl AuthService {
         username: &str,
         password: &Password,
         client: ClientInfo,
-    ) -> Result<Grant, AuthError> {
+    ) -> Result<Grant, AccountError> {
         let (user, accepted_hash) = self.check_credentials(username, password, &client).await?;
         // The session must not outlive a password change that commits while
         // the hash above is checked: it is kept only if the stored hash is
@@ -202,7 +202,7 @@ impl AuthService {
         username: &str,
         password: &Password,
         client: &ClientInfo,
-    ) -> Result<User, AuthError> {
+    ) -> Result<User, AccountError> {
         let (user, _) = self.check_credentials(username, password, client).await?;
         Ok(user)
     }
@@ -214,11 +214,11 @@ impl AuthService {
         username: &str,
         password: &Password,
         client: &ClientInfo,
-    ) -> Result<(User, String), AuthError> {
+    ) -> Result<(User, String), AccountError> {
         // No account can have a longer password, so refusing at once says
         // nothing about any account, and spares hashing megabytes.
         if password.raw_len() > MAX_PASSWORD_INPUT_BYTES {
-            return Err(AuthError::InvalidCredentials);
+            return Err(AccountError::InvalidCredentials);
         }
         // An invalid name cannot exist; still look one up and hash, so the
         // rules are not revealed by timing.
@@ -256,9 +256,9 @@ impl AuthService {
                     json!({ "reason": reason, "username": typed, "ip": client.ip }),
                 )
                 .await;
-                Err(AuthError::InvalidCredentials)
+                Err(AccountError::InvalidCredentials)
             }
-            (None, None) => Err(AuthError::InvalidCredentials),
+            (None, None) => Err(AccountError::InvalidCredentials),
         }
     }
 
@@ -272,7 +272,7 @@ impl AuthService {
                 .replace_password_hash(&user.id, old, &new, self.now())
                 .await
                 .map(|stored| stored.then_some(new))
-                .map_err(AuthError::from),
+                .map_err(AccountError::from),
             Err(err) => Err(err),
         };
         outcome.unwrap_or_else(|err| {
@@ -282,16 +282,16 @@ impl AuthService {
     }
 
     /// The user with this id.
-    pub async fn user(&self, id: &str) -> Result<User, AuthError> {
+    pub async fn user(&self, id: &str) -> Result<User, AccountError> {
         self.store()
             .user_by_id(id)
             .await?
             .map(|record| User::from(&record))
-            .ok_or(AuthError::NotFound(Resource::User))
+            .ok_or(AccountError::NotFound(Resource::User))
     }
 
     /// Changes a password: `current` must be right (else
-    /// [`AuthError::InvalidCredentials`]), `new` must pass the policy
+    /// [`AccountError::InvalidCredentials`]), `new` must pass the policy
     /// (field `new_password`). Every other session of the user ends; the
     /// caller's `session_id`, if given, stays. Returns how many ended.
     pub async fn change_password(
@@ -300,29 +300,29 @@ impl AuthService {
         session_id: Option<&str>,
         current: &Password,
         new: &Password,
-    ) -> Result<usize, AuthError> {
+    ) -> Result<usize, AccountError> {
         let record = self
             .store()
             .user_by_id(user_id)
             .await?
-            .ok_or(AuthError::NotFound(Resource::User))?;
+            .ok_or(AccountError::NotFound(Resource::User))?;
         let username = Username::from_stored(&record.username, &record.username_key);
         if current.raw_len() > MAX_PASSWORD_INPUT_BYTES {
-            return Err(AuthError::InvalidCredentials);
+            return Err(AccountError::InvalidCredentials);
         }
         let verified = self
             .hasher()
             .verify(current, record.password_hash.as_deref())
             .await?;
         if !verified.matches || record.disabled_at.is_some() {
-            return Err(AuthError::InvalidCredentials);
+            return Err(AccountError::InvalidCredentials);
         }
         self.policy()
             .check("new_password", new, &username, record.email.as_deref())?;
         let hash = self.hasher().hash(new).await?;
         let now = self.now();
         if !self.store().set_password_hash(user_id, &hash, now).await? {
-            return Err(AuthError::NotFound(Resource::User));
+            return Err(AccountError::NotFound(Resource::User));
         }
         let ended = self
             .revoke_sessions(

@@ -5,8 +5,8 @@
 use serde_json::json;
 use unicode_normalization::UnicodeNormalization;
 
-use super::error::{AuthError, Resource};
-use super::identity::parse_roles;
+use super::account_fields::parse_roles;
+use super::error::{AccountError, Resource};
 use super::model::{AuditQuery, Page, SessionInfo, User, UserQuery, page_bounds};
 use super::{AuditKind, AuthService};
 use crate::store::{AuditFilter, AuditRecord, SessionSelector};
@@ -14,7 +14,7 @@ use crate::store::{AuditFilter, AuditRecord, SessionSelector};
 impl AuthService {
     /// A page of users in creation order; `search` matches part of the
     /// username (case-insensitively, after NFKC) or of the e-mail address.
-    pub async fn list_users(&self, query: &UserQuery) -> Result<Page<User>, AuthError> {
+    pub async fn list_users(&self, query: &UserQuery) -> Result<Page<User>, AccountError> {
         let (offset, limit) = page_bounds(query.offset, query.limit);
         let search = query
             .search
@@ -42,18 +42,18 @@ impl AuthService {
         actor: Option<&str>,
         user_id: &str,
         roles: &[S],
-    ) -> Result<User, AuthError> {
+    ) -> Result<User, AccountError> {
         let roles = parse_roles(roles)?;
         let before = self
             .store()
             .user_by_id(user_id)
             .await?
-            .ok_or(AuthError::NotFound(Resource::User))?;
+            .ok_or(AccountError::NotFound(Resource::User))?;
         let after = self
             .store()
             .set_roles(user_id, &roles, self.now())
             .await?
-            .ok_or(AuthError::NotFound(Resource::User))?;
+            .ok_or(AccountError::NotFound(Resource::User))?;
         let reduced = before.roles.iter().any(|role| !after.roles.contains(role));
         let detail = json!({ "from": before.roles, "to": after.roles, "by": actor });
         if reduced {
@@ -78,13 +78,13 @@ impl AuthService {
         actor: Option<&str>,
         user_id: &str,
         disabled: bool,
-    ) -> Result<User, AuthError> {
+    ) -> Result<User, AccountError> {
         let now = self.now();
         let updated = self
             .store()
             .set_disabled(user_id, disabled.then_some(now), now)
             .await?
-            .ok_or(AuthError::NotFound(Resource::User))?;
+            .ok_or(AccountError::NotFound(Resource::User))?;
         if disabled {
             // Disabled first: a refresh racing with this fails its swap on
             // the user check, and the revocation catches every session.
@@ -131,7 +131,7 @@ impl AuthService {
         &self,
         actor: Option<&str>,
         user_id: &str,
-    ) -> Result<User, AuthError> {
+    ) -> Result<User, AccountError> {
         let user = self.user(user_id).await?;
         self.audit(
             AuditKind::UserUnlocked,
@@ -156,13 +156,17 @@ impl AuthService {
     /// with the user but never revoked, and its access token kept working.
     /// A login whose session comes after the delete is refused by the
     /// foreign key, as an unknown user.
-    pub async fn delete_user(&self, actor: Option<&str>, user_id: &str) -> Result<(), AuthError> {
+    pub async fn delete_user(
+        &self,
+        actor: Option<&str>,
+        user_id: &str,
+    ) -> Result<(), AccountError> {
         let now = self.now();
         let record = self
             .store()
             .set_disabled(user_id, Some(now), now)
             .await?
-            .ok_or(AuthError::NotFound(Resource::User))?;
+            .ok_or(AccountError::NotFound(Resource::User))?;
         self.revoke_sessions(
             SessionSelector::User {
                 user_id,
@@ -173,7 +177,7 @@ impl AuthService {
         )
         .await?;
         if !self.store().delete_user(user_id).await? {
-            return Err(AuthError::NotFound(Resource::User));
+            return Err(AccountError::NotFound(Resource::User));
         }
         self.audit(
             AuditKind::UserDeleted,
@@ -186,15 +190,18 @@ impl AuthService {
     }
 
     /// A user's live sessions (admin view; none is marked current).
-    pub async fn user_sessions(&self, user_id: &str) -> Result<Vec<SessionInfo>, AuthError> {
+    pub async fn user_sessions(&self, user_id: &str) -> Result<Vec<SessionInfo>, AccountError> {
         if self.store().user_by_id(user_id).await?.is_none() {
-            return Err(AuthError::NotFound(Resource::User));
+            return Err(AccountError::NotFound(Resource::User));
         }
         self.list_sessions(user_id, None).await
     }
 
     /// A page of audit events, newest first.
-    pub async fn audit_events(&self, query: &AuditQuery) -> Result<Page<AuditRecord>, AuthError> {
+    pub async fn audit_events(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<Page<AuditRecord>, AccountError> {
         let (offset, limit) = page_bounds(query.offset, query.limit);
         let filter = AuditFilter {
             user_id: query.user_id.clone(),

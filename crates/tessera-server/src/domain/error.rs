@@ -188,7 +188,7 @@ pub enum Resource {
 /// An account or session operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum AuthError {
+pub enum AccountError {
     /// Input broke a rule (HTTP 422, naming the field).
     #[error(transparent)]
     Validation(#[from] ValidationError),
@@ -213,19 +213,19 @@ pub enum AuthError {
     Hashing(String),
 }
 
-impl AuthError {
+impl AccountError {
     /// A stable snake_case code for the `error` field of a response.
     pub fn code(&self) -> &'static str {
         match self {
-            AuthError::Validation(_) => "validation_failed",
-            AuthError::UsernameTaken => "username_taken",
-            AuthError::InvalidCredentials => "invalid_credentials",
-            AuthError::Refresh(err) => err.code(),
-            AuthError::NotFound(Resource::User) => "user_not_found",
-            AuthError::NotFound(Resource::Session) => "session_not_found",
-            AuthError::Store(err) if err.is_unavailable() => "store_unavailable",
-            AuthError::Store(_) => "store_error",
-            AuthError::Hashing(_) => "internal_error",
+            AccountError::Validation(_) => "validation_failed",
+            AccountError::UsernameTaken => "username_taken",
+            AccountError::InvalidCredentials => "invalid_credentials",
+            AccountError::Refresh(err) => err.code(),
+            AccountError::NotFound(Resource::User) => "user_not_found",
+            AccountError::NotFound(Resource::Session) => "session_not_found",
+            AccountError::Store(err) if err.is_unavailable() => "store_unavailable",
+            AccountError::Store(_) => "store_error",
+            AccountError::Hashing(_) => "internal_error",
         }
     }
 }

@@ -12,7 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier 
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use super::error::AuthError;
+use super::error::AccountError;
 use super::password::Password;
 use super::settings::Argon2Params;
 
@@ -53,18 +53,18 @@ impl std::fmt::Debug for PasswordHasher {
 impl PasswordHasher {
     /// A hasher with these costs, running at most `concurrency` hashes at
     /// once. Computes the dummy hash (one hash's worth of work).
-    pub async fn new(params: Argon2Params, concurrency: usize) -> Result<Self, AuthError> {
+    pub async fn new(params: Argon2Params, concurrency: usize) -> Result<Self, AccountError> {
         let params = Params::new(
             params.memory_kib,
             params.iterations,
             params.parallelism,
             None,
         )
-        .map_err(|err| AuthError::Hashing(format!("argon2 parameters: {err}")))?;
+        .map_err(|err| AccountError::Hashing(format!("argon2 parameters: {err}")))?;
         let permits = Arc::new(Semaphore::new(concurrency.max(1)));
         let mut random = [0_u8; 32];
         aws_lc_rs::rand::fill(&mut random)
-            .map_err(|_| AuthError::Hashing("no randomness".to_owned()))?;
+            .map_err(|_| AccountError::Hashing("no randomness".to_owned()))?;
         let dummy_password: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
         let dummy_hash = {
             let params = params.clone();
@@ -80,7 +80,7 @@ impl PasswordHasher {
     }
 
     /// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) for `password`.
-    pub async fn hash(&self, password: &Password) -> Result<String, AuthError> {
+    pub async fn hash(&self, password: &Password) -> Result<String, AccountError> {
         let params = self.inner.params.clone();
         let password = password.normalised();
         run_limited(&self.inner.permits, move || hash_with(&params, &password)).await?
@@ -93,7 +93,7 @@ impl PasswordHasher {
         &self,
         password: &Password,
         stored: Option<&str>,
-    ) -> Result<Verified, AuthError> {
+    ) -> Result<Verified, AccountError> {
         let inner = Arc::clone(&self.inner);
         let password = password.normalised();
         let stored = stored.map(str::to_owned);
@@ -129,14 +129,16 @@ impl PasswordHasher {
     }
 }
 
-fn hash_with(params: &Params, password: &str) -> Result<String, AuthError> {
+fn hash_with(params: &Params, password: &str) -> Result<String, AccountError> {
     let mut salt = [0_u8; 16];
-    aws_lc_rs::rand::fill(&mut salt).map_err(|_| AuthError::Hashing("no randomness".to_owned()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|err| AuthError::Hashing(err.to_string()))?;
+    aws_lc_rs::rand::fill(&mut salt)
+        .map_err(|_| AccountError::Hashing("no randomness".to_owned()))?;
+    let salt =
+        SaltString::encode_b64(&salt).map_err(|err| AccountError::Hashing(err.to_string()))?;
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|err| AuthError::Hashing(err.to_string()))
+        .map_err(|err| AccountError::Hashing(err.to_string()))
 }
 
 /// Not argon2id v1.3 with exactly these m, t, p (and the default length).
@@ -160,16 +162,16 @@ fn differs(hash: &PasswordHash<'_>, params: &Params) -> bool {
 async fn run_limited<T: Send + 'static>(
     permits: &Arc<Semaphore>,
     job: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AuthError> {
+) -> Result<T, AccountError> {
     let permit = Arc::clone(permits)
         .acquire_owned()
         .await
-        .map_err(|_| AuthError::Hashing("the hashing pool is closed".to_owned()))?;
+        .map_err(|_| AccountError::Hashing("the hashing pool is closed".to_owned()))?;
     tokio::task::spawn_blocking(move || {
         let out = job();
         drop(permit);
         out
     })
     .await
-    .map_err(|err| AuthError::Hashing(format!("hashing task failed: {err}")))
+    .map_err(|err| AccountError::Hashing(format!("hashing task failed: {err}")))
 }

@@ -25,12 +25,12 @@
 //! # Ok(()) }
 //! ```
 
+mod account_fields;
 mod accounts;
 mod admin;
 mod audit;
 mod error;
 mod hasher;
-mod identity;
 mod model;
 mod password;
 mod revocations;
@@ -38,14 +38,14 @@ mod revoked;
 mod sessions;
 mod settings;
 
-pub use accounts::{NewAccount, Registration};
-pub use audit::AuditKind;
-pub use error::{AuthError, Problem, RefreshError, Resource, ValidationError};
-pub use hasher::{PasswordHasher, Verified};
-pub use identity::{
+pub use account_fields::{
     EMAIL_MAX_CHARS, MAX_ROLES, ROLE_MAX_CHARS, USERNAME_MAX_CHARS, USERNAME_MIN_CHARS, Username,
     parse_email, parse_roles,
 };
+pub use accounts::{NewAccount, Registration};
+pub use audit::AuditKind;
+pub use error::{AccountError, Problem, RefreshError, Resource, ValidationError};
+pub use hasher::{PasswordHasher, Verified};
 pub use model::{
     AuditQuery, ClientInfo, Grant, LogoutScope, MAX_PAGE_SIZE, Page, Rotation, RotationOutcome,
     Session, SessionInfo, User, UserQuery,
@@ -55,8 +55,8 @@ pub use revocations::FollowError;
 pub use revoked::RevokedSet;
 pub use sessions::Housekeeping;
 pub use settings::{
-    Argon2Params, DEFAULT_IDLE_TIMEOUT_SECONDS, MAX_PASSWORD_CHARS, MAX_REUSE_GRACE_SECONDS,
-    ServerSettings,
+    Argon2Params, DEFAULT_IDLE_TIMEOUT, MAX_PASSWORD_CHARS, MAX_REUSE_GRACE, ServerSettings,
+    whole_seconds,
 };
 
 use std::sync::Arc;
@@ -106,7 +106,7 @@ impl AuthService {
         feed: Arc<dyn RevocationFeed>,
         settings: ServerSettings,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, AuthError> {
+    ) -> Result<Self, AccountError> {
         accounts::backfill_username_skeletons(&store).await?;
         let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency).await?;
         let revoked = Arc::new(RevokedSet::load(&store, clock.now()).await?);

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::account_fields::Username;
 use super::error::{Problem, ValidationError};
-use super::identity::Username;
 use super::settings::MAX_PASSWORD_CHARS;
 
 /// The shipped list: the 10,000 most common passwords, lowercased, one a line.

@@ -7,8 +7,8 @@
 //! instances to resync. The store only stores; whether and how others hear
 //! of it is the feed's business.
 
-use super::AuthService;
-use super::error::AuthError;
+use super::error::AccountError;
+use super::{AuthService, whole_seconds};
 use crate::fanout::FeedError;
 use crate::store::{NewAuditEvent, Revocation, RevocationKind, RevocationRecord, SessionSelector};
 
@@ -21,7 +21,7 @@ pub enum FollowError {
     Feed(#[from] FeedError),
     /// Reading the revocations from the store failed.
     #[error(transparent)]
-    Sync(#[from] AuthError),
+    Sync(#[from] AccountError),
 }
 
 impl AuthService {
@@ -32,11 +32,11 @@ impl AuthService {
         selector: SessionSelector<'_>,
         reason: &str,
         audit: Option<NewAuditEvent>,
-    ) -> Result<usize, AuthError> {
+    ) -> Result<usize, AccountError> {
         let revocation = Revocation {
             reason,
             now: self.now(),
-            access_token_lifetime: self.settings().access_token_lifetime,
+            access_token_lifetime: whole_seconds(self.settings().access_token_lifetime),
             audit,
         };
         let ended = self.store().revoke_sessions(selector, &revocation).await?;
@@ -55,7 +55,11 @@ impl AuthService {
 
     /// Revokes one access token by `jti` until its `exp` (for tokens that
     /// carry no session, or to cut one token short).
-    pub async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), AuthError> {
+    pub async fn revoke_access_token(
+        &self,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<(), AccountError> {
         let record = RevocationRecord {
             kind: RevocationKind::Access,
             token_id: jti.to_owned(),
@@ -92,7 +96,7 @@ impl AuthService {
 
     /// Pulls revocations other instances recorded into the revoked set;
     /// how many entries were read.
-    pub async fn sync_revocations(&self) -> Result<usize, AuthError> {
+    pub async fn sync_revocations(&self) -> Result<usize, AccountError> {
         Ok(self.revoked().sync(self.store(), self.now()).await?)
     }
 

@@ -1,10 +1,10 @@
 //! Sessions: creation, refresh-token rotation with reuse detection, logout,
 //! listing, and revocation housekeeping.
 //!
-//! The rotation rules (RFC 9700 §4.14.2; security.md C.3 R1–R6):
+//! The rotation rules (RFC 9700 §4.14.2: rotation with reuse detection):
 //! - the presented `jti` is the current one → one conditional `UPDATE`
 //!   swaps it for a new one, so of concurrent refreshes exactly one wins;
-//! - it is the one just replaced, within `refresh_reuse_grace` seconds →
+//! - it is the one just replaced, within `refresh_reuse_grace` →
 //!   the current branch is handed out again (a lost response, or the losers
 //!   of a race), never a second branch;
 //! - any older `jti`, or the previous one after the grace → reuse: the whole
@@ -15,11 +15,11 @@
 
 use serde_json::json;
 
-use super::error::{AuthError, RefreshError, Resource};
+use super::error::{AccountError, RefreshError, Resource};
 use super::model::{
     ClientInfo, Grant, LogoutScope, Rotation, RotationOutcome, Session, SessionInfo, User,
 };
-use super::{AuditKind, AuthService};
+use super::{AuditKind, AuthService, whole_seconds};
 use crate::store::{NewAuditEvent, SessionRecord, SessionSelector};
 
 /// Longest `User-Agent` or address kept on a session, in characters.
@@ -44,18 +44,18 @@ impl AuthService {
     /// Starts a session for `user` (after a login, or a social sign-in) and
     /// returns the grant to mint the first tokens from, with the user as
     /// stored now (current roles). A user disabled or deleted meanwhile gets
-    /// [`AuthError::InvalidCredentials`].
+    /// [`AccountError::InvalidCredentials`].
     pub async fn create_session(
         &self,
         user: &User,
         client: ClientInfo,
-    ) -> Result<Grant, AuthError> {
+    ) -> Result<Grant, AccountError> {
         self.start_session(user, client, None).await
     }
 
     /// [`create_session`](Self::create_session) for a password login: the
     /// new session also ends at once, with
-    /// [`AuthError::InvalidCredentials`], when the user's stored password
+    /// [`AccountError::InvalidCredentials`], when the user's stored password
     /// hash is no longer `password_hash`, the one the password matched (a
     /// password change committed while the hash was being checked; its
     /// "end every other session" must cover this one too).
@@ -64,7 +64,7 @@ impl AuthService {
         user: &User,
         client: ClientInfo,
         password_hash: &str,
-    ) -> Result<Grant, AuthError> {
+    ) -> Result<Grant, AccountError> {
         self.start_session(user, client, Some(password_hash)).await
     }
 
@@ -73,9 +73,9 @@ impl AuthService {
         user: &User,
         client: ClientInfo,
         password_hash: Option<&str>,
-    ) -> Result<Grant, AuthError> {
+    ) -> Result<Grant, AccountError> {
         if user.disabled {
-            return Err(AuthError::InvalidCredentials);
+            return Err(AccountError::InvalidCredentials);
         }
         let now = self.now();
         let record = SessionRecord {
@@ -83,7 +83,7 @@ impl AuthService {
             user_id: user.id.clone(),
             created_at: now,
             last_used_at: now,
-            expires_at: now.saturating_add(self.settings().session_lifetime),
+            expires_at: now.saturating_add(whole_seconds(self.settings().session_lifetime)),
             revoked_at: None,
             revoked_reason: None,
             refresh_jti: uuid::Uuid::new_v4().to_string(),
@@ -94,7 +94,7 @@ impl AuthService {
         };
         if !self.store().insert_session(&record).await? {
             // Deleted since it was read: the same answer as an unknown user.
-            return Err(AuthError::InvalidCredentials);
+            return Err(AccountError::InvalidCredentials);
         }
         // `user` was read before the password check, which takes a while; a
         // disable, delete or role change that committed since must win. One
@@ -114,7 +114,7 @@ impl AuthService {
             Ok(current) => current,
             Err(reason) => {
                 self.end_session_now(&record.id, reason, None).await?;
-                return Err(AuthError::InvalidCredentials);
+                return Err(AccountError::InvalidCredentials);
             }
         };
         Ok(Grant {
@@ -132,7 +132,7 @@ impl AuthService {
         &self,
         session_id: &str,
         presented_jti: &str,
-    ) -> Result<Rotation, AuthError> {
+    ) -> Result<Rotation, AccountError> {
         for _ in 0..ROTATION_ATTEMPTS {
             let now = self.now();
             let idle_cutoff = self.settings().idle_cutoff(now);
@@ -209,22 +209,23 @@ impl AuthService {
         id: &str,
         reason: &str,
         audit: Option<NewAuditEvent>,
-    ) -> Result<usize, AuthError> {
+    ) -> Result<usize, AccountError> {
         self.revoke_sessions(SessionSelector::One { id, user_id: None }, reason, audit)
             .await
     }
 
     /// The presented token is the one the current replaced, not long ago.
     fn within_grace(&self, record: &SessionRecord, presented_jti: &str, now: i64) -> bool {
-        let grace = self.settings().refresh_reuse_grace;
-        grace > 0
-            && record.previous_jti.as_deref() == Some(presented_jti)
+        let Some(grace) = self.settings().refresh_reuse_grace else {
+            return false;
+        };
+        record.previous_jti.as_deref() == Some(presented_jti)
             && record
                 .rotated_at
-                .is_some_and(|rotated_at| now.saturating_sub(rotated_at) <= grace)
+                .is_some_and(|rotated_at| now.saturating_sub(rotated_at) <= whole_seconds(grace))
     }
 
-    async fn session_owner(&self, record: &SessionRecord) -> Result<User, AuthError> {
+    async fn session_owner(&self, record: &SessionRecord) -> Result<User, AccountError> {
         let user = self
             .store()
             .user_by_id(&record.user_id)
@@ -241,7 +242,7 @@ impl AuthService {
         user_id: &str,
         session_id: Option<&str>,
         scope: LogoutScope,
-    ) -> Result<usize, AuthError> {
+    ) -> Result<usize, AccountError> {
         let selector = match (scope, session_id) {
             (LogoutScope::Local, Some(id)) => SessionSelector::One {
                 id,
@@ -274,7 +275,7 @@ impl AuthService {
         &self,
         user_id: &str,
         current_sid: Option<&str>,
-    ) -> Result<Vec<SessionInfo>, AuthError> {
+    ) -> Result<Vec<SessionInfo>, AccountError> {
         let records = self.store().live_sessions(user_id, self.now()).await?;
         Ok(records
             .iter()
@@ -283,15 +284,15 @@ impl AuthService {
     }
 
     /// Ends one of the user's own sessions. A session that does not exist
-    /// and one of another user get the same [`AuthError::NotFound`], so ids
+    /// and one of another user get the same [`AccountError::NotFound`], so ids
     /// cannot be probed; ending an already ended one of one's own succeeds.
-    pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<(), AuthError> {
+    pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<(), AccountError> {
         let record = self
             .store()
             .session(session_id)
             .await?
             .filter(|record| record.user_id == user_id)
-            .ok_or(AuthError::NotFound(Resource::Session))?;
+            .ok_or(AccountError::NotFound(Resource::Session))?;
         if record.revoked_at.is_some() {
             return Ok(());
         }
@@ -316,9 +317,9 @@ impl AuthService {
     /// Drops what can no longer matter: expired revoked-set entries and
     /// revocation rows, and sessions that ended more than a session lifetime
     /// ago (kept that long for the record). Run it now and then.
-    pub async fn housekeeping(&self) -> Result<Housekeeping, AuthError> {
+    pub async fn housekeeping(&self) -> Result<Housekeeping, AccountError> {
         let now = self.now();
-        let retention = self.settings().session_lifetime;
+        let retention = whole_seconds(self.settings().session_lifetime);
         Ok(Housekeeping {
             revoked_pruned: self.revoked().prune(now),
             revocations_deleted: self.store().delete_expired_revocations(now).await?,

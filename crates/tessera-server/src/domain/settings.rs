@@ -2,25 +2,38 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `TESSERA_REFRESH_REUSE_GRACE` | `10` | seconds in which replaying the previous refresh token returns the current one (0 = off, at most 300) |
+//! | `TESSERA_REFRESH_REUSE_GRACE` | `10` | how long replaying the previous refresh token returns the current one (0 = off, at most 300 seconds) |
 //! | `TESSERA_PASSWORD_MIN_LENGTH` | `8` | shortest password accepted, in characters (8 to 128) |
 //! | `TESSERA_HASH_CONCURRENCY` | CPU cores | password hashes computed at once (1 to 1024); more wait in line |
-//! | `TESSERA_SESSION_IDLE_TIMEOUT` | `604800` (7 days) | a session not refreshed for this many seconds ends (0 = off; else 3600 to 31622400, and longer than the access-token lifetime) |
+//! | `TESSERA_SESSION_IDLE_TIMEOUT` | `604800` (7 days) | a session not refreshed for this long ends (0 = off; else `1h` to `366d`, and longer than the access-token lifetime) |
+//!
+//! Durations and "off" are spelled as everywhere else (see [`tessera::env`]):
+//! seconds or `45s`, `15m`, `1h`, `30d`; off is `0`, `false`, `no` or `off`.
 //!
 //! Token lifetimes come from the token settings (`JWT_ACCESS_TOKEN_EXPIRES`,
 //! `JWT_REFRESH_TOKEN_EXPIRES`); see [`ServerSettings::with_token_lifetimes`].
 
+use std::time::Duration;
+
 use tessera::ConfigError;
+use tessera::env::Env;
 
 /// Most characters a password may have (ASVS 2.1.2: allow 64, deny over 128).
 pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// Longest grace window accepted for a replayed refresh token.
-pub const MAX_REUSE_GRACE_SECONDS: i64 = 300;
+pub const MAX_REUSE_GRACE: Duration = Duration::from_secs(300);
 
 /// Default idle timeout: a week without a refresh ends a session (ASVS
 /// 3.3.2 asks for re-authentication after an idle period).
-pub const DEFAULT_IDLE_TIMEOUT_SECONDS: i64 = 7 * 24 * 3600;
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Shortest idle timeout accepted (shorter ones end sessions between two
+/// ordinary refreshes) and the longest.
+const IDLE_TIMEOUT_RANGE: (Duration, Duration) = (
+    Duration::from_secs(3600),
+    Duration::from_secs(366 * 24 * 3600),
+);
 
 /// Argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +65,9 @@ impl Default for Argon2Params {
 /// Rules for accounts and sessions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSettings {
-    /// Seconds after a rotation in which the previous refresh token still
-    /// answers with the current branch; 0 turns the grace off.
-    pub refresh_reuse_grace: i64,
+    /// How long after a rotation the previous refresh token still answers
+    /// with the current branch; `None` turns the grace off.
+    pub refresh_reuse_grace: Option<Duration>,
     /// Shortest password, in characters.
     pub password_min_chars: usize,
     /// Password hashes computed at once.
@@ -62,25 +75,25 @@ pub struct ServerSettings {
     /// Argon2id costs for new hashes; stored hashes with other costs are
     /// re-hashed at the next successful login.
     pub argon2: Argon2Params,
-    /// Absolute session lifetime in seconds (the refresh-token lifetime).
-    pub session_lifetime: i64,
-    /// Access-token lifetime in seconds: how long a revoked session's id is
-    /// kept in the revoked set after the session's end.
-    pub access_token_lifetime: i64,
-    /// Seconds without a refresh after which a session ends; 0 turns it off.
-    pub session_idle_timeout: i64,
+    /// Absolute session lifetime (the refresh-token lifetime).
+    pub session_lifetime: Duration,
+    /// Access-token lifetime: how long a revoked session's id is kept in the
+    /// revoked set after the session's end.
+    pub access_token_lifetime: Duration,
+    /// Time without a refresh after which a session ends; `None` turns it off.
+    pub session_idle_timeout: Option<Duration>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings {
-            refresh_reuse_grace: 10,
+            refresh_reuse_grace: Some(Duration::from_secs(10)),
             password_min_chars: 8,
             hash_concurrency: std::thread::available_parallelism().map_or(1, usize::from),
             argon2: Argon2Params::OWASP,
-            session_lifetime: 30 * 24 * 3600,
-            access_token_lifetime: 15 * 60,
-            session_idle_timeout: DEFAULT_IDLE_TIMEOUT_SECONDS,
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            access_token_lifetime: Duration::from_secs(15 * 60),
+            session_idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
         }
     }
 }
@@ -91,62 +104,70 @@ impl ServerSettings {
     /// environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         tessera::config::load_dotenv()?;
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
     /// Reads the `TESSERA_*` variables through `lookup`; unset or blank
     /// variables keep their defaults.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let mut settings = ServerSettings::default();
-        if let Some(value) = get("TESSERA_REFRESH_REUSE_GRACE") {
-            settings.refresh_reuse_grace = integer(
+        Self::read(&Env::new(lookup))
+    }
+
+    /// Reads the `TESSERA_*` variables through `env`; unset or blank
+    /// variables keep their defaults.
+    pub fn read(env: &Env<impl Fn(&str) -> Option<String>>) -> Result<Self, ConfigError> {
+        let defaults = ServerSettings::default();
+        let refresh_reuse_grace =
+            env.duration_or_off("TESSERA_REFRESH_REUSE_GRACE", defaults.refresh_reuse_grace)?;
+        if refresh_reuse_grace.is_some_and(|grace| grace > MAX_REUSE_GRACE) {
+            return Err(out_of_range(
+                env,
                 "TESSERA_REFRESH_REUSE_GRACE",
-                &value,
-                0,
-                MAX_REUSE_GRACE_SECONDS,
-            )?;
+                "must be at most 300 seconds (5m), or 0 for off",
+            ));
         }
-        if let Some(value) = get("TESSERA_PASSWORD_MIN_LENGTH") {
-            let min = integer(
-                "TESSERA_PASSWORD_MIN_LENGTH",
-                &value,
-                8,
-                i64::try_from(MAX_PASSWORD_CHARS).unwrap_or(i64::MAX),
-            )?;
-            settings.password_min_chars = usize::try_from(min).unwrap_or(8);
+        let session_idle_timeout = env.duration_or_off(
+            "TESSERA_SESSION_IDLE_TIMEOUT",
+            defaults.session_idle_timeout,
+        )?;
+        let (shortest, longest) = IDLE_TIMEOUT_RANGE;
+        if session_idle_timeout.is_some_and(|idle| idle < shortest || idle > longest) {
+            return Err(out_of_range(
+                env,
+                "TESSERA_SESSION_IDLE_TIMEOUT",
+                "must be from 3600 seconds (1h) to 366d, or 0 for off",
+            ));
         }
-        if let Some(value) = get("TESSERA_HASH_CONCURRENCY") {
-            let count = integer("TESSERA_HASH_CONCURRENCY", &value, 1, 1024)?;
-            settings.hash_concurrency = usize::try_from(count).unwrap_or(1);
-        }
-        if let Some(value) = get("TESSERA_SESSION_IDLE_TIMEOUT") {
-            settings.session_idle_timeout =
-                match integer("TESSERA_SESSION_IDLE_TIMEOUT", &value, 0, 366 * 24 * 3600)? {
-                    0 => 0,
-                    seconds if seconds < 3600 => {
-                        return Err(ConfigError::Invalid {
-                            name: "TESSERA_SESSION_IDLE_TIMEOUT",
-                            problem: format!("{value:?} must be 0 (off) or at least 3600 seconds"),
-                        });
-                    }
-                    seconds => seconds,
-                };
-        }
-        Ok(settings)
+        Ok(ServerSettings {
+            refresh_reuse_grace,
+            session_idle_timeout,
+            password_min_chars: env
+                .integer(
+                    "TESSERA_PASSWORD_MIN_LENGTH",
+                    8..=MAX_PASSWORD_CHARS,
+                    "characters",
+                )?
+                .unwrap_or(defaults.password_min_chars),
+            hash_concurrency: env
+                .integer("TESSERA_HASH_CONCURRENCY", 1..=1024, "hashes")?
+                .unwrap_or(defaults.hash_concurrency),
+            ..defaults
+        })
     }
 
     /// Checks the settings against each other: an idle timeout no longer
     /// than the access-token lifetime would end every session between two
     /// refreshes.
     pub fn check(&self) -> Result<(), ConfigError> {
-        if self.session_idle_timeout != 0 && self.session_idle_timeout <= self.access_token_lifetime
+        if let Some(idle) = self.session_idle_timeout
+            && idle <= self.access_token_lifetime
         {
             return Err(ConfigError::Invalid {
                 name: "TESSERA_SESSION_IDLE_TIMEOUT",
                 problem: format!(
                     "{} seconds must be longer than the access-token lifetime ({} seconds, JWT_ACCESS_TOKEN_EXPIRES)",
-                    self.session_idle_timeout, self.access_token_lifetime
+                    idle.as_secs(),
+                    self.access_token_lifetime.as_secs()
                 ),
             });
         }
@@ -156,11 +177,8 @@ impl ServerSettings {
     /// The `last_used_at` at or before which a session counts as idle at
     /// `now` (`i64::MIN` when the timeout is off).
     pub fn idle_cutoff(&self, now: i64) -> i64 {
-        if self.session_idle_timeout == 0 {
-            i64::MIN
-        } else {
-            now.saturating_sub(self.session_idle_timeout)
-        }
+        self.session_idle_timeout
+            .map_or(i64::MIN, |idle| now.saturating_sub(whole_seconds(idle)))
     }
 
     /// Takes the session and access-token lifetimes from the token settings
@@ -173,12 +191,21 @@ impl ServerSettings {
     }
 }
 
-fn integer(name: &'static str, value: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
-    match value.trim().parse::<i64>() {
-        Ok(number) if (min..=max).contains(&number) => Ok(number),
-        _ => Err(ConfigError::Invalid {
-            name,
-            problem: format!("{value:?} must be a whole number from {min} to {max}"),
-        }),
+/// A duration as the whole Unix seconds the store and the clock count in
+/// (saturating; settings read from the environment always fit).
+pub fn whole_seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The error for a duration that reads but is out of range.
+fn out_of_range(
+    env: &Env<impl Fn(&str) -> Option<String>>,
+    name: &'static str,
+    allowed: &str,
+) -> ConfigError {
+    let value = env.text(name).unwrap_or_default();
+    ConfigError::Invalid {
+        name,
+        problem: format!("{value:?} {allowed}"),
     }
 }

@@ -125,8 +125,8 @@ async fn set_disabled(
 }
 
 /// `POST /admin/users/{id}/unlock`: lifts the failed-login limit on the
-/// user's account at once (security.md R12: a lockout must not be a tool
-/// for keeping a victim out), audited.
+/// user's account at once, so that an attacker who trips the limit on
+/// purpose cannot keep the owner out until the window ends; audited.
 pub async fn unlock(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

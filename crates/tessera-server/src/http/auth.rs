@@ -17,7 +17,8 @@ use super::params::ApiQuery;
 use super::state::AppState;
 use super::tokens::{self, Delivery, SessionClaims};
 use crate::domain::{
-    AuthError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User, Username,
+    AccountError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User,
+    Username,
 };
 
 /// `POST /auth/register` body.
@@ -132,11 +133,11 @@ pub async fn login(
         Err(err) => {
             if matches!(
                 err,
-                AuthError::InvalidCredentials | AuthError::Validation(_)
+                AccountError::InvalidCredentials | AccountError::Validation(_)
             ) {
                 Metrics::inc(&state.metrics.logins_failed);
                 // Malformed usernames get the same answer as wrong passwords.
-                return Err(AuthError::InvalidCredentials.into());
+                return Err(AccountError::InvalidCredentials.into());
             }
             return Err(err.into());
         }
@@ -170,7 +171,7 @@ pub async fn refresh(
         Ok(rotation) => rotation,
         Err(err) => {
             Metrics::inc(&state.metrics.refreshes_failed);
-            if matches!(err, AuthError::Refresh(RefreshError::Reuse)) {
+            if matches!(err, AccountError::Refresh(RefreshError::Reuse)) {
                 Metrics::inc(&state.metrics.refresh_reuse);
             }
             return Err(err.into());
@@ -240,7 +241,7 @@ pub async fn me(
         .await
         .map_err(|err| match err {
             // The token outlived its user (deleted meanwhile).
-            AuthError::NotFound(_) => {
+            AccountError::NotFound(_) => {
                 ApiError::unauthorized("user_not_found", "the user no longer exists")
             }
             other => other.into(),

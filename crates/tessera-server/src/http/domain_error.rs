@@ -3,37 +3,39 @@
 use axum::http::StatusCode;
 
 use super::error::ApiError;
-use crate::domain::{AuthError, RefreshError};
+use crate::domain::{AccountError, RefreshError};
 
-impl From<AuthError> for ApiError {
-    fn from(err: AuthError) -> ApiError {
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> ApiError {
         match &err {
-            AuthError::Validation(invalid) => ApiError::validation(
+            AccountError::Validation(invalid) => ApiError::validation(
                 invalid.field,
                 format!("{} {}", invalid.field, invalid.problem),
             ),
-            AuthError::UsernameTaken => {
+            AccountError::UsernameTaken => {
                 ApiError::conflict("username_taken", "that username is already taken")
             }
             // The same answer for unknown user, wrong password and disabled
             // account, so the response says nothing about which it was.
-            AuthError::InvalidCredentials => ApiError::new(
+            AccountError::InvalidCredentials => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "invalid username or password",
             ),
-            AuthError::Refresh(RefreshError::Contended) => {
+            AccountError::Refresh(RefreshError::Contended) => {
                 ApiError::conflict("session_busy", "the session is busy; retry the refresh")
             }
-            AuthError::Refresh(refused) => {
+            AccountError::Refresh(refused) => {
                 ApiError::unauthorized(refused.code(), refused.to_string())
             }
-            AuthError::NotFound(_) => {
+            AccountError::NotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, err.code(), err.to_string())
             }
-            AuthError::Store(store) if store.is_unavailable() => ApiError::store_unavailable(store),
-            AuthError::Store(store) => ApiError::internal("store", store),
-            AuthError::Hashing(problem) => ApiError::internal("password hashing", problem),
+            AccountError::Store(store) if store.is_unavailable() => {
+                ApiError::store_unavailable(store)
+            }
+            AccountError::Store(store) => ApiError::internal("store", store),
+            AccountError::Hashing(problem) => ApiError::internal("password hashing", problem),
         }
     }
 }

@@ -134,13 +134,6 @@ impl ApiError {
         )
     }
 
-    /// Adds a response header.
-    #[must_use]
-    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
-        self
-    }
-
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -15,7 +15,7 @@ use super::metrics::Metrics;
 use super::params::ApiPath;
 use super::state::AppState;
 use super::tokens::SessionClaims;
-use crate::domain::{AuthError, Password, SessionInfo};
+use crate::domain::{AccountError, Password, SessionInfo};
 
 /// The public view of a session.
 pub fn session_json(session: &SessionInfo) -> serde_json::Value {
@@ -89,7 +89,7 @@ pub async fn change_password(
         .await;
     // Counted as a failure until the current password proves right (the
     // new one is only checked after it), as with a successful login.
-    if matches!(outcome, Ok(_) | Err(AuthError::Validation(_))) {
+    if matches!(outcome, Ok(_) | Err(AccountError::Validation(_))) {
         state.limits.login_failures.clear(&account_key).await;
     }
     Ok(Json(json!({ "ended_sessions": outcome? })))

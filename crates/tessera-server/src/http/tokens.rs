@@ -10,7 +10,7 @@ use tessera::{Expires, ExtraClaims, SESSION_ID_CLAIM, TokenOptions, TokenType};
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::domain::Grant;
+use crate::domain::{Grant, whole_seconds};
 
 /// The claim the server adds to every token, as the extractors read it
 /// back: the session, under [`SESSION_ID_CLAIM`]. (The roles, under
@@ -80,7 +80,7 @@ pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, A
         )
         .map_err(|err| ApiError::internal("issue access token", &err))?;
     let refresh_exp = now
-        .saturating_add(jwt.config().token.refresh_expires)
+        .saturating_add(whole_seconds(jwt.config().token.refresh_expires))
         .min(grant.session.expires_at);
     let refresh = jwt
         .issue(

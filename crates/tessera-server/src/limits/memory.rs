@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use super::{RateLimitStore, RetryAfterSeconds};
 use crate::boxed::BoxFuture;
@@ -29,11 +30,12 @@ struct Counts {
 const SWEEP_AT: usize = 50_000;
 
 impl WindowLimiter {
-    /// At most `limit` events per `window` seconds for each key.
-    pub fn new(limit: u32, window: i64) -> Self {
+    /// At most `limit` events per `window` for each key (counted in whole
+    /// seconds, at least one).
+    pub fn new(limit: u32, window: Duration) -> Self {
         WindowLimiter {
             limit,
-            window: window.max(1),
+            window: i64::try_from(window.as_secs()).unwrap_or(i64::MAX).max(1),
             counts: Mutex::new(Counts {
                 map: HashMap::new(),
                 sweep_at: SWEEP_AT,
@@ -104,9 +106,11 @@ impl RateLimitStore for WindowLimiter {
 mod tests {
     use super::*;
 
+    const MINUTE: Duration = Duration::from_secs(60);
+
     #[test]
     fn refuses_at_the_limit_until_the_window_passes() {
-        let limiter = WindowLimiter::new(2, 60);
+        let limiter = WindowLimiter::new(2, MINUTE);
         assert_eq!(limiter.acquire("alice", 1_000), Ok(()));
         assert_eq!(limiter.acquire("alice", 1_001), Ok(()));
         assert_eq!(limiter.acquire("alice", 1_010), Err(50));
@@ -116,7 +120,7 @@ mod tests {
 
     #[tokio::test]
     async fn through_the_store_trait_a_refusal_carries_the_wait_and_clear_resets() {
-        let limiter: Box<dyn RateLimitStore> = Box::new(WindowLimiter::new(1, 60));
+        let limiter: Box<dyn RateLimitStore> = Box::new(WindowLimiter::new(1, MINUTE));
         assert_eq!(limiter.acquire("alice", 1_000).await, Ok(()));
         assert_eq!(
             limiter.acquire("alice", 1_015).await,
@@ -128,7 +132,7 @@ mod tests {
 
     #[test]
     fn clearing_a_key_gives_it_a_fresh_allowance() {
-        let limiter = WindowLimiter::new(1, 60);
+        let limiter = WindowLimiter::new(1, MINUTE);
         assert_eq!(limiter.acquire("alice", 1_000), Ok(()));
         assert_eq!(limiter.acquire("alice", 1_001), Err(59));
         limiter.clear("alice");
@@ -137,7 +141,7 @@ mod tests {
 
     #[test]
     fn a_flood_of_live_keys_is_swept_rarely_and_ended_windows_are_dropped() {
-        let limiter = WindowLimiter::new(5, 60);
+        let limiter = WindowLimiter::new(5, MINUTE);
         for n in 0..SWEEP_AT + 10 {
             limiter.acquire(&format!("user{n}"), 1_000).unwrap();
         }

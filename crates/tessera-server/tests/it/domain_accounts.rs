@@ -1,8 +1,8 @@
 //! Registration, login and password changes, on each backend.
 
 use tessera_server::domain::{
-    Argon2Params, AuditQuery, AuthError, NewAccount, Password, Problem, RefreshError, Registration,
-    ServerSettings, ValidationError,
+    AccountError, Argon2Params, AuditQuery, NewAccount, Password, Problem, RefreshError,
+    Registration, ServerSettings, ValidationError, whole_seconds,
 };
 use unicode_normalization::UnicodeNormalization;
 
@@ -14,9 +14,9 @@ fn registration(name: &str, password: &str) -> Registration {
     Registration::new(name, Password::new(password), None)
 }
 
-fn validation(err: AuthError) -> ValidationError {
+fn validation(err: AccountError) -> ValidationError {
     match err {
-        AuthError::Validation(err) => err,
+        AccountError::Validation(err) => err,
         other => panic!("expected a validation error, got {other:?}"),
     }
 }
@@ -50,7 +50,7 @@ backend_tests! {
         let h = Harness::open(&db).await;
         h.user("linus").await;
         let err = h.auth.register(registration("linus", GOOD_PASSWORD)).await.unwrap_err();
-        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+        assert!(matches!(err, AccountError::UsernameTaken), "{err:?}");
         assert_eq!(h.auth.store().count_users().await.unwrap(), 1);
     }
 
@@ -58,7 +58,7 @@ backend_tests! {
         let h = Harness::open(&db).await;
         h.user("Linus").await;
         let err = h.auth.register(registration("lINUS", GOOD_PASSWORD)).await.unwrap_err();
-        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+        assert!(matches!(err, AccountError::UsernameTaken), "{err:?}");
     }
 
     async fn nfkc_variant_username_is_taken(db) {
@@ -66,11 +66,11 @@ backend_tests! {
         h.user("linus").await;
         // Full-width letters are the same name after NFKC.
         let err = h.auth.register(registration("ｌｉｎｕｓ", GOOD_PASSWORD)).await.unwrap_err();
-        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+        assert!(matches!(err, AccountError::UsernameTaken), "{err:?}");
         // So are a composed and a decomposed accent.
         h.user("jos\u{e9}").await;
         let err = h.auth.register(registration("JOSE\u{301}", GOOD_PASSWORD)).await.unwrap_err();
-        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+        assert!(matches!(err, AccountError::UsernameTaken), "{err:?}");
     }
 
     async fn unicode_letters_are_allowed_in_usernames(db) {
@@ -142,7 +142,7 @@ backend_tests! {
         let grant = h.auth.login("ada", &Password::new(GOOD_PASSWORD), client("curl/8", "10.0.0.1")).await.unwrap();
         assert_eq!(grant.user, user);
         assert_eq!(grant.session.user_id, user.id);
-        assert_eq!(grant.session.expires_at, crate::store_support::START + h.auth.settings().session_lifetime);
+        assert_eq!(grant.session.expires_at, crate::store_support::START + whole_seconds(h.auth.settings().session_lifetime));
         let record = h.auth.store().session(&grant.session.id).await.unwrap().unwrap();
         assert_eq!(record.refresh_jti, grant.refresh_jti);
         assert_eq!(record.user_agent.as_deref(), Some("curl/8"));
@@ -169,7 +169,7 @@ backend_tests! {
         let off = h.auth.login("bob", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap_err();
         let invalid_name = h.auth.login("x", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap_err();
         for err in [&unknown, &wrong, &off, &invalid_name] {
-            assert!(matches!(err, AuthError::InvalidCredentials), "{err:?}");
+            assert!(matches!(err, AccountError::InvalidCredentials), "{err:?}");
             assert_eq!(err.to_string(), "invalid username or password");
             assert_eq!(err.code(), "invalid_credentials");
         }
@@ -235,7 +235,7 @@ backend_tests! {
             .change_password(&user.id, None, &Password::new("not-the-password"), &Password::new("a brand new secret"))
             .await
             .unwrap_err();
-        assert!(matches!(err, AuthError::InvalidCredentials), "{err:?}");
+        assert!(matches!(err, AccountError::InvalidCredentials), "{err:?}");
         h.login("ada").await;
     }
 
@@ -258,7 +258,7 @@ backend_tests! {
             .await
             .unwrap();
         let old = h.auth.login("ada", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap_err();
-        assert!(matches!(old, AuthError::InvalidCredentials), "{old:?}");
+        assert!(matches!(old, AccountError::InvalidCredentials), "{old:?}");
         h.auth.login("ada", &Password::new("a brand new secret"), Default::default()).await.unwrap();
     }
 
@@ -274,7 +274,7 @@ backend_tests! {
             .unwrap();
         assert_eq!(ended, 1);
         let err = h.auth.rotate(&elsewhere.session.id, &elsewhere.refresh_jti).await.unwrap_err();
-        assert!(matches!(err, AuthError::Refresh(RefreshError::Revoked)), "{err:?}");
+        assert!(matches!(err, AccountError::Refresh(RefreshError::Revoked)), "{err:?}");
         assert!(h.auth.revoked().is_revoked(Some(&elsewhere.session.id), "any-jti"));
         h.auth.rotate(&here.session.id, &here.refresh_jti).await.unwrap();
         assert!(!h.auth.revoked().is_revoked(Some(&here.session.id), "any-jti"));
@@ -416,7 +416,7 @@ backend_tests! {
         // each has the skeleton (UTS #39) of an existing name.
         for name in ["\u{441}\u{43e}\u{440}", "rnarie", "paypa1", "PAYPAL"] {
             let err = h.auth.register(registration(name, GOOD_PASSWORD)).await.unwrap_err();
-            assert!(matches!(err, AuthError::UsernameTaken), "{name:?}: {err:?}");
+            assert!(matches!(err, AccountError::UsernameTaken), "{name:?}: {err:?}");
         }
         assert_eq!(h.auth.store().count_users().await.unwrap(), 3);
     }
@@ -437,7 +437,7 @@ backend_tests! {
             )
             .await
             .unwrap_err();
-        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+        assert!(matches!(err, AccountError::UsernameTaken), "{err:?}");
     }
 
     async fn emails_with_direction_controls_are_refused(db) {
@@ -575,7 +575,7 @@ backend_tests! {
         assert_eq!(skeleton(marie.id).await.as_deref(), Some("rnarie"));
         assert_eq!(skeleton(lookalike.id).await, None);
         let err = auth.register(registration("rnarie", GOOD_PASSWORD)).await.unwrap_err();
-        assert!(matches!(err, AuthError::UsernameTaken), "{err:?}");
+        assert!(matches!(err, AccountError::UsernameTaken), "{err:?}");
         // A restart finds nothing more to do, and the look-alike still works.
         h.reopen(test_settings()).await;
         auth.login("\u{441}\u{43e}\u{440}", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap();

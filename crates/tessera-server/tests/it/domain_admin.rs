@@ -1,7 +1,7 @@
 //! Admin operations and the audit trail, on each backend.
 
 use tessera_server::domain::{
-    AuditQuery, AuthError, NewAccount, Password, Problem, Resource, UserQuery, ValidationError,
+    AccountError, AuditQuery, NewAccount, Password, Problem, Resource, UserQuery, ValidationError,
 };
 
 use crate::store_support::{GOOD_PASSWORD, Harness, backend_tests};
@@ -30,9 +30,9 @@ backend_tests! {
         let h = Harness::open(&db).await;
         h.auth.create_user(account("root", &["admin"]), None).await.unwrap();
         let taken = h.auth.create_user(account("ROOT", &["admin"]), None).await.unwrap_err();
-        assert!(matches!(taken, AuthError::UsernameTaken), "{taken:?}");
+        assert!(matches!(taken, AccountError::UsernameTaken), "{taken:?}");
         let weak = h.auth.create_user(NewAccount { password: Password::new("password"), ..account("other", &[]) }, None).await.unwrap_err();
-        assert!(matches!(weak, AuthError::Validation(ValidationError { field: "password", .. })), "{weak:?}");
+        assert!(matches!(weak, AccountError::Validation(ValidationError { field: "password", .. })), "{weak:?}");
     }
 
     async fn users_are_listed_in_pages(db) {
@@ -71,9 +71,9 @@ backend_tests! {
         assert_eq!(updated.roles, ["admin", "editor"]);
         assert_eq!(h.auth.user(&user.id).await.unwrap().roles, ["admin", "editor"]);
         let err = h.auth.set_roles(None, &user.id, &["has space"]).await.unwrap_err();
-        assert!(matches!(err, AuthError::Validation(ValidationError { field: "roles", problem: Problem::InvalidCharacters })), "{err:?}");
+        assert!(matches!(err, AccountError::Validation(ValidationError { field: "roles", problem: Problem::InvalidCharacters })), "{err:?}");
         let err = h.auth.set_roles(None, "no-such-user", &["admin"]).await.unwrap_err();
-        assert!(matches!(err, AuthError::NotFound(Resource::User)), "{err:?}");
+        assert!(matches!(err, AccountError::NotFound(Resource::User)), "{err:?}");
     }
 
     async fn adding_roles_keeps_sessions_and_removing_one_ends_them(db) {
@@ -96,9 +96,9 @@ backend_tests! {
         assert!(h.auth.revoked().is_revoked(Some(&b.session.id), "x"));
         assert!(h.auth.list_sessions(&user.id, None).await.unwrap().is_empty());
         let err = h.auth.login("ada", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap_err();
-        assert!(matches!(err, AuthError::InvalidCredentials), "{err:?}");
+        assert!(matches!(err, AccountError::InvalidCredentials), "{err:?}");
         let err = h.auth.create_session(&updated, Default::default()).await.unwrap_err();
-        assert!(matches!(err, AuthError::InvalidCredentials), "{err:?}");
+        assert!(matches!(err, AccountError::InvalidCredentials), "{err:?}");
         let page = h.auth.audit_events(&AuditQuery { kind: Some("user_disabled".into()), ..Default::default() }).await.unwrap();
         assert_eq!(page.total, 1);
         assert_eq!(page.items[0].detail["by"], "admin-id");
@@ -120,9 +120,9 @@ backend_tests! {
         h.auth.delete_user(Some("admin-id"), &user.id).await.unwrap();
         assert!(h.auth.revoked().is_revoked(Some(&grant.session.id), "x"));
         let err = h.auth.user(&user.id).await.unwrap_err();
-        assert!(matches!(err, AuthError::NotFound(Resource::User)), "{err:?}");
+        assert!(matches!(err, AccountError::NotFound(Resource::User)), "{err:?}");
         let again = h.auth.delete_user(None, &user.id).await.unwrap_err();
-        assert!(matches!(again, AuthError::NotFound(Resource::User)), "{again:?}");
+        assert!(matches!(again, AccountError::NotFound(Resource::User)), "{again:?}");
         let reborn = h.user("ada").await;
         assert_ne!(reborn.id, user.id);
         // The trail outlives the user.
@@ -139,7 +139,7 @@ backend_tests! {
         assert_eq!(sessions.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), [b.session.id.as_str()]);
         assert!(!sessions[0].current);
         let err = h.auth.user_sessions("no-such-user").await.unwrap_err();
-        assert!(matches!(err, AuthError::NotFound(Resource::User)), "{err:?}");
+        assert!(matches!(err, AccountError::NotFound(Resource::User)), "{err:?}");
     }
 
     async fn audit_lists_newest_first_and_filters(db) {
@@ -168,7 +168,7 @@ backend_tests! {
         h.auth.set_disabled(Some("admin-id"), &checked.id, true).await.unwrap();
         // ... and the login must not come out with a live session.
         let outcome = h.auth.create_session(&checked, Default::default()).await;
-        assert!(matches!(outcome, Err(AuthError::InvalidCredentials)), "{outcome:?}");
+        assert!(matches!(outcome, Err(AccountError::InvalidCredentials)), "{outcome:?}");
         assert!(h.auth.list_sessions(&checked.id, None).await.unwrap().is_empty());
     }
 
@@ -185,7 +185,7 @@ backend_tests! {
             .unwrap();
         // ... and the login with the old password keeps no session.
         let outcome = h.auth.create_session_for_password(&checked, Default::default(), &matched).await;
-        assert!(matches!(outcome, Err(AuthError::InvalidCredentials)), "{outcome:?}");
+        assert!(matches!(outcome, Err(AccountError::InvalidCredentials)), "{outcome:?}");
         assert!(h.auth.list_sessions(&checked.id, None).await.unwrap().is_empty());
         // With the hash unchanged the same call starts a session.
         let current = h.auth.store().user_by_id(&checked.id).await.unwrap().unwrap().password_hash.unwrap();

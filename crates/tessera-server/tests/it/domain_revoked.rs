@@ -1,6 +1,6 @@
 //! The in-memory revoked set: checks, restarts, other instances, pruning.
 
-use tessera_server::domain::{LogoutScope, Password, RevokedSet};
+use tessera_server::domain::{LogoutScope, Password, RevokedSet, whole_seconds};
 use tessera_server::store::RevocationKind;
 
 use crate::store_support::{GOOD_PASSWORD, Harness, START, backend_tests, test_settings};
@@ -85,7 +85,7 @@ backend_tests! {
         let grant = h.login("ada").await;
         h.auth.logout(&user.id, Some(&grant.session.id), LogoutScope::Local).await.unwrap();
         let settings = h.auth.settings().clone();
-        let last_access_exp = grant.session.expires_at + settings.access_token_lifetime;
+        let last_access_exp = grant.session.expires_at + whole_seconds(settings.access_token_lifetime);
         h.clock.set(last_access_exp - 1);
         assert!(h.reopen(settings.clone()).await.revoked().is_revoked(Some(&grant.session.id), "x"));
         h.clock.set(last_access_exp);
@@ -117,7 +117,11 @@ backend_tests! {
         let done = h.auth.housekeeping().await.unwrap();
         assert_eq!((done.revoked_pruned, done.revocations_deleted, done.sessions_deleted), (1, 1, 0));
 
-        h.clock.set(grant.session.expires_at + settings.access_token_lifetime + settings.session_lifetime);
+        h.clock.set(
+            grant.session.expires_at
+                + whole_seconds(settings.access_token_lifetime)
+                + whole_seconds(settings.session_lifetime),
+        );
         let done = h.auth.housekeeping().await.unwrap();
         assert_eq!((done.revoked_pruned, done.revocations_deleted, done.sessions_deleted), (1, 1, 1));
         assert!(h.auth.store().session(&grant.session.id).await.unwrap().is_none());

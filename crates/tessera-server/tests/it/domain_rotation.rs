@@ -1,24 +1,31 @@
 //! Refresh-token rotation, reuse detection, the grace window, races and the
-//! absolute lifetime (security.md C.3 R1–R6), on each backend.
+//! absolute lifetime that rotation never extends, on each backend.
+
+use std::time::Duration;
 
 use tessera_server::domain::{
-    AuditQuery, AuthError, RefreshError, RotationOutcome, ServerSettings,
+    AccountError, AuditQuery, RefreshError, RotationOutcome, ServerSettings, whole_seconds,
 };
 
 use crate::store_support::{Harness, backend_tests, test_settings};
 
-fn refresh_error(err: AuthError) -> RefreshError {
+fn refresh_error(err: AccountError) -> RefreshError {
     match err {
-        AuthError::Refresh(err) => err,
+        AccountError::Refresh(err) => err,
         other => panic!("expected a refresh error, got {other:?}"),
     }
 }
 
-fn grace(seconds: i64) -> ServerSettings {
+fn no_grace() -> ServerSettings {
     ServerSettings {
-        refresh_reuse_grace: seconds,
+        refresh_reuse_grace: None,
         ..test_settings()
     }
+}
+
+/// The configured grace window, in the clock's seconds.
+fn grace_seconds(h: &Harness) -> i64 {
+    whole_seconds(h.auth.settings().refresh_reuse_grace.unwrap())
 }
 
 backend_tests! {
@@ -68,7 +75,7 @@ backend_tests! {
         h.user("ada").await;
         let login = h.login("ada").await;
         let first = h.auth.rotate(&login.session.id, &login.refresh_jti).await.unwrap();
-        h.clock.advance(h.auth.settings().refresh_reuse_grace + 1);
+        h.clock.advance(grace_seconds(&h) + 1);
 
         let err = h.auth.rotate(&login.session.id, &login.refresh_jti).await.unwrap_err();
         assert_eq!(refresh_error(err), RefreshError::Reuse);
@@ -116,7 +123,7 @@ backend_tests! {
         h.user("ada").await;
         let login = h.login("ada").await;
         let first = h.auth.rotate(&login.session.id, &login.refresh_jti).await.unwrap();
-        h.clock.advance(h.auth.settings().refresh_reuse_grace);
+        h.clock.advance(grace_seconds(&h));
 
         let replay = h.auth.rotate(&login.session.id, &login.refresh_jti).await.unwrap();
         assert_eq!(replay.outcome, RotationOutcome::GraceReplay);
@@ -134,13 +141,13 @@ backend_tests! {
         h.user("ada").await;
         let login = h.login("ada").await;
         h.auth.rotate(&login.session.id, &login.refresh_jti).await.unwrap();
-        h.clock.advance(h.auth.settings().refresh_reuse_grace + 1);
+        h.clock.advance(grace_seconds(&h) + 1);
         let err = h.auth.rotate(&login.session.id, &login.refresh_jti).await.unwrap_err();
         assert_eq!(refresh_error(err), RefreshError::Reuse);
     }
 
     async fn grace_zero_treats_an_immediate_replay_as_reuse(db) {
-        let h = Harness::with_settings(&db, grace(0)).await;
+        let h = Harness::with_settings(&db, no_grace()).await;
         h.user("ada").await;
         let login = h.login("ada").await;
         h.auth.rotate(&login.session.id, &login.refresh_jti).await.unwrap();
@@ -177,7 +184,7 @@ backend_tests! {
     }
 
     async fn concurrent_rotations_without_grace_still_have_one_winner(db) {
-        let h = Harness::with_settings(&db, grace(0)).await;
+        let h = Harness::with_settings(&db, no_grace()).await;
         h.user("ada").await;
         let login = h.login("ada").await;
         let tasks: Vec<_> = (0..16)
@@ -251,7 +258,7 @@ backend_tests! {
     }
 
     async fn absolute_lifetime_holds_across_rotations(db) {
-        let settings = ServerSettings { session_lifetime: 100, ..test_settings() };
+        let settings = ServerSettings { session_lifetime: Duration::from_secs(100), ..test_settings() };
         let h = Harness::with_settings(&db, settings).await;
         h.user("ada").await;
         let login = h.login("ada").await;

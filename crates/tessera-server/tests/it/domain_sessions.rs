@@ -1,6 +1,6 @@
 //! Logout scopes, session listing and ending, on each backend.
 
-use tessera_server::domain::{AuthError, LogoutScope, RefreshError, Resource};
+use tessera_server::domain::{AccountError, LogoutScope, RefreshError, Resource};
 
 use crate::store_support::{Harness, backend_tests, client};
 
@@ -44,7 +44,7 @@ backend_tests! {
         assert!(is_revoked(&h, &here.session.id) && is_revoked(&h, &there.session.id));
         assert!(!is_revoked(&h, &bobs.session.id));
         let err = h.auth.rotate(&there.session.id, &there.refresh_jti).await.unwrap_err();
-        assert!(matches!(err, AuthError::Refresh(RefreshError::Revoked)), "{err:?}");
+        assert!(matches!(err, AccountError::Refresh(RefreshError::Revoked)), "{err:?}");
     }
 
     async fn logout_local_cannot_end_another_users_session(db) {
@@ -132,7 +132,7 @@ backend_tests! {
         h.user("bob").await;
         let bobs = h.login("bob").await;
         let err = h.auth.end_session(&ada.id, &bobs.session.id).await.unwrap_err();
-        assert!(matches!(err, AuthError::NotFound(Resource::Session)), "{err:?}");
+        assert!(matches!(err, AccountError::NotFound(Resource::Session)), "{err:?}");
         let unknown = h.auth.end_session(&ada.id, "no-such-session").await.unwrap_err();
         assert_eq!(unknown.to_string(), err.to_string());
         assert!(!is_revoked(&h, &bobs.session.id));

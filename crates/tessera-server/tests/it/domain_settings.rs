@@ -1,6 +1,7 @@
 //! `TESSERA_*` settings and the password policy on its own.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use tessera_server::domain::{
     Argon2Params, Password, PasswordPolicy, Problem, ServerSettings, Username, ValidationError,
@@ -18,7 +19,7 @@ fn settings(vars: &[(&str, &str)]) -> Result<ServerSettings, tessera::ConfigErro
 #[test]
 fn defaults_follow_the_design() {
     let defaults = settings(&[]).unwrap();
-    assert_eq!(defaults.refresh_reuse_grace, 10);
+    assert_eq!(defaults.refresh_reuse_grace, Some(Duration::from_secs(10)));
     assert_eq!(defaults.password_min_chars, 8);
     assert_eq!(
         defaults.argon2,
@@ -29,8 +30,23 @@ fn defaults_follow_the_design() {
         }
     );
     assert!(defaults.hash_concurrency >= 1);
-    assert_eq!(defaults.session_idle_timeout, 7 * 24 * 3600);
+    assert_eq!(
+        defaults.session_idle_timeout,
+        Some(Duration::from_secs(7 * 24 * 3600))
+    );
     assert_eq!(defaults, ServerSettings::default());
+}
+
+#[test]
+fn the_reuse_grace_takes_durations_and_off() {
+    for (value, grace) in [
+        ("5m", Some(Duration::from_secs(300))),
+        ("30s", Some(Duration::from_secs(30))),
+        ("off", None),
+    ] {
+        let read = settings(&[("TESSERA_REFRESH_REUSE_GRACE", value)]).unwrap();
+        assert_eq!(read.refresh_reuse_grace, grace, "{value:?}");
+    }
 }
 
 #[test]
@@ -47,7 +63,7 @@ fn variables_are_read() {
             read.password_min_chars,
             read.hash_concurrency
         ),
-        (0, 12, 3)
+        (None, 12, 3)
     );
 }
 
@@ -57,15 +73,24 @@ fn bad_values_give_one_line_errors_naming_the_variable() {
         ("TESSERA_REFRESH_REUSE_GRACE", "-1"),
         ("TESSERA_REFRESH_REUSE_GRACE", "301"),
         ("TESSERA_REFRESH_REUSE_GRACE", "ten"),
+        ("TESSERA_REFRESH_REUSE_GRACE", "6m"),
+        ("TESSERA_PASSWORD_MIN_LENGTH", "8s"),
         ("TESSERA_PASSWORD_MIN_LENGTH", "6"),
         ("TESSERA_PASSWORD_MIN_LENGTH", "129"),
         ("TESSERA_HASH_CONCURRENCY", "0"),
         ("TESSERA_SESSION_IDLE_TIMEOUT", "59"),
         ("TESSERA_SESSION_IDLE_TIMEOUT", "-1"),
         ("TESSERA_SESSION_IDLE_TIMEOUT", "forever"),
+        ("TESSERA_SESSION_IDLE_TIMEOUT", "59m"),
+        ("TESSERA_SESSION_IDLE_TIMEOUT", "367d"),
+        ("TESSERA_SESSION_IDLE_TIMEOUT", "True"),
     ] {
         let message = settings(&[(name, value)]).unwrap_err().to_string();
-        assert!(message.starts_with(&format!("{name}: ")), "{message}");
+        // The variable, the value, then what is allowed.
+        assert!(
+            message.starts_with(&format!("{name}: {value:?} must ")),
+            "{message}"
+        );
         assert!(message.contains(&format!("{value:?}")), "{message}");
         assert!(!message.contains('\n'), "{message}");
     }
@@ -74,17 +99,31 @@ fn bad_values_give_one_line_errors_naming_the_variable() {
 #[test]
 fn the_idle_timeout_is_read_and_zero_turns_it_off() {
     let day = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", "86400")]).unwrap();
-    assert_eq!(day.session_idle_timeout, 86_400);
+    assert_eq!(day.session_idle_timeout, Some(Duration::from_secs(86_400)));
     assert_eq!(day.idle_cutoff(1_000_000), 1_000_000 - 86_400);
-    let off = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", "0")]).unwrap();
-    assert_eq!(off.session_idle_timeout, 0);
-    assert_eq!(off.idle_cutoff(1_000_000), i64::MIN);
+    for value in ["0", "off", "False", "no"] {
+        let off = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", value)]).unwrap();
+        assert_eq!(off.session_idle_timeout, None, "{value:?}");
+        assert_eq!(off.idle_cutoff(1_000_000), i64::MIN);
+    }
+}
+
+#[test]
+fn the_idle_timeout_takes_the_same_durations_as_the_token_lifetimes() {
+    for (value, seconds) in [("30d", 30 * 86_400), ("2h", 7200), ("90m", 5400)] {
+        let read = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", value)]).unwrap();
+        assert_eq!(
+            read.session_idle_timeout,
+            Some(Duration::from_secs(seconds)),
+            "{value:?}"
+        );
+    }
 }
 
 #[test]
 fn an_idle_timeout_within_the_access_token_lifetime_refuses_to_start() {
     let mut tokens = tessera::TokenConfig::with_secret("unused");
-    tokens.access_expires = 7200;
+    tokens.access_expires = Duration::from_secs(7200);
     let too_short = settings(&[("TESSERA_SESSION_IDLE_TIMEOUT", "7200")])
         .unwrap()
         .with_token_lifetimes(&tokens);
@@ -107,12 +146,12 @@ fn an_idle_timeout_within_the_access_token_lifetime_refuses_to_start() {
 #[test]
 fn token_lifetimes_come_from_the_token_settings() {
     let mut tokens = tessera::TokenConfig::with_secret("unused");
-    tokens.access_expires = 300;
-    tokens.refresh_expires = 86_400;
+    tokens.access_expires = Duration::from_secs(300);
+    tokens.refresh_expires = Duration::from_secs(86_400);
     let read = ServerSettings::default().with_token_lifetimes(&tokens);
     assert_eq!(
         (read.access_token_lifetime, read.session_lifetime),
-        (300, 86_400)
+        (Duration::from_secs(300), Duration::from_secs(86_400))
     );
 }
 

@@ -1,6 +1,8 @@
 //! `POST /auth/refresh` over HTTP: rotation, reuse detection, the grace
 //! window, parallel refreshes, the absolute session lifetime, and where the
-//! refresh token may come from (security.md C.3 R1–R6).
+//! refresh token may come from.
+
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -91,7 +93,7 @@ backend_tests! {
 
     async fn with_the_grace_window_off_an_immediate_replay_is_reuse(db) {
         let server = setup()
-            .settings(|settings| settings.refresh_reuse_grace = 0)
+            .settings(|settings| settings.refresh_reuse_grace = None)
             .start(&db)
             .await;
         let login = server.signed_up("ada").await;
@@ -148,7 +150,7 @@ backend_tests! {
 
     async fn parallel_refreshes_without_grace_have_one_winner_and_count_as_reuse(db) {
         let server = setup()
-            .settings(|settings| settings.refresh_reuse_grace = 0)
+            .settings(|settings| settings.refresh_reuse_grace = None)
             .start(&db)
             .await;
         let login = server.signed_up("ada").await;
@@ -242,7 +244,7 @@ backend_tests! {
 
     async fn a_session_left_idle_past_the_timeout_ends_at_its_next_refresh(db) {
         let server = setup()
-            .settings(|settings| settings.session_idle_timeout = 7200)
+            .settings(|settings| settings.session_idle_timeout = Some(Duration::from_secs(7200)))
             .start(&db)
             .await;
         let idle = server.signed_up("ada").await;
@@ -263,7 +265,7 @@ backend_tests! {
 
     async fn a_session_in_use_outlives_the_idle_timeout(db) {
         let server = setup()
-            .settings(|settings| settings.session_idle_timeout = 7200)
+            .settings(|settings| settings.session_idle_timeout = Some(Duration::from_secs(7200)))
             .start(&db)
             .await;
         let mut tokens = server.signed_up("ada").await;
@@ -276,7 +278,7 @@ backend_tests! {
 
     async fn with_the_idle_timeout_off_only_the_absolute_lifetime_counts(db) {
         let server = setup()
-            .settings(|settings| settings.session_idle_timeout = 0)
+            .settings(|settings| settings.session_idle_timeout = None)
             .start(&db)
             .await;
         let tokens = server.signed_up("ada").await;

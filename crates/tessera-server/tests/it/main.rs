@@ -1,4 +1,7 @@
 //! The `tessera-server` integration tests: one binary, one module per area.
+//!
+//! Run with `cargo test -p tessera-server --test it`; with
+//! `TESSERA_TEST_POSTGRES_URL` set, the backend tests run on PostgreSQL too.
 
 #![allow(
     clippy::unwrap_used,
@@ -8,38 +11,73 @@
     unreachable_pub
 )]
 
+// The `tessera` binary as a process, and the store underneath.
+
+// `tessera token explain`: each check on the user's own token, the signature recomputed.
 mod cli_explain;
+// `tessera init`: a strong secret in an owner-only `.env`, never clobbered by accident.
 mod cli_init;
+// `tessera keygen`: HMAC secrets sized to the hash, PEM pairs that sign and verify.
 mod cli_keygen;
+// `tessera serve` as a process: zero-config start, a real request, a clean exit on SIGTERM.
 mod cli_serve;
+// `tessera token issue | verify | decode` against the configured keys.
 mod cli_token;
+// Help on every command, and usage mistakes as one line.
 mod cli_usage;
+// Tokens both ways with PyJWT and Flask-JWT-Extended under the same secret.
 mod interop;
 // A real OpenID provider (node, tests/oidc-provider) and a browser-like client.
 mod oidc_support;
 // The provider fixture on its own: flows, keys, rotation, misbehaviour.
 mod oidc_provider;
+// The store and domain tests' harness: each behaviour on SQLite, and on PostgreSQL when set.
 mod store_support;
+// PostgreSQL over TLS by `sslmode`: `require` encrypts, `verify-full` checks the certificate.
 mod store_tls;
+// The process tests' harness: a throw-away project directory and the built binary.
 mod support;
 
+// The domain (AuthService) over a real store, no HTTP; each on every backend.
+
+// Registration, login and password changes.
 mod domain_accounts;
+// Admin operations on users and the audit trail.
 mod domain_admin;
+// Revocations reaching other instances: the feed at once, the resync as a backstop.
 mod domain_fanout;
+// The in-memory revoked set: checks, restarts, other instances, pruning.
 mod domain_revoked;
+// Refresh-token rotation, reuse detection, the grace window, races, the absolute lifetime.
 mod domain_rotation;
+// Logout scopes, session listing and ending.
 mod domain_sessions;
+// `TESSERA_*` account and session settings (spellings, one-line errors) and the password policy.
 mod domain_settings;
+// Choosing and opening the store from `DATABASE_URL`.
 mod store_options;
 
+// The HTTP API, through the real router.
+
+// Registering and logging in: username and password rules, one answer for every failed login.
 mod http_accounts;
+// `/admin/…`: who may call it, users, roles, disabling, deleting, sessions, the audit trail.
 mod http_admin;
+// Each class of bad input gets its own status and `{error, message}` body, never a 500.
 mod http_bad_input;
+// Health, readiness, metrics, JWKS, discovery, and `/openapi.json` checked against the router.
 mod http_ops;
+// A database that goes away: 503 `store_unavailable` with `Retry-After`, then recovery.
 mod http_outage;
+// Credential rate limits a client cannot step around, and the admin unlock.
 mod http_rate_limits;
+// `POST /auth/refresh`: rotation, reuse, grace, parallel refreshes, where the token comes from.
 mod http_refresh;
+// The server on a real socket: client addresses, and a shutdown that lets requests finish.
 mod http_serve;
+// Logout scopes, a user's own sessions, password changes, what survives a restart.
 mod http_sessions;
+// The HTTP tests' harness: the router wired as `tessera serve` wires it, from explicit values.
 mod http_support;
+// `GET /auth/verify` (forward auth): headers for a good token, 401 otherwise, the CSRF check.
 mod http_verify;

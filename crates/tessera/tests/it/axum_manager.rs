@@ -2,6 +2,7 @@
 //! loaders and key hooks, decoding.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum_extra::extract::cookie::SameSite;
 use serde::Serialize;
@@ -105,7 +106,7 @@ fn env_reads_flask_names() {
     assert_eq!(config.error_style, ErrorStyle::FlaskCompat);
     assert_eq!(config.error_message_key, "detail");
     assert_eq!(config.roles_claim, "groups");
-    assert_eq!(config.token.access_expires, 3600);
+    assert_eq!(config.token.access_expires, Duration::from_secs(3600));
 }
 
 #[test]

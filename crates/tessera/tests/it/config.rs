@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tessera::config::MAX_LEEWAY_SECONDS;
 use tessera::{
@@ -62,8 +63,8 @@ fn a_secret_alone_gives_the_flask_jwt_extended_defaults() {
     assert_eq!(config, TokenConfig::with_secret(SECRET));
     assert_eq!(config.algorithm, Algorithm::HS256);
     assert_eq!(config.keys, KeySource::Secret(SECRET.to_owned()));
-    assert_eq!(config.access_expires, 900);
-    assert_eq!(config.refresh_expires, 30 * 86_400);
+    assert_eq!(config.access_expires, Duration::from_secs(900));
+    assert_eq!(config.refresh_expires, Duration::from_secs(30 * 86_400));
     assert_eq!(config.leeway, 0);
     assert_eq!(config.identity_claim, "sub");
     assert!(config.encode_nbf);
@@ -207,8 +208,9 @@ fn expiry_variables_take_seconds_or_suffixed_durations() {
             ("JWT_REFRESH_TOKEN_EXPIRES", value),
         ])
         .unwrap();
-        assert_eq!(config.access_expires, seconds, "{value:?}");
-        assert_eq!(config.refresh_expires, seconds, "{value:?}");
+        let lifetime = Duration::from_secs(seconds);
+        assert_eq!(config.access_expires, lifetime, "{value:?}");
+        assert_eq!(config.refresh_expires, lifetime, "{value:?}");
     }
 }
 
@@ -223,6 +225,10 @@ fn bad_expiry_values_are_refused_naming_the_variable() {
         "15 m",
         "m",
         "99999999999999999999d",
+        // Flask's `False` (never expires) is a per-token choice here:
+        // `Expires::Never` with `JWT_ALLOW_NON_EXPIRING`.
+        "false",
+        "False",
     ] {
         for variable in ["JWT_ACCESS_TOKEN_EXPIRES", "JWT_REFRESH_TOKEN_EXPIRES"] {
             assert_invalid(with_secret(&[(variable, value)]), variable);
