@@ -70,13 +70,14 @@ pub fn discovery_document(base_url: &str, jwt: &JwtConfig) -> Value {
     // The names the tokens are written with: the configured identity and
     // roles claims, the session claim, and the registered ones; not the
     // default identity claim when another holds the identity, nor `csrf`
-    // (it only travels with cookies).
+    // (it only travels with cookies), nor `aud` unless one is written.
     let default_identity = Validation::default().identity_claim;
     let mut claims = vec![token.identity_claim.as_str()];
     claims.extend(
         RESERVED_CLAIMS
             .into_iter()
-            .filter(|name| *name != default_identity && *name != "csrf"),
+            .filter(|name| *name != default_identity && *name != "csrf")
+            .filter(|name| *name != "aud" || !token.encode_audience.is_empty()),
     );
     claims.extend([SESSION_ID_CLAIM, jwt.roles_claim.as_str()]);
     json!({

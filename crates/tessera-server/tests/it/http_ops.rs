@@ -196,7 +196,10 @@ backend_tests! {
             assert!(access.get(name).is_some(), "{name} not in {access}");
             assert!(listed.contains(&json!(name)), "{name} not in {body}");
         }
-        for name in ["sub", "roles"] {
+        // Not the default names the configured ones replace, and no `aud`
+        // while none is written.
+        for name in ["sub", "roles", "aud"] {
+            assert!(access.get(name).is_none(), "{name} in {access}");
             assert!(!listed.contains(&json!(name)), "{name} in {body}");
         }
     }
