@@ -30,6 +30,7 @@ mod admin;
 mod audit;
 mod error;
 mod hasher;
+mod identities;
 mod identity;
 mod model;
 mod password;
@@ -42,6 +43,7 @@ pub use accounts::{NewAccount, Registration};
 pub use audit::AuditKind;
 pub use error::{AuthError, Problem, RefreshError, Resource, ValidationError};
 pub use hasher::{PasswordHasher, Verified};
+pub use identities::{IdentityError, SocialSignIn};
 pub use identity::{
     EMAIL_MAX_CHARS, MAX_ROLES, ROLE_MAX_CHARS, USERNAME_MAX_CHARS, USERNAME_MIN_CHARS, Username,
     parse_email, parse_roles,
