@@ -35,7 +35,9 @@ pub enum IdentityError {
     #[error("this account at the provider is linked to another user")]
     LinkedElsewhere,
     /// Unlinking would leave the user no way to sign in (409).
-    #[error("this is the account's last way to sign in; set a password or link another provider first")]
+    #[error(
+        "this is the account's last way to sign in; set a password or link another provider first"
+    )]
     LastWay,
     /// No such identity of this user (404).
     #[error("identity not found")]
@@ -108,7 +110,8 @@ impl AuthService {
             None => self.create_from_identity(provider, identity).await?,
         };
         if user.disabled_at.is_some() {
-            self.social_failure(provider, "disabled", Some(&user.id)).await;
+            self.social_failure(provider, "disabled", Some(&user.id))
+                .await;
             return Err(IdentityError::Disabled);
         }
         let grant = match self
@@ -142,10 +145,12 @@ impl AuthService {
                 0 => base.clone(),
                 n if n <= NUMBERED_TRIES => suffixed(&base, &(n + 1).to_string()),
                 _ => {
-                    let random = random_value().map_err(|err| {
-                        IdentityError::Auth(AuthError::Hashing(err.to_string()))
-                    })?;
-                    suffixed(&base, &random[..8].to_ascii_lowercase().replace(['-', '_'], "x"))
+                    let random = random_value()
+                        .map_err(|err| IdentityError::Auth(AuthError::Hashing(err.to_string())))?;
+                    suffixed(
+                        &base,
+                        &random[..8].to_ascii_lowercase().replace(['-', '_'], "x"),
+                    )
                 }
             };
             let Ok(username) = Username::parse(&candidate) else {
@@ -336,7 +341,11 @@ fn suffixed(base: &str, suffix: &str) -> String {
 mod tests {
     use super::*;
 
-    fn identity(preferred: Option<&str>, name: Option<&str>, email: Option<&str>) -> VerifiedIdentity {
+    fn identity(
+        preferred: Option<&str>,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> VerifiedIdentity {
         VerifiedIdentity {
             issuer: "https://id.example".to_owned(),
             subject: "1".to_owned(),
@@ -349,11 +358,26 @@ mod tests {
 
     #[test]
     fn usernames_come_from_the_profile_and_always_pass_the_rules() {
-        assert_eq!(username_base(&identity(Some("ada_l"), Some("Ada"), None)), "ada_l");
-        assert_eq!(username_base(&identity(None, Some("Ada Lovelace"), None)), "Ada.Lovelace");
-        assert_eq!(username_base(&identity(None, Some("A"), Some("ada@example.com"))), "ada");
+        assert_eq!(
+            username_base(&identity(Some("ada_l"), Some("Ada"), None)),
+            "ada_l"
+        );
+        assert_eq!(
+            username_base(&identity(None, Some("Ada Lovelace"), None)),
+            "Ada.Lovelace"
+        );
+        assert_eq!(
+            username_base(&identity(None, Some("A"), Some("ada@example.com"))),
+            "ada"
+        );
         assert_eq!(username_base(&identity(None, Some("!!"), None)), "user");
         let long = "x".repeat(200);
-        assert!(Username::parse(&suffixed(&username_base(&identity(Some(&long), None, None)), "abcdefgh")).is_ok());
+        assert!(
+            Username::parse(&suffixed(
+                &username_base(&identity(Some(&long), None, None)),
+                "abcdefgh"
+            ))
+            .is_ok()
+        );
     }
 }

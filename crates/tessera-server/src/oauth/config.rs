@@ -160,7 +160,9 @@ impl SocialSettings {
         public_url: &str,
     ) -> Result<Self, SocialConfigError> {
         let invalid = |err: tessera::ConfigError| match err {
-            tessera::ConfigError::Invalid { name, problem } => SocialConfigError::new(name, problem),
+            tessera::ConfigError::Invalid { name, problem } => {
+                SocialConfigError::new(name, problem)
+            }
             other => SocialConfigError::new("TESSERA_OIDC_ALLOW_LOOPBACK_HTTP", other.to_string()),
         };
         let allow_loopback_http = env
@@ -218,7 +220,11 @@ impl<L: Fn(&str) -> Option<String>> Reader<'_, L> {
 
     fn google(&self) -> Result<Option<OidcSettings>, SocialConfigError> {
         let Some(client_id) = self.env.text("GOOGLE_CLIENT_ID") else {
-            for name in ["GOOGLE_CLIENT_SECRET", "TESSERA_GOOGLE_ISSUER", "TESSERA_GOOGLE_AUDIENCES"] {
+            for name in [
+                "GOOGLE_CLIENT_SECRET",
+                "TESSERA_GOOGLE_ISSUER",
+                "TESSERA_GOOGLE_AUDIENCES",
+            ] {
                 if self.env.text(name).is_some() {
                     return Err(SocialConfigError::new(
                         "GOOGLE_CLIENT_ID",
@@ -420,12 +426,9 @@ mod tests {
         };
         assert!(read(&vars("http://127.0.0.1:9000", "true")).is_ok());
         assert!(
-            error(&vars("http://127.0.0.1:9000", "false"))
-                .starts_with("TESSERA_OIDC_DEV_ISSUER: ")
+            error(&vars("http://127.0.0.1:9000", "false")).starts_with("TESSERA_OIDC_DEV_ISSUER: ")
         );
-        assert!(
-            error(&vars("http://id.example", "true")).starts_with("TESSERA_OIDC_DEV_ISSUER: ")
-        );
+        assert!(error(&vars("http://id.example", "true")).starts_with("TESSERA_OIDC_DEV_ISSUER: "));
     }
 
     #[test]
@@ -436,8 +439,14 @@ mod tests {
         )])
         .unwrap();
         assert!(settings.return_to.allows("https://app.example.com/done"));
-        assert!(settings.return_to.allows("https://www.example.com/account/x"));
+        assert!(
+            settings
+                .return_to
+                .allows("https://www.example.com/account/x")
+        );
         assert!(!settings.return_to.allows("https://www.example.com/other"));
-        assert!(error(&[("TESSERA_RETURN_TO", "app.example.com")]).starts_with("TESSERA_RETURN_TO: "));
+        assert!(
+            error(&[("TESSERA_RETURN_TO", "app.example.com")]).starts_with("TESSERA_RETURN_TO: ")
+        );
     }
 }

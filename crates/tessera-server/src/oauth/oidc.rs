@@ -347,7 +347,11 @@ impl IdentityProvider for OidcProvider {
         &'a self,
         flow: &'a FlowParams,
     ) -> BoxFuture<'a, Result<AuthorizationRequest, ProviderError>> {
-        Box::pin(async move { self.authorization_url(flow).await.map(AuthorizationRequest::new) })
+        Box::pin(async move {
+            self.authorization_url(flow)
+                .await
+                .map(AuthorizationRequest::new)
+        })
     }
 
     fn exchange<'a>(

@@ -27,7 +27,11 @@ impl ReturnToAllowlist {
     /// `variable` names where it came from, for the error.
     pub fn parse(variable: &str, list: &str) -> Result<Self, SocialConfigError> {
         let mut entries = Vec::new();
-        for item in list.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+        for item in list
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+        {
             let (origin, path) = split(item).ok_or_else(|| {
                 SocialConfigError::new(
                     variable,

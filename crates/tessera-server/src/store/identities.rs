@@ -106,7 +106,8 @@ impl Store {
         issuer: &str,
         subject: &str,
     ) -> Result<Option<IdentityRecord>, StoreError> {
-        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE issuer = $1 AND subject = $2");
+        let sql =
+            format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE issuer = $1 AND subject = $2");
         let row = sqlx::query(&sql)
             .bind(issuer)
             .bind(subject)

@@ -18,9 +18,9 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tessera::ManualClock;
+use tessera::env::Env;
 use tessera_server::app;
 use tessera_server::domain::{NewAccount, Password, ServerSettings};
-use tessera::env::Env;
 use tessera_server::http::{self, AppState};
 use tessera_server::oauth::SocialSettings;
 use tessera_server::server_config::ServerConfig;

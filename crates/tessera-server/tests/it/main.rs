@@ -41,5 +41,7 @@ mod http_rate_limits;
 mod http_refresh;
 mod http_serve;
 mod http_sessions;
+// Social sign-in against the real OpenID provider.
+mod http_social;
 mod http_support;
 mod http_verify;
