@@ -27,7 +27,7 @@ pub fn random_value() -> Result<String, RandomUnavailable> {
     SystemRandom::new()
         .fill(&mut bytes)
         .map_err(|_| RandomUnavailable)?;
-    Ok(tessera::b64::encode(&bytes))
+    Ok(tessera::b64::encode(bytes))
 }
 
 /// SHA-256 of `value`, base64url: what the store keeps of a `state` and a

@@ -125,12 +125,16 @@ impl IdTokenVerifier {
         {
             return Err(unverified(format!("azp {azp:?} is not our client")));
         }
-        let nonce_ok = match (nonce, extra.nonce.as_deref()) {
-            (NonceRule::Exactly(sent), Some(found)) => constant_time_eq(sent, found),
-            (NonceRule::Exactly(_), None) => false,
-            (NonceRule::Native(Some(sent)), Some(found)) => constant_time_eq(sent, found),
-            (NonceRule::Native(None), None) => true,
-            (NonceRule::Native(_), _) => false,
+        // The nonce the token must carry: this flow's, or for a native app
+        // whatever it sent (and then none when it sent none).
+        let expected = match nonce {
+            NonceRule::Exactly(sent) => Some(sent),
+            NonceRule::Native(sent) => sent,
+        };
+        let nonce_ok = match (expected, extra.nonce.as_deref()) {
+            (Some(sent), Some(found)) => constant_time_eq(sent, found),
+            (None, None) => matches!(nonce, NonceRule::Native(_)),
+            _ => false,
         };
         if !nonce_ok {
             return Err(unverified("the nonce does not match".to_owned()));
