@@ -147,10 +147,7 @@ impl OidcProvider {
             .allow_loopback_http(allow)
             .build()
             .map_err(|err| ProviderError::Unavailable(err.to_string()))?;
-        let mut spellings = vec![issuer.clone()];
-        if self.settings.kind == ProviderKind::Google && issuer == GOOGLE_ISSUER {
-            spellings.push(GOOGLE_ISSUER_BARE.to_owned());
-        }
+        let spellings = issuer_spellings(self.settings.kind, issuer);
         let basic_auth = discovery
             .token_endpoint_auth_methods_supported
             .as_ref()
@@ -371,6 +368,18 @@ impl IdentityProvider for OidcProvider {
     }
 }
 
+/// The `iss` values accepted from a provider: its issuer exactly, and for
+/// Google's own issuer also the scheme-less `accounts.google.com` that
+/// Google writes in some id_tokens (OpenID Connect Core §3.1.3.7) — never
+/// for another issuer, even one configured as Google.
+fn issuer_spellings(kind: ProviderKind, issuer: &str) -> Vec<String> {
+    let mut spellings = vec![issuer.to_owned()];
+    if kind == ProviderKind::Google && issuer == GOOGLE_ISSUER {
+        spellings.push(GOOGLE_ISSUER_BARE.to_owned());
+    }
+    spellings
+}
+
 fn unavailable(err: HttpError) -> ProviderError {
     ProviderError::Unavailable(err.to_string())
 }
@@ -392,4 +401,25 @@ fn json_200<T: serde::de::DeserializeOwned>(
 
 fn form_encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn googles_second_issuer_spelling_is_accepted_only_for_google() {
+        assert_eq!(
+            issuer_spellings(ProviderKind::Google, GOOGLE_ISSUER),
+            [GOOGLE_ISSUER, GOOGLE_ISSUER_BARE]
+        );
+        assert_eq!(
+            issuer_spellings(ProviderKind::Google, "https://google.test.example"),
+            ["https://google.test.example"]
+        );
+        assert_eq!(
+            issuer_spellings(ProviderKind::Oidc, GOOGLE_ISSUER),
+            [GOOGLE_ISSUER]
+        );
+    }
 }

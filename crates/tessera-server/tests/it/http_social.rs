@@ -518,6 +518,13 @@ sqlite_tests! {
         assert_error_redirect(&reply, "provider_unavailable");
     }
 
+    async fn a_token_endpoint_slower_than_the_total_timeout_is_provider_unavailable(db) {
+        let Some(mut social) = social(&db, "ES256").await else { return };
+        // Waits out the 10 s total timeout: the one way to see it end.
+        let reply = social.sign_in_misbehaving(json!({ "delays": { "/token": 12_000 } })).await;
+        assert_error_redirect(&reply, "provider_unavailable");
+    }
+
     async fn an_id_token_with_another_nonce_is_refused(db) {
         let Some(mut social) = social(&db, "ES256").await else { return };
         let reply = social.sign_in_misbehaving(json!({ "id_token_claims": { "nonce": "not-ours" } })).await;
