@@ -33,9 +33,17 @@ fn router(dir: &std::path::Path) -> (axum::Router, String) {
             .await
             .unwrap();
         let settings = ServerSettings::from_lookup(lookup).unwrap();
-        let state = build_state(jwt_config, settings, &config, store, Arc::new(SystemClock))
-            .await
-            .unwrap();
+        let social = tessera_server::oauth::SocialSettings::none(&config.public_url).unwrap();
+        let state = build_state(
+            jwt_config,
+            settings,
+            &config,
+            social,
+            store,
+            Arc::new(SystemClock),
+        )
+        .await
+        .unwrap();
         let token = state
             .jwt
             .issue(

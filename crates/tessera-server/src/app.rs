@@ -19,7 +19,8 @@ use crate::http::state::Shared;
 use crate::http::{AppState, Limits, ops};
 use crate::keys::{ConfiguredKeys, SigningKeys};
 use crate::limits::WindowLimiter;
-use crate::oauth::Providers;
+use crate::oauth::http_client::ProviderHttp;
+use crate::oauth::{OidcProvider, Providers, SocialConfigError, SocialSettings};
 use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::Store;
@@ -65,23 +66,49 @@ pub fn signing_keys(token: &TokenConfig) -> Box<dyn SigningKeys> {
     Box::new(ConfiguredKeys::new(token))
 }
 
-/// The social sign-in providers: none yet (the social sign-in issue adds
-/// Google, Facebook and generic OIDC, each when configured). The one place
-/// providers are chosen.
-pub fn identity_providers() -> Providers {
-    Providers::new()
+/// The social sign-in providers `social` configures (Google and generic
+/// OpenID providers; none when nothing is configured). Nothing is fetched
+/// yet: each provider reads its discovery document on first use. The one
+/// place providers are chosen.
+pub fn identity_providers(
+    social: &SocialSettings,
+    clock: Arc<dyn Clock>,
+) -> Result<Providers, ServeError> {
+    let mut providers = Providers::new();
+    if social.facebook.is_some() {
+        return Err(SocialConfigError::new(
+            "FACEBOOK_APP_ID",
+            "Facebook sign-in is not available in this version yet; unset FACEBOOK_APP_ID",
+        )
+        .into());
+    }
+    if social.oidc.is_empty() {
+        return Ok(providers);
+    }
+    let http = ProviderHttp::new(social.allow_loopback_http)
+        .map_err(|err| SocialConfigError::new("TESSERA_OIDC_PROVIDERS", err.to_string()))?;
+    for settings in &social.oidc {
+        let provider = OidcProvider::new(settings.clone(), http.clone(), Arc::clone(&clock));
+        providers
+            .add(Arc::new(provider))
+            .map_err(|err| SocialConfigError::new("TESSERA_OIDC_PROVIDERS", err.to_string()))?;
+    }
+    Ok(providers)
 }
 
 /// Builds the router's state. The session and access-token lifetimes of
 /// `settings` are taken from `jwt_config` (`JWT_REFRESH_TOKEN_EXPIRES` is the
 /// absolute session lifetime), so tokens and sessions always agree.
+/// `social` configures the sign-in providers.
 pub async fn build_state(
     jwt_config: JwtConfig,
     settings: ServerSettings,
     config: &ServerConfig,
+    social: SocialSettings,
     store: Store,
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, ServeError> {
+    let providers = identity_providers(&social, Arc::clone(&clock))?;
     let settings = settings.with_token_lifetimes(&jwt_config.token);
     settings.check()?;
     let feed = revocation_feed(&store);
@@ -115,7 +142,8 @@ pub async fn build_state(
         jwt,
         metrics: Arc::new(Metrics::default()),
         limits: Arc::new(limits),
-        providers: Arc::new(identity_providers()),
+        providers: Arc::new(providers),
+        social: Arc::new(social),
         discovery: Arc::new(discovery),
         trust_forwarded: config.trust_forwarded,
     }))

@@ -52,6 +52,7 @@
 //! use std::sync::Arc;
 //! use tessera::SystemClock;
 //! use tessera_server::domain::ServerSettings;
+//! use tessera_server::oauth::SocialSettings;
 //! use tessera_server::server_config::ServerConfig;
 //! use tessera_server::store::{Store, StoreOptions};
 //! use tessera_server::{app, http};
@@ -60,7 +61,8 @@
 //! let jwt_config = app::server_jwt_config(tessera::env::process_lookup, &config)?;
 //! let store = Store::open(&StoreOptions::sqlite("tessera.db")).await?;
 //! let settings = ServerSettings::from_env()?;
-//! let state = app::build_state(jwt_config, settings, &config, store, Arc::new(SystemClock)).await?;
+//! let social = SocialSettings::from_env(&tessera::env::Env::process(), &config.public_url)?;
+//! let state = app::build_state(jwt_config, settings, &config, social, store, Arc::new(SystemClock)).await?;
 //! let router = http::router(state);
 //! # let _ = router;
 //! # Ok(()) }

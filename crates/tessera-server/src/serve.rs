@@ -16,6 +16,7 @@ use crate::app;
 use crate::domain::{AccountError, AuthService, FollowError, ServerSettings};
 use crate::env_file::{self, EnsureOutcome};
 use crate::http::{self, AppState};
+use crate::oauth::SocialSettings;
 pub use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::{Store, StoreOptions};
@@ -46,6 +47,7 @@ pub async fn assemble(
 ) -> Result<Assembled, ServeError> {
     let jwt_config = app::server_jwt_config(tessera::env::process_lookup, &config)?;
     let settings = ServerSettings::from_env()?;
+    let social = SocialSettings::from_env(&tessera::env::Env::process(), &config.public_url)?;
     let options = StoreOptions::from_database_url(config.database_url.as_deref())
         .map_err(|err| ServeError::Store(err.to_string()))?;
     let store = Store::open(&options)
@@ -56,7 +58,7 @@ pub async fn assemble(
         (None, Ok(Some(true))) => "PostgreSQL over TLS".to_owned(),
         (None, _) => "PostgreSQL, not encrypted (sslmode in DATABASE_URL)".to_owned(),
     };
-    let state = app::build_state(jwt_config, settings, &config, store, clock).await?;
+    let state = app::build_state(jwt_config, settings, &config, social, store, clock).await?;
     Ok(Assembled {
         state,
         config,

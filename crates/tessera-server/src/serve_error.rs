@@ -14,6 +14,9 @@ pub enum ServeError {
     /// A setting is missing or invalid.
     #[error(transparent)]
     Config(#[from] tessera::ConfigError),
+    /// A social sign-in setting is missing or invalid.
+    #[error(transparent)]
+    Social(#[from] crate::oauth::SocialConfigError),
     /// The signing keys could not be loaded.
     #[error(transparent)]
     Keys(#[from] crate::keys::KeysError),

@@ -31,6 +31,14 @@ pub enum AuditKind {
     UserDeleted,
     /// An admin lifted the failed-login limit on a user's account.
     UserUnlocked,
+    /// A sign-in through a provider succeeded (a session began).
+    SocialLogin,
+    /// A sign-in or link through a provider failed (detail: provider, reason).
+    SocialLoginFailed,
+    /// A user linked a provider identity.
+    IdentityLinked,
+    /// A user unlinked a provider identity.
+    IdentityUnlinked,
 }
 
 impl AuditKind {
@@ -50,6 +58,10 @@ impl AuditKind {
             AuditKind::UserEnabled => "user_enabled",
             AuditKind::UserDeleted => "user_deleted",
             AuditKind::UserUnlocked => "user_unlocked",
+            AuditKind::SocialLogin => "social_login",
+            AuditKind::SocialLoginFailed => "social_login_failed",
+            AuditKind::IdentityLinked => "identity_linked",
+            AuditKind::IdentityUnlinked => "identity_unlinked",
         }
     }
 }

@@ -31,6 +31,7 @@ mod admin;
 mod audit;
 mod error;
 mod hasher;
+mod identities;
 mod model;
 mod password;
 mod revocations;
@@ -46,6 +47,7 @@ pub use accounts::{NewAccount, Registration};
 pub use audit::AuditKind;
 pub use error::{AccountError, Problem, RefreshError, Resource, ValidationError};
 pub use hasher::{PasswordHasher, Verified};
+pub use identities::{IdentityError, SocialSignIn};
 pub use model::{
     AuditQuery, ClientInfo, Grant, LogoutScope, MAX_PAGE_SIZE, Page, Rotation, RotationOutcome,
     Session, SessionInfo, User, UserQuery,

@@ -24,6 +24,14 @@ pub struct Metrics {
     pub verify_denied: AtomicU64,
     /// Requests refused by rate limiting.
     pub rate_limited: AtomicU64,
+    /// Sign-ins through a provider (browser or native).
+    pub social_logins_ok: AtomicU64,
+    /// Refused sign-ins or links through a provider.
+    pub social_logins_failed: AtomicU64,
+    /// Identities linked.
+    pub identities_linked: AtomicU64,
+    /// Identities unlinked.
+    pub identities_unlinked: AtomicU64,
 }
 
 impl Metrics {
@@ -34,7 +42,7 @@ impl Metrics {
 
     /// The Prometheus exposition text.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &AtomicU64); 9] = [
+        let rows: [(&str, &str, &AtomicU64); 13] = [
             (
                 "tessera_logins_total{result=\"ok\"}",
                 "Login attempts.",
@@ -79,6 +87,26 @@ impl Metrics {
                 "tessera_rate_limited_total",
                 "Requests refused by rate limiting.",
                 &self.rate_limited,
+            ),
+            (
+                "tessera_social_logins_total{result=\"ok\"}",
+                "Sign-ins and links through a provider (Google, OpenID).",
+                &self.social_logins_ok,
+            ),
+            (
+                "tessera_social_logins_total{result=\"failed\"}",
+                "",
+                &self.social_logins_failed,
+            ),
+            (
+                "tessera_identities_linked_total",
+                "Provider identities linked to an account.",
+                &self.identities_linked,
+            ),
+            (
+                "tessera_identities_unlinked_total",
+                "Provider identities unlinked.",
+                &self.identities_unlinked,
             ),
         ];
         let mut text = String::new();

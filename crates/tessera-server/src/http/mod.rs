@@ -9,6 +9,7 @@ pub mod error;
 pub mod forward_auth;
 pub mod json;
 pub mod metrics;
+pub mod oauth;
 pub mod ops;
 pub mod params;
 pub mod revocation;
@@ -64,6 +65,13 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::end))
         .route("/auth/password", post(sessions::change_password))
+        .route("/auth/providers", get(oauth::providers))
+        .route("/auth/oauth/{provider}/start", get(oauth::start))
+        .route("/auth/oauth/{provider}/callback", get(oauth::callback))
+        .route("/auth/oauth/{provider}/id-token", post(oauth::id_token))
+        .route("/auth/oauth/{provider}/link", post(oauth::link))
+        .route("/auth/identities", get(oauth::identities))
+        .route("/auth/identities/{id}", delete(oauth::unlink))
         .merge(admin)
         .route("/.well-known/jwks.json", get(ops::jwks))
         .route("/.well-known/openid-configuration", get(ops::discovery))

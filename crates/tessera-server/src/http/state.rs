@@ -10,7 +10,7 @@ use tessera::JwtManager;
 use super::metrics::Metrics;
 use crate::domain::AuthService;
 use crate::limits::RateLimitStore;
-use crate::oauth::Providers;
+use crate::oauth::{Providers, SocialSettings};
 
 /// Rate limits for the credential endpoints, each in the store the
 /// start-up chose.
@@ -54,8 +54,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Credential rate limits.
     pub limits: Arc<Limits>,
-    /// Social sign-in providers (none configured yet).
+    /// Social sign-in providers (only the configured ones).
     pub providers: Arc<Providers>,
+    /// Social sign-in settings (`return_to` allowlist, callback URLs).
+    pub social: Arc<SocialSettings>,
     /// The `/.well-known/openid-configuration` document.
     pub discovery: Arc<Value>,
     /// Trust `X-Forwarded-For` for the client IP (behind a proxy only).

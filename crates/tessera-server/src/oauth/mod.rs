@@ -1,30 +1,42 @@
-//! Social sign-in: the boundary that Google, Facebook and generic OpenID
-//! Connect providers will fill. Nothing is wired to HTTP yet; today the
-//! registry is empty.
+//! Social sign-in: Google and any OpenID Connect provider (Facebook's
+//! settings are read; its flows are still to come).
 //!
-//! What lives here, as it arrives:
-//! - **providers**: one [`IdentityProvider`] per configured provider
-//!   (Google, Facebook, any OIDC issuer by its discovery document), kept in
-//!   the [`Providers`] registry that start-up builds
-//!   ([`crate::app::identity_providers`]) and the state carries;
-//! - **flow state**: the `state` (CSRF), `nonce` (replay) and PKCE verifier
-//!   (RFC 7636) of each sign-in in progress, made when the user is sent to
-//!   the provider and checked, once, at the callback ([`FlowParams`]);
-//! - **id_token checks**: signature through the library's codec with the
-//!   provider's remote JWKS, then `iss`, `aud`, `exp` and `nonce`, before
-//!   anything in the token is believed ([`VerifiedIdentity`]);
-//! - **identities**: the (issuer, subject) pair linked to an account, in the
-//!   store; an e-mail address links accounts only when the provider
-//!   verified it.
+//! - **settings** ([`SocialSettings`]): exactly the variables in
+//!   [`config`]'s table, read once at start-up; only configured providers
+//!   are enabled, kept in the [`Providers`] registry the state carries
+//!   (built by [`crate::app::identity_providers`]);
+//! - **flow values** ([`flow`]): `state` (CSRF), `nonce` (replay), the PKCE
+//!   verifier (RFC 7636) and the browser-binding cookie of each sign-in in
+//!   progress, kept in the store (so any instance can finish it) and
+//!   consumed once at the callback;
+//! - **id_token checks** ([`id_token`]): through the library's codec with
+//!   the provider's remote JWKS, before anything in the token is believed
+//!   ([`VerifiedIdentity`]);
+//! - **`return_to`** ([`ReturnToAllowlist`]): where a sign-in may go back
+//!   to, never anywhere else;
+//! - **providers** ([`OidcProvider`]): discovery, the authorization request,
+//!   the code exchange, userinfo and native id_tokens, over a bounded
+//!   HTTPS client ([`http_client`]).
 //!
-//! The domain turns a verified identity into a session like a password
-//! login does; the HTTP routes (redirect, callback) will be thin clients of
-//! both.
+//! Identities are keyed by (issuer, subject), never by e-mail; the domain
+//! turns a verified identity into a session like a password login does
+//! (`domain::identities`), and `http::oauth` holds the routes.
 
+pub mod config;
+pub mod flow;
+pub mod http_client;
+pub mod id_token;
+mod oidc;
 mod provider;
 mod providers;
+pub mod return_to;
+mod url_rule;
 
+pub use config::{SocialConfigError, SocialSettings};
+pub use oidc::OidcProvider;
 pub use provider::{
-    AuthorizationRequest, FlowParams, IdentityProvider, ProviderError, VerifiedIdentity,
+    AuthorizationRequest, FlowParams, IdentityProvider, NativeSignIn, ProviderError,
+    VerifiedIdentity,
 };
 pub use providers::{DuplicateProvider, Providers};
+pub use return_to::ReturnToAllowlist;

@@ -44,39 +44,65 @@ impl AuthorizationRequest {
 /// Who the provider says signed in, after every check passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedIdentity {
-    /// The provider's issuer (`iss`); with `subject`, the identity's key.
+    /// The provider's issuer, as configured (one spelling per provider);
+    /// with `subject`, the identity's key.
     pub issuer: String,
     /// The provider's stable id for the user (`sub`), never an e-mail.
     pub subject: String,
-    /// The e-mail address the provider reported, if any.
+    /// The e-mail address the provider reported, if any (shown, never used
+    /// to link accounts: an address can change hands).
     pub email: Option<String>,
-    /// Whether the provider verified that address; only then may it link
-    /// an existing account.
+    /// Whether the provider verified that address.
     pub email_verified: bool,
     /// A display name, if the provider gave one.
     pub name: Option<String>,
+    /// The user's preferred username at the provider, if any.
+    pub preferred_username: Option<String>,
 }
 
 /// Why a provider could not start or finish a sign-in.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProviderError {
-    /// The provider reported a refusal at the callback (the user cancelled,
-    /// consent was denied): its `error` code.
-    #[error("the provider refused the sign-in: {0}")]
-    Refused(String),
-    /// The provider's answer failed a check (id_token signature, `iss`,
-    /// `aud`, `exp`, `nonce`, or a missing claim).
+    /// The provider refused our request (the token endpoint's `error`, such
+    /// as `invalid_grant` for a replayed code or a wrong PKCE verifier).
+    #[error("the provider refused the request: {0}")]
+    Rejected(String),
+    /// The provider's answer failed a check (id_token signature, `alg`,
+    /// `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`, userinfo `sub`, RFC 9207
+    /// `iss` parameter): nothing in it is believed.
     #[error("the provider's answer failed verification: {0}")]
     Unverified(String),
-    /// The provider could not be reached, or answered outside the protocol.
+    /// The provider could not be reached, was too slow, or answered
+    /// outside the protocol.
     #[error("the provider is unavailable: {0}")]
-    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Unavailable(String),
+}
+
+impl ProviderError {
+    /// The stable code for an error body or a `?error=` parameter.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProviderError::Rejected(_) => "invalid_grant",
+            ProviderError::Unverified(_) => "invalid_id_token",
+            ProviderError::Unavailable(_) => "provider_unavailable",
+        }
+    }
+}
+
+/// What a native app hands over: an id_token from the provider's SDK and
+/// the nonce it asked for, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct NativeSignIn<'a> {
+    /// The id_token.
+    pub id_token: &'a str,
+    /// The nonce the app sent to the provider, if any.
+    pub nonce: Option<&'a str>,
 }
 
 /// A sign-in provider (Google, Facebook, an OIDC issuer).
 pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
-    /// The short id used in URLs and stored links (`google`).
+    /// The short id used in URLs and stored identities (`google`).
     fn id(&self) -> &str;
 
     /// The name shown on the sign-in button (`Google`).
@@ -89,12 +115,20 @@ pub trait IdentityProvider: Send + Sync + std::fmt::Debug {
         flow: &'a FlowParams,
     ) -> BoxFuture<'a, Result<AuthorizationRequest, ProviderError>>;
 
-    /// Exchanges the callback's `code` of `flow` (whose `state` the caller
-    /// has already matched) for the tokens, verifies them, and returns who
-    /// signed in.
+    /// Finishes the callback of `flow` (whose `state` the caller has already
+    /// matched): checks the RFC 9207 `iss` parameter (`issuer`, when the
+    /// provider sent one), exchanges `code` with the PKCE verifier,
+    /// verifies the tokens, and returns who signed in.
     fn exchange<'a>(
         &'a self,
         flow: &'a FlowParams,
         code: &'a str,
+        issuer: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<VerifiedIdentity, ProviderError>>;
+
+    /// Verifies an id_token a native app obtained with the provider's SDK.
+    fn verify_native<'a>(
+        &'a self,
+        request: NativeSignIn<'a>,
     ) -> BoxFuture<'a, Result<VerifiedIdentity, ProviderError>>;
 }

@@ -61,7 +61,8 @@ mod tests {
     use super::{DuplicateProvider, Providers};
     use crate::boxed::BoxFuture;
     use crate::oauth::{
-        AuthorizationRequest, FlowParams, IdentityProvider, ProviderError, VerifiedIdentity,
+        AuthorizationRequest, FlowParams, IdentityProvider, NativeSignIn, ProviderError,
+        VerifiedIdentity,
     };
 
     /// Only an id: the registry never calls the provider.
@@ -81,7 +82,7 @@ mod tests {
             &'a self,
             _: &'a FlowParams,
         ) -> BoxFuture<'a, Result<AuthorizationRequest, ProviderError>> {
-            Box::pin(std::future::ready(Err(ProviderError::Refused(
+            Box::pin(std::future::ready(Err(ProviderError::Rejected(
                 "test".to_owned(),
             ))))
         }
@@ -90,8 +91,18 @@ mod tests {
             &'a self,
             _: &'a FlowParams,
             _: &'a str,
+            _: Option<&'a str>,
         ) -> BoxFuture<'a, Result<VerifiedIdentity, ProviderError>> {
-            Box::pin(std::future::ready(Err(ProviderError::Refused(
+            Box::pin(std::future::ready(Err(ProviderError::Rejected(
+                "test".to_owned(),
+            ))))
+        }
+
+        fn verify_native<'a>(
+            &'a self,
+            _: NativeSignIn<'a>,
+        ) -> BoxFuture<'a, Result<VerifiedIdentity, ProviderError>> {
+            Box::pin(std::future::ready(Err(ProviderError::Rejected(
                 "test".to_owned(),
             ))))
         }

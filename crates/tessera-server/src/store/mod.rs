@@ -26,6 +26,7 @@
 mod audit;
 mod connect;
 mod error;
+mod identities;
 mod outage;
 pub use outage::OutageCounts;
 mod records;
@@ -35,6 +36,7 @@ mod users;
 
 pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
 pub use error::StoreError;
+pub use identities::{FlowRecord, IdentityRecord, Unlinked};
 pub use records::{
     AuditFilter, AuditRecord, NewAuditEvent, NewSession, NewUser, RevocationBatch, RevocationKind,
     RevocationRecord, RevokedSession, SessionRecord, UserRecord,

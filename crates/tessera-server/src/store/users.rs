@@ -1,7 +1,7 @@
 //! The `users` table.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 
 use super::{Store, StoreError, UserRecord};
 
@@ -11,23 +11,7 @@ impl Store {
     /// Inserts a user; [`StoreError::Conflict`] when the username key or
     /// skeleton is taken.
     pub async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO users (id, username, username_key, username_skeleton, email, password_hash, roles, disabled_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&user.id)
-        .bind(&user.username)
-        .bind(&user.username_key)
-        .bind(&user.username_skeleton)
-        .bind(&user.email)
-        .bind(&user.password_hash)
-        .bind(encode_roles(&user.roles)?)
-        .bind(user.disabled_at)
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        insert_user_in(self.pool(), user).await
     }
 
     /// The user with this id.
@@ -209,6 +193,30 @@ impl Store {
             .await?;
         Ok(row.try_get("total")?)
     }
+}
+
+/// Inserts a user through `executor` (the pool, or a transaction).
+pub(super) async fn insert_user_in<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    user: &UserRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO users (id, username, username_key, username_skeleton, email, password_hash, roles, disabled_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&user.id)
+    .bind(&user.username)
+    .bind(&user.username_key)
+    .bind(&user.username_skeleton)
+    .bind(&user.email)
+    .bind(&user.password_hash)
+    .bind(encode_roles(&user.roles)?)
+    .bind(user.disabled_at)
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {

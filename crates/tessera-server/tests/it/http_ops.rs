@@ -214,7 +214,7 @@ backend_tests! {
 
         let mut routed = BTreeSet::new();
         for path in &paths {
-            let concrete = path.replace("{id}", ANY_ID);
+            let concrete = path.replace("{id}", ANY_ID).replace("{provider}", "none");
             for method in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
                 let reply = server.request(method.clone(), &concrete).send().await;
                 if !is_fallback(&reply) {

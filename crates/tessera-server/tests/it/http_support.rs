@@ -18,9 +18,11 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tessera::ManualClock;
+use tessera::env::Env;
 use tessera_server::app;
 use tessera_server::domain::{NewAccount, Password, ServerSettings};
 use tessera_server::http::{self, AppState};
+use tessera_server::oauth::SocialSettings;
 use tessera_server::server_config::ServerConfig;
 use tower::ServiceExt;
 
@@ -84,10 +86,16 @@ impl Setup {
         let config = self.server_config();
         let jwt_config =
             app::server_jwt_config(|name| self.vars.get(name).cloned(), &config).unwrap();
+        let social = SocialSettings::from_env(
+            &Env::new(|name: &str| self.vars.get(name).cloned()),
+            &config.public_url,
+        )
+        .unwrap();
         let state = app::build_state(
             jwt_config,
             self.settings.clone(),
             &config,
+            social,
             db.store().await,
             Arc::new(clock.clone()),
         )

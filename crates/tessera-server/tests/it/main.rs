@@ -77,6 +77,8 @@ mod http_refresh;
 mod http_serve;
 // Logout scopes, a user's own sessions, password changes, what survives a restart.
 mod http_sessions;
+// Social sign-in against the real OpenID provider.
+mod http_social;
 // The HTTP tests' harness: the router wired as `tessera serve` wires it, from explicit values.
 mod http_support;
 // `GET /auth/verify` (forward auth): headers for a good token, 401 otherwise, the CSRF check.
