@@ -2,6 +2,11 @@
 # Reproduces the server figures in BENCHMARKS.md: a release `tessera serve`
 # on a fresh SQLite file, pinned to CPU 0, loaded by wrk pinned to CPU 1.
 # Needs wrk (apt-get install wrk) and util-linux's taskset. Loopback only.
+# ID_TOKEN=1 adds native id-token sign-ins (POST /auth/oauth/bench/id-token)
+# next to the password logins: a stand-in OpenID provider (bench/oidc_provider.py,
+# python3, standard library only) serves discovery and a JWKS on loopback, and
+# one ES256 id_token minted with `tessera token issue` signs the same user in
+# again and again (the returning-user case).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 duration=${DURATION:-10}
@@ -12,11 +17,34 @@ cargo build --quiet --release --bin tessera --manifest-path "$root/Cargo.toml"
 bin="$root/target/release/tessera"
 work=$(mktemp -d)
 cd "$work"
+server=""
+provider=""
+# `|| true`: under set -e the killed processes' status (143) would otherwise
+# become the script's.
+trap 'kill $server $provider 2>/dev/null; wait $server $provider 2>/dev/null || true; rm -rf "$work"' EXIT
+social_env=()
+if [ "${ID_TOKEN:-0}" = 1 ]; then
+  issuer="http://127.0.0.1:${OIDC_PORT:-$((port + 1))}"
+  mkdir provider
+  "$bin" keygen --alg ES256 --out provider/keys >/dev/null 2>&1
+  # The provider answers two requests (discovery, JWKS) in the whole run, so it
+  # shares wrk's CPU; its log counts them (the keys must stay cached).
+  taskset -c 1 python3 "$root/bench/oidc_provider.py" "${issuer##*:}" provider/keys/public.pem \
+    2>provider/requests.log &
+  provider=$!
+  id_token=$(cd provider && JWT_ALGORITHM=ES256 JWT_PRIVATE_KEY="$PWD/keys/private.pem" \
+    JWT_PUBLIC_KEY="$PWD/keys/public.pem" JWT_ENCODE_ISSUER="$issuer" JWT_ENCODE_AUDIENCE=bench-client \
+    "$bin" token issue --sub bench-subject --expires 86400 \
+    --claims '{"email": "bench@example.com", "email_verified": true, "name": "Bench"}')
+  social_env=(TESSERA_OIDC_PROVIDERS=bench TESSERA_OIDC_BENCH_ISSUER="$issuer"
+    TESSERA_OIDC_BENCH_CLIENT_ID=bench-client TESSERA_OIDC_BENCH_CLIENT_SECRET=bench-secret
+    TESSERA_OIDC_ALLOW_LOOPBACK_HTTP=1)
+  for _ in $(seq 1 50); do curl -fs "$issuer/jwks.json" >/dev/null && break; sleep 0.1; done
+fi
 # Rate limits are raised so the load generator is not refused as an attacker.
-TESSERA_BIND="127.0.0.1:$port" TESSERA_IP_MAX_ATTEMPTS=1000000000 TESSERA_LOG=warn \
-  taskset -c 0 "$bin" serve >server.log 2>&1 &
+env "${social_env[@]}" TESSERA_BIND="127.0.0.1:$port" TESSERA_IP_MAX_ATTEMPTS=1000000000 \
+  TESSERA_LOG=warn taskset -c 0 "$bin" serve >server.log 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 
 json='Content-Type: application/json'
@@ -70,3 +98,12 @@ tokens=""
 for _ in 1 2 3 4; do tokens="$tokens $(login | field refresh_token)"; done
 echo "POST /auth/refresh           $(REFRESH_TOKENS="$tokens" load -t4 -c4 -s "$root/bench/refresh.lua" "$base")"
 echo "POST /auth/login             $(load -t1 -c4 -s "$root/bench/login.lua" "$base/auth/login")"
+if [ -n "$provider" ]; then
+  # The first sign-in creates the user (and reads discovery and the JWKS);
+  # every one measured after it is a returning user's.
+  status=$(curl -s -o provider/first.json -w '%{http_code}' -X POST \
+    "$base/auth/oauth/bench/id-token" -H "$json" -d "{\"id_token\": \"$id_token\"}")
+  [ "$status" = 200 ] || { echo "the first id-token sign-in got $status: $(cat provider/first.json)" >&2; exit 1; }
+  echo "POST /auth/oauth/bench/id-token $(BENCH_ID_TOKEN="$id_token" load -t1 -c4 -s "$root/bench/id_token.lua" "$base/auth/oauth/bench/id-token")"
+  echo "(requests the stand-in provider answered, the script's readiness check included: $(wc -l <provider/requests.log))"
+fi
