@@ -12,7 +12,7 @@ use crate::oidc_support::{
     Browser, OidcClient, OidcProvider, PROVIDER_PASSWORD, ProviderOptions, account, query_param,
     sdk_id_token,
 };
-use crate::store_support::{Kind, TestDb, run};
+use crate::store_support::{Kind, TestDb, backend_tests, run};
 
 const APP_ID: &str = "1234567890123456";
 const APP_SECRET: &str = "facebook-app-secret-for-tests";
@@ -361,5 +361,99 @@ sqlite_tests! {
             .send()
             .await
             .expect_error(401, "invalid_id_token");
+    }
+}
+
+// ------------------------------------------------- a first password
+
+/// A passwordless user created by a Facebook sign-in, with fresh tokens.
+async fn passwordless(fb: &Facebook, user: &str) -> Tokens {
+    let token = fb.user_token(user);
+    Tokens::from_body(fb.access_token(&token).await.expect(200))
+}
+
+backend_tests! {
+    async fn a_user_created_by_sign_in_sets_a_first_password_without_a_current_one(db) {
+        let Some(fb) = facebook(&db).await else { return };
+        let tokens = passwordless(&fb, "grace").await;
+        let body = fb.server
+            .post("/auth/password")
+            .bearer(&tokens.access)
+            .json(json!({ "new_password": "a first password of her own" }))
+            .send()
+            .await
+            .expect(200);
+        assert_eq!(body["ended_sessions"], 0);
+        fb.server
+            .post("/auth/login")
+            .json(json!({ "username": "Grace.Hopper", "password": "a first password of her own" }))
+            .send()
+            .await
+            .expect(200);
+        let admin = fb.server.admin("root").await;
+        let audited = fb.server.audit(&admin, "password_changed").await;
+        assert_eq!(audited[0]["detail"]["first_password"], true, "{audited:?}");
+        // From now on the current password is needed.
+        let again = fb.server
+            .post("/auth/password")
+            .bearer(&tokens.access)
+            .json(json!({ "new_password": "another password of hers" }))
+            .send()
+            .await
+            .expect_error(422, "validation_failed");
+        assert_eq!(again["field"], "current_password");
+    }
+
+    async fn a_first_password_follows_the_password_policy(db) {
+        let Some(fb) = facebook(&db).await else { return };
+        let tokens = passwordless(&fb, "grace").await;
+        for weak in ["short", "password123", "Grace.Hopper-1906"] {
+            let body = fb.server
+                .post("/auth/password")
+                .bearer(&tokens.access)
+                .json(json!({ "new_password": weak }))
+                .send()
+                .await
+                .expect_error(422, "validation_failed");
+            assert_eq!(body["field"], "new_password", "{weak}: {body}");
+        }
+        fb.server
+            .post("/auth/login")
+            .json(json!({ "username": "Grace.Hopper", "password": "password123" }))
+            .send()
+            .await
+            .expect_error(401, "invalid_credentials");
+    }
+
+    async fn a_first_password_needs_a_fresh_token(db) {
+        let Some(fb) = facebook(&db).await else { return };
+        let tokens = passwordless(&fb, "grace").await;
+        let refreshed = Tokens::from_body(fb.server.refresh(&tokens.refresh).await.expect(200));
+        fb.server
+            .post("/auth/password")
+            .bearer(&refreshed.access)
+            .json(json!({ "new_password": "a first password of her own" }))
+            .send()
+            .await
+            .expect(401);
+    }
+
+    async fn an_account_with_a_password_still_needs_the_current_one(db) {
+        let Some(fb) = facebook(&db).await else { return };
+        let local = fb.server.signed_up("ada").await;
+        let body = fb.server
+            .post("/auth/password")
+            .bearer(&local.access)
+            .json(json!({ "new_password": "a whole new password" }))
+            .send()
+            .await
+            .expect_error(422, "validation_failed");
+        assert_eq!(body["field"], "current_password");
+        fb.server
+            .post("/auth/login")
+            .json(json!({ "username": "ada", "password": "a whole new password" }))
+            .send()
+            .await
+            .expect_error(401, "invalid_credentials");
     }
 }
