@@ -46,6 +46,8 @@ mod support;
 mod domain_accounts;
 // Admin operations on users and the audit trail.
 mod domain_admin;
+// Provider identities: the last way to sign in survives simultaneous unlinks.
+mod domain_identities;
 // Revocations reaching other instances: the feed at once, the resync as a backstop.
 mod domain_fanout;
 // The in-memory revoked set: checks, restarts, other instances, pruning.
