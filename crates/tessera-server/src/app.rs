@@ -20,7 +20,7 @@ use crate::http::{AppState, Limits, ops};
 use crate::keys::{ConfiguredKeys, SigningKeys};
 use crate::limits::WindowLimiter;
 use crate::oauth::http_client::ProviderHttp;
-use crate::oauth::{OidcProvider, Providers, SocialConfigError, SocialSettings};
+use crate::oauth::{FacebookProvider, OidcProvider, Providers, SocialConfigError, SocialSettings};
 use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::Store;
@@ -66,8 +66,8 @@ pub fn signing_keys(token: &TokenConfig) -> Box<dyn SigningKeys> {
     Box::new(ConfiguredKeys::new(token))
 }
 
-/// The social sign-in providers `social` configures (Google and generic
-/// OpenID providers; none when nothing is configured). Nothing is fetched
+/// The social sign-in providers `social` configures (Google, generic
+/// OpenID providers and Facebook; none when nothing is configured). Nothing is fetched
 /// yet: each provider reads its discovery document on first use. The one
 /// place providers are chosen.
 pub fn identity_providers(
@@ -75,14 +75,7 @@ pub fn identity_providers(
     clock: Arc<dyn Clock>,
 ) -> Result<Providers, ServeError> {
     let mut providers = Providers::new();
-    if social.facebook.is_some() {
-        return Err(SocialConfigError::new(
-            "FACEBOOK_APP_ID",
-            "Facebook sign-in is not available in this version yet; unset FACEBOOK_APP_ID",
-        )
-        .into());
-    }
-    if social.oidc.is_empty() {
+    if social.oidc.is_empty() && social.facebook.is_none() {
         return Ok(providers);
     }
     let http = ProviderHttp::new(social.allow_loopback_http)
@@ -92,6 +85,12 @@ pub fn identity_providers(
         providers
             .add(Arc::new(provider))
             .map_err(|err| SocialConfigError::new("TESSERA_OIDC_PROVIDERS", err.to_string()))?;
+    }
+    if let Some(settings) = &social.facebook {
+        let facebook = FacebookProvider::new(settings.clone(), http, clock);
+        providers
+            .add_facebook(Arc::new(facebook))
+            .map_err(|err| SocialConfigError::new("FACEBOOK_APP_ID", err.to_string()))?;
     }
     Ok(providers)
 }

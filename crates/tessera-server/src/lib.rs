@@ -37,7 +37,8 @@
 //!   verified with (the configured ones; keys in the store, rotated, next).
 //!   Used by `app` to build the manager.
 //! - [`oauth`]: [`oauth::IdentityProvider`] and the [`oauth::Providers`]
-//!   registry for social sign-in (none yet). Carried in the state.
+//!   registry for social sign-in (Google, Facebook, any OpenID provider).
+//!   Carried in the state.
 //!
 //! Which may import which: `cli → serve → app → http → domain → store`,
 //! each layer any layer to its right, never one to its left; the seams

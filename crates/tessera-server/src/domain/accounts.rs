@@ -5,7 +5,7 @@ use serde_json::json;
 use super::account_fields::{
     USERNAME_MAX_CHARS, Username, parse_email, parse_roles, username_skeleton_of,
 };
-use super::error::{AccountError, Resource};
+use super::error::{AccountError, Problem, Resource, ValidationError};
 use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
 use super::settings::MAX_PASSWORD_CHARS;
@@ -324,6 +324,59 @@ impl AuthService {
         if !self.store().set_password_hash(user_id, &hash, now).await? {
             return Err(AccountError::NotFound(Resource::User));
         }
+        self.after_password_set(user_id, session_id, json!({}))
+            .await
+    }
+
+    /// Sets the first password of an account that has none (one created by
+    /// a provider sign-in), which has no current password to prove: the
+    /// caller's fresh token is the proof. `new` must pass the policy (field
+    /// `new_password`, with the account's username and e-mail as context).
+    /// An account that has a password needs [`AuthService::change_password`]
+    /// (a validation error on `current_password`), also when one was set
+    /// meanwhile: the update applies only while there is none. Every other
+    /// session ends, as for a change; returns how many.
+    pub async fn set_first_password(
+        &self,
+        user_id: &str,
+        session_id: Option<&str>,
+        new: &Password,
+    ) -> Result<usize, AccountError> {
+        let record = self
+            .store()
+            .user_by_id(user_id)
+            .await?
+            .ok_or(AccountError::NotFound(Resource::User))?;
+        if record.disabled_at.is_some() {
+            return Err(AccountError::InvalidCredentials);
+        }
+        let needs_current = || ValidationError::new("current_password", Problem::Empty).into();
+        if record.password_hash.is_some() {
+            return Err(needs_current());
+        }
+        let username = Username::from_stored(&record.username, &record.username_key);
+        self.policy()
+            .check("new_password", new, &username, record.email.as_deref())?;
+        let hash = self.hasher().hash(new).await?;
+        if !self
+            .store()
+            .set_first_password_hash(user_id, &hash, self.now())
+            .await?
+        {
+            return Err(needs_current());
+        }
+        self.after_password_set(user_id, session_id, json!({ "first_password": true }))
+            .await
+    }
+
+    /// Ends every session of `user_id` but `session_id` after a password
+    /// was set, audited with `detail`; how many ended.
+    async fn after_password_set(
+        &self,
+        user_id: &str,
+        session_id: Option<&str>,
+        detail: serde_json::Value,
+    ) -> Result<usize, AccountError> {
         let ended = self
             .revoke_sessions(
                 SessionSelector::User {
@@ -335,7 +388,7 @@ impl AuthService {
                     AuditKind::PasswordChanged,
                     Some(user_id),
                     session_id,
-                    json!({}),
+                    detail.clone(),
                 )),
             )
             .await?;
@@ -344,7 +397,7 @@ impl AuthService {
                 AuditKind::PasswordChanged,
                 Some(user_id),
                 session_id,
-                json!({}),
+                detail,
             )
             .await;
         }

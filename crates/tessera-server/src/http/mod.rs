@@ -69,6 +69,10 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/oauth/{provider}/start", get(oauth::start))
         .route("/auth/oauth/{provider}/callback", get(oauth::callback))
         .route("/auth/oauth/{provider}/id-token", post(oauth::id_token))
+        .route(
+            "/auth/oauth/facebook/access-token",
+            post(oauth::facebook_access_token),
+        )
         .route("/auth/oauth/{provider}/link", post(oauth::link))
         .route("/auth/identities", get(oauth::identities))
         .route("/auth/identities/{id}", delete(oauth::unlink))

@@ -27,7 +27,7 @@ use super::state::AppState;
 use super::tokens::{self, Delivery, SessionClaims};
 use crate::domain::{AccountError, IdentityError};
 use crate::oauth::flow::{FLOW_COOKIE, FLOW_LIFETIME_SECONDS, fingerprint, new_flow};
-use crate::oauth::{FlowParams, IdentityProvider, NativeSignIn, ProviderError};
+use crate::oauth::{FlowParams, IdentityProvider, NativeSignIn, ProviderError, VerifiedIdentity};
 use crate::store::{FlowRecord, IdentityRecord};
 
 /// `?return_to=` of the start and link endpoints.
@@ -58,6 +58,13 @@ pub struct IdTokenBody {
     id_token: String,
     #[serde(default)]
     nonce: Option<String>,
+}
+
+/// `POST /auth/oauth/facebook/access-token` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessTokenBody {
+    access_token: String,
 }
 
 /// `GET /auth/providers`: the enabled providers, for a sign-in page.
@@ -149,27 +156,57 @@ pub async fn id_token(
             nonce: body.nonce.as_deref(),
         })
         .await;
+    native_sign_in(&state, &provider_id, verified, client, jar).await
+}
+
+/// `POST /auth/oauth/facebook/access-token`: a native app's classic
+/// Facebook user access token (checked with Graph's `debug_token`) for
+/// Tessera's tokens (JSON).
+pub async fn facebook_access_token(
+    State(state): State<AppState>,
+    client: Client,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<AccessTokenBody>,
+) -> Result<Response, ApiError> {
+    let facebook = state
+        .providers
+        .facebook()
+        .cloned()
+        .ok_or_else(unknown_provider)?;
+    let verified = facebook.verify_access_token(&body.access_token).await;
+    native_sign_in(&state, facebook.id(), verified, client, jar).await
+}
+
+/// Signs a native app in with what its provider verified; Tessera's tokens
+/// as JSON.
+async fn native_sign_in(
+    state: &AppState,
+    provider_id: &str,
+    verified: Result<VerifiedIdentity, ProviderError>,
+    client: Client,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
     let identity = match verified {
         Ok(identity) => identity,
         Err(err) => {
-            fail(&state, &provider_id, err.code(), None).await;
+            fail(state, provider_id, err.code(), None).await;
             return Err(provider_error(&err));
         }
     };
     let signed_in = match state
         .auth
-        .sign_in_with_identity(&provider_id, &identity, client.0)
+        .sign_in_with_identity(provider_id, &identity, client.0)
         .await
     {
         Ok(signed_in) => signed_in,
         Err(err) => {
-            fail(&state, &provider_id, err.code(), None).await;
+            fail(state, provider_id, err.code(), None).await;
             return Err(identity_error(err));
         }
     };
     Metrics::inc(&state.metrics.social_logins_ok);
-    let pair = tokens::mint(&state, &signed_in.grant, true)?;
-    Ok(tokens::respond(&state, pair, Delivery::Body, jar))
+    let pair = tokens::mint(state, &signed_in.grant, true)?;
+    Ok(tokens::respond(state, pair, Delivery::Body, jar))
 }
 
 /// `GET /auth/identities`: the caller's linked identities.
@@ -213,13 +250,19 @@ fn identity_json(identity: &IdentityRecord) -> serde_json::Value {
 }
 
 fn find(state: &AppState, id: &str) -> Result<std::sync::Arc<dyn IdentityProvider>, ApiError> {
-    state.providers.get(id).cloned().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_provider",
-            "no sign-in provider with that id is configured; see /auth/providers",
-        )
-    })
+    state
+        .providers
+        .get(id)
+        .cloned()
+        .ok_or_else(unknown_provider)
+}
+
+fn unknown_provider() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_provider",
+        "no sign-in provider with that id is configured; see /auth/providers",
+    )
 }
 
 fn checked_return_to(state: &AppState, return_to: Option<String>) -> Result<String, ApiError> {
@@ -433,6 +476,9 @@ fn provider_error(err: &ProviderError) -> ApiError {
             )
         }
         ProviderError::Unverified(why) => ApiError::unauthorized("invalid_id_token", why.clone()),
+        ProviderError::InvalidAccessToken(why) => {
+            ApiError::unauthorized("invalid_access_token", why.clone())
+        }
         ProviderError::Rejected(code) => ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_grant",

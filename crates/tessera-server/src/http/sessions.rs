@@ -58,14 +58,19 @@ pub async fn end(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
-    current_password: String,
+    /// Left out only to set the first password of an account that has
+    /// none (one created by a provider sign-in).
+    #[serde(default)]
+    current_password: Option<String>,
     new_password: String,
 }
 
-/// `POST /auth/password`: needs a fresh token and the current password;
-/// ends every other session of the user. Wrong current passwords count
-/// toward the account's failed-login limit, so a stolen token is no
-/// unthrottled way to guess the password.
+/// `POST /auth/password`: needs a fresh token and the current password —
+/// or, for an account without a password (created by a provider sign-in),
+/// no `current_password`: the first password is set. Ends every other
+/// session of the user. Wrong current passwords count toward the account's
+/// failed-login limit, so a stolen token is no unthrottled way to guess the
+/// password.
 pub async fn change_password(
     State(state): State<AppState>,
     token: FreshJwt<SessionClaims>,
@@ -78,15 +83,17 @@ pub async fn change_password(
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry.0));
     }
-    let outcome = state
-        .auth
-        .change_password(
-            &user.id,
-            Some(&token.extra().sid),
-            &Password::new(body.current_password),
-            &Password::new(body.new_password),
-        )
-        .await;
+    let session = Some(token.extra().sid.as_str());
+    let new = Password::new(body.new_password);
+    let outcome = match body.current_password {
+        Some(current) => {
+            state
+                .auth
+                .change_password(&user.id, session, &Password::new(current), &new)
+                .await
+        }
+        None => state.auth.set_first_password(&user.id, session, &new).await,
+    };
     // Counted as a failure until the current password proves right (the
     // new one is only checked after it), as with a successful login.
     if matches!(outcome, Ok(_) | Err(AccountError::Validation(_))) {

@@ -111,7 +111,7 @@ pub struct OidcSettings {
     pub extra_audiences: Vec<String>,
 }
 
-/// Facebook (read and checked; its flows are not served yet).
+/// Facebook Login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FacebookSettings {
     /// The app id.

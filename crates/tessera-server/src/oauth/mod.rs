@@ -1,5 +1,4 @@
-//! Social sign-in: Google and any OpenID Connect provider (Facebook's
-//! settings are read; its flows are still to come).
+//! Social sign-in: Google, Facebook and any OpenID Connect provider.
 //!
 //! - **settings** ([`SocialSettings`]): exactly the variables in
 //!   [`config`]'s table, read once at start-up; only configured providers
@@ -16,14 +15,18 @@
 //!   to, never anywhere else;
 //! - **providers** ([`OidcProvider`]): discovery, the authorization request,
 //!   the code exchange, userinfo and native id_tokens, over a bounded
-//!   HTTPS client ([`http_client`]).
+//!   HTTPS client ([`http_client`]); Facebook ([`FacebookProvider`]):
+//!   OAuth 2.0 and Graph for the web, Limited Login id_tokens and classic
+//!   access tokens for native apps.
 //!
 //! Identities are keyed by (issuer, subject), never by e-mail; the domain
 //! turns a verified identity into a session like a password login does
 //! (`domain::identities`), and `http::oauth` holds the routes.
 
 pub mod config;
+mod facebook;
 pub mod flow;
+mod graph;
 pub mod http_client;
 pub mod id_token;
 mod oidc;
@@ -33,6 +36,7 @@ pub mod return_to;
 mod url_rule;
 
 pub use config::{SocialConfigError, SocialSettings};
+pub use facebook::FacebookProvider;
 pub use oidc::OidcProvider;
 pub use provider::{
     AuthorizationRequest, FlowParams, IdentityProvider, NativeSignIn, ProviderError,

@@ -127,27 +127,15 @@ impl OidcProvider {
         {
             url_rule::check(endpoint, allow).map_err(ProviderError::Unavailable)?;
         }
-        // Required by Discovery §3; RS256 is the one every provider must support.
-        let algorithms: Vec<Algorithm> = discovery
-            .id_token_signing_alg_values_supported
-            .as_deref()
-            .unwrap_or(&["RS256".to_owned()])
-            .iter()
-            .filter_map(|name| name.parse::<Algorithm>().ok())
-            .filter(|alg| alg.family() != KeyFamily::Hmac)
-            .collect();
-        if algorithms.is_empty() {
-            return Err(ProviderError::Unavailable(
-                "the provider advertises no id_token algorithm Tessera verifies".to_owned(),
-            ));
-        }
-        let jwks = RemoteJwks::from_jwks_url(discovery.jwks_uri.clone())
-            .algorithms(algorithms.clone())
-            .clock(Arc::clone(&self.clock))
-            .allow_loopback_http(allow)
-            .build()
-            .map_err(|err| ProviderError::Unavailable(err.to_string()))?;
         let spellings = issuer_spellings(self.settings.kind, issuer);
+        let verifier = id_token_verifier(
+            &self.http,
+            &self.clock,
+            &discovery.jwks_uri,
+            discovery.id_token_signing_alg_values_supported.as_deref(),
+            issuer,
+            spellings,
+        )?;
         let basic_auth = discovery
             .token_endpoint_auth_methods_supported
             .as_ref()
@@ -161,7 +149,7 @@ impl OidcProvider {
             userinfo_endpoint: discovery.userinfo_endpoint,
             basic_auth,
             iss_parameter: discovery.authorization_response_iss_parameter_supported,
-            verifier: IdTokenVerifier::new(jwks, issuer.clone(), spellings, algorithms),
+            verifier,
         })
     }
 
@@ -368,6 +356,43 @@ impl IdentityProvider for OidcProvider {
     }
 }
 
+/// The id_token checks of `issuer`, whose keys are at `jwks_uri` and
+/// which advertises `algorithms` (RS256 when it says nothing, as
+/// Discovery §3 makes it the one every provider supports; HMAC and `none`
+/// never). Shared by every provider that issues id_tokens.
+pub(super) fn id_token_verifier(
+    http: &ProviderHttp,
+    clock: &Arc<dyn Clock>,
+    jwks_uri: &str,
+    algorithms: Option<&[String]>,
+    issuer: &str,
+    spellings: Vec<String>,
+) -> Result<IdTokenVerifier, ProviderError> {
+    let algorithms: Vec<Algorithm> = algorithms
+        .unwrap_or(&["RS256".to_owned()])
+        .iter()
+        .filter_map(|name| name.parse::<Algorithm>().ok())
+        .filter(|alg| alg.family() != KeyFamily::Hmac)
+        .collect();
+    if algorithms.is_empty() {
+        return Err(ProviderError::Unavailable(
+            "the provider advertises no id_token algorithm Tessera verifies".to_owned(),
+        ));
+    }
+    let jwks = RemoteJwks::from_jwks_url(jwks_uri.to_owned())
+        .algorithms(algorithms.clone())
+        .clock(Arc::clone(clock))
+        .allow_loopback_http(http.allows_loopback_http())
+        .build()
+        .map_err(|err| ProviderError::Unavailable(err.to_string()))?;
+    Ok(IdTokenVerifier::new(
+        jwks,
+        issuer.to_owned(),
+        spellings,
+        algorithms,
+    ))
+}
+
 /// The `iss` values accepted from a provider: its issuer exactly, and for
 /// Google's own issuer also the scheme-less `accounts.google.com` that
 /// Google writes in some id_tokens (OpenID Connect Core §3.1.3.7) — never
@@ -380,12 +405,12 @@ fn issuer_spellings(kind: ProviderKind, issuer: &str) -> Vec<String> {
     spellings
 }
 
-fn unavailable(err: HttpError) -> ProviderError {
+pub(super) fn unavailable(err: HttpError) -> ProviderError {
     ProviderError::Unavailable(err.to_string())
 }
 
 /// A 200 answer's JSON body as `T`; anything else is the provider failing.
-fn json_200<T: serde::de::DeserializeOwned>(
+pub(super) fn json_200<T: serde::de::DeserializeOwned>(
     answer: &HttpAnswer,
     what: &str,
 ) -> Result<T, ProviderError> {

@@ -77,6 +77,11 @@ pub enum ProviderError {
     /// outside the protocol.
     #[error("the provider is unavailable: {0}")]
     Unavailable(String),
+    /// A user access token a native app handed over is not good for us
+    /// (invalid, expired, another app's, another user's): Facebook's
+    /// access-token sign-in.
+    #[error("the access token was refused: {0}")]
+    InvalidAccessToken(String),
 }
 
 impl ProviderError {
@@ -86,6 +91,7 @@ impl ProviderError {
             ProviderError::Rejected(_) => "invalid_grant",
             ProviderError::Unverified(_) => "invalid_id_token",
             ProviderError::Unavailable(_) => "provider_unavailable",
+            ProviderError::InvalidAccessToken(_) => "invalid_access_token",
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::IdentityProvider;
+use super::{FacebookProvider, IdentityProvider};
 
 /// Two providers were given the same id.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +14,8 @@ pub struct DuplicateProvider(pub String);
 #[derive(Debug, Default, Clone)]
 pub struct Providers {
     by_id: BTreeMap<String, Arc<dyn IdentityProvider>>,
+    /// Facebook again, typed: its access-token sign-in is its own.
+    facebook: Option<Arc<FacebookProvider>>,
 }
 
 impl Providers {
@@ -30,6 +32,21 @@ impl Providers {
         }
         self.by_id.insert(id, provider);
         Ok(())
+    }
+
+    /// Adds Facebook (id `facebook`, which must be new).
+    pub fn add_facebook(
+        &mut self,
+        facebook: Arc<FacebookProvider>,
+    ) -> Result<(), DuplicateProvider> {
+        self.add(Arc::clone(&facebook) as Arc<dyn IdentityProvider>)?;
+        self.facebook = Some(facebook);
+        Ok(())
+    }
+
+    /// Facebook, when configured.
+    pub fn facebook(&self) -> Option<&Arc<FacebookProvider>> {
+        self.facebook.as_ref()
     }
 
     /// The provider with this id.

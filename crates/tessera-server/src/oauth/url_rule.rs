@@ -35,9 +35,11 @@ fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A URL as echoed in an error: bounded.
+/// A URL as echoed in an error: without its query (Graph calls carry a
+/// user's access token there) and bounded.
 pub(crate) fn shown(url: &str) -> String {
     const MAX: usize = 200;
+    let url = url.split(['?', '#']).next().unwrap_or_default();
     match url.char_indices().nth(MAX) {
         Some((end, _)) => format!("{}…", &url[..end]),
         None => url.to_owned(),
@@ -58,5 +60,13 @@ mod tests {
         assert!(check("https://user:pw@id.example", true).is_err());
         assert!(check("ftp://id.example", true).is_err());
         assert!(check("/relative", true).is_err());
+    }
+
+    #[test]
+    fn urls_in_errors_leave_their_query_out() {
+        assert_eq!(
+            super::shown("https://graph.example/debug_token?input_token=secret"),
+            "https://graph.example/debug_token"
+        );
     }
 }

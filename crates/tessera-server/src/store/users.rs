@@ -120,6 +120,26 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Sets a user's first password hash: only while it has none, decided
+    /// in the one statement (two first passwords at once: one wins, the
+    /// other finds a password set). `false` when it had one or is gone.
+    pub async fn set_first_password_hash(
+        &self,
+        id: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND password_hash IS NULL",
+        )
+        .bind(id)
+        .bind(password_hash)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Replaces a user's password hash only while it is still `expected`
     /// (so a re-hash on login cannot undo a concurrent password change).
     pub async fn replace_password_hash(

@@ -27,6 +27,8 @@ mod cli_token;
 mod cli_usage;
 // Tokens both ways with PyJWT and Flask-JWT-Extended under the same secret.
 mod interop;
+// A fake of Facebook's Graph API (its answers and error format) on 127.0.0.1.
+mod facebook_graph;
 // A real OpenID provider (node, tests/oidc-provider) and a browser-like client.
 mod oidc_support;
 // The provider fixture on its own: flows, keys, rotation, misbehaviour.
@@ -44,6 +46,8 @@ mod support;
 mod domain_accounts;
 // Admin operations on users and the audit trail.
 mod domain_admin;
+// Provider identities: the last way to sign in survives simultaneous unlinks.
+mod domain_identities;
 // Revocations reaching other instances: the feed at once, the resync as a backstop.
 mod domain_fanout;
 // The in-memory revoked set: checks, restarts, other instances, pruning.
@@ -77,6 +81,8 @@ mod http_refresh;
 mod http_serve;
 // Logout scopes, a user's own sessions, password changes, what survives a restart.
 mod http_sessions;
+// Sign in with Facebook: the fixture as its dialog, the fake Graph, Limited Login.
+mod http_facebook;
 // Social sign-in against the real OpenID provider.
 mod http_social;
 // The HTTP tests' harness: the router wired as `tessera serve` wires it, from explicit values.

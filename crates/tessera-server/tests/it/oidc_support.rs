@@ -1036,3 +1036,62 @@ pub fn jws_parts(token: &str) -> (Value, Value) {
     };
     (decode(), decode())
 }
+
+/// An id_token for `client` from `provider`, as a native SDK gets one:
+/// `user` signs in through the code flow (PKCE, scope `openid email
+/// profile`, `nonce` when given) and the code is exchanged with the
+/// client's secret (HTTP Basic).
+pub async fn sdk_id_token(
+    provider: &OidcProvider,
+    browser: &mut Browser,
+    client: &OidcClient,
+    user: &str,
+    nonce: Option<&str>,
+) -> String {
+    let discovery = provider.discovery().await;
+    let pkce = Pkce::new();
+    let redirect_uri = client.redirect_uris[0].as_str();
+    let mut fields = vec![
+        ("response_type", "code"),
+        ("client_id", client.client_id.as_str()),
+        ("redirect_uri", redirect_uri),
+        ("scope", "openid email profile"),
+        ("state", "sdk-state"),
+        ("code_challenge", pkce.challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    if let Some(nonce) = nonce {
+        fields.push(("nonce", nonce));
+    }
+    let url = format!(
+        "{}?{}",
+        discovery["authorization_endpoint"].as_str().unwrap(),
+        String::from_utf8(form_body(&fields)).unwrap()
+    );
+    let page = browser
+        .sign_in(&url, user, PROVIDER_PASSWORD, Some(redirect_uri))
+        .await;
+    let location = page.location().unwrap_or_else(|| panic!("{page:#?}"));
+    let code = query_param(&location, "code").unwrap_or_else(|| panic!("{location}"));
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", client.client_id, client.client_secret),
+    );
+    let answer = fetch(
+        Method::POST,
+        discovery["token_endpoint"].as_str().unwrap(),
+        &[
+            ("authorization", &format!("Basic {basic}")),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        form_body(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", &pkce.verifier),
+        ]),
+    )
+    .await
+    .expect_json(200);
+    answer["id_token"].as_str().unwrap().to_owned()
+}
