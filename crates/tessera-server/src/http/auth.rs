@@ -58,7 +58,10 @@ pub fn user_json(user: &User) -> serde_json::Value {
     })
 }
 
-async fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
+/// The per-IP limit on everything that tries credentials or starts a
+/// sign-in: password logins, registrations, and the social sign-in entry
+/// points (each of which costs a provider round trip or a stored flow).
+pub(super) async fn check_ip_rate(state: &AppState, client: &Client) -> Result<(), ApiError> {
     let now = state.auth.now();
     if let Err(retry) = state.limits.per_ip.acquire(&client.ip_key(), now).await {
         Metrics::inc(&state.metrics.rate_limited);

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tessera::{FreshJwt, Jwt};
 
+use super::auth::check_ip_rate;
 use super::client::Client;
 use super::error::ApiError;
 use super::json::ApiJson;
@@ -81,9 +82,11 @@ pub async fn providers(State(state): State<AppState>) -> Json<serde_json::Value>
 pub async fn start(
     State(state): State<AppState>,
     ApiPath(provider): ApiPath<String>,
+    client: Client,
     ApiQuery(query): ApiQuery<ReturnToQuery>,
 ) -> Result<Response, ApiError> {
     let provider = find(&state, &provider)?;
+    check_ip_rate(&state, &client).await?;
     let return_to = checked_return_to(&state, query.return_to)?;
     let (url, cookie) = begin(&state, provider.as_ref(), return_to, None).await?;
     let mut response = redirect(&url);
@@ -150,6 +153,7 @@ pub async fn id_token(
     ApiJson(body): ApiJson<IdTokenBody>,
 ) -> Result<Response, ApiError> {
     let provider = find(&state, &provider_id)?;
+    check_ip_rate(&state, &client).await?;
     let verified = provider
         .verify_native(NativeSignIn {
             id_token: &body.id_token,
@@ -173,6 +177,7 @@ pub async fn facebook_access_token(
         .facebook()
         .cloned()
         .ok_or_else(unknown_provider)?;
+    check_ip_rate(&state, &client).await?;
     let verified = facebook.verify_access_token(&body.access_token).await;
     native_sign_in(&state, facebook.id(), verified, client, jar).await
 }

@@ -43,9 +43,22 @@ async fn social(db: &TestDb, alg: &str) -> Option<Social> {
 }
 
 async fn social_with(db: &TestDb, options: ProviderOptions, alg: &str) -> Option<Social> {
+    social_with_vars(db, options, alg, &[]).await
+}
+
+async fn social_with_vars(
+    db: &TestDb,
+    options: ProviderOptions,
+    alg: &str,
+    vars: &[(&str, &str)],
+) -> Option<Social> {
     let client = OidcClient::new(CLIENT_ID, CLIENT_SECRET, &callback_url()).id_token_alg(alg);
     let provider = OidcProvider::start(options.client(client)).await?;
-    let server = setup()
+    let mut setup = setup();
+    for (name, value) in vars {
+        setup = setup.var(name, *value);
+    }
+    let server = setup
         .var("TESSERA_OIDC_PROVIDERS", "corp")
         .var("TESSERA_OIDC_CORP_ISSUER", provider.issuer())
         .var("TESSERA_OIDC_CORP_CLIENT_ID", CLIENT_ID)
@@ -665,6 +678,24 @@ sqlite_tests! {
         let id_token = social.native_id_token(None).await;
         social.native(json!({ "id_token": id_token })).await.expect_error(401, "invalid_id_token");
         social.native(json!({ "id_token": "not.a.token" })).await.expect_error(401, "invalid_id_token");
+    }
+
+    async fn native_sign_ins_and_flow_starts_count_toward_the_per_ip_limit(db) {
+        let vars = [("TESSERA_IP_MAX_ATTEMPTS", "2")];
+        let Some(social) = social_with_vars(&db, ProviderOptions::new(), "ES256", &vars).await else {
+            return;
+        };
+        // Each try costs a provider round trip or a stored flow, so an
+        // address gets as many as it gets password logins.
+        social.native(json!({ "id_token": "not.a.token" })).await.expect_error(401, "invalid_id_token");
+        social.start().await;
+        social.native(json!({ "id_token": "not.a.token" })).await.expect_error(429, "too_many_requests");
+        social
+            .server
+            .get(&format!("/auth/oauth/corp/start?return_to={RETURN_TO}"))
+            .send()
+            .await
+            .expect_error(429, "too_many_requests");
     }
 
     async fn a_native_sign_in_with_the_provider_down_is_a_502(db) {
