@@ -70,6 +70,7 @@ pub use cache::{
 };
 pub use discovery::Discovery;
 pub use error::{FetchError, RemoteError};
+pub use fetch::{HttpsClient, HttpsLimits, HttpsResponse};
 
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -78,7 +79,6 @@ use serde::de::DeserializeOwned;
 
 use self::cache::CacheState;
 use self::discovery::DocumentError;
-use self::fetch::HttpFetcher;
 use self::keys::{KeyPolicy, KeySnapshot, Selection};
 use self::url::Endpoint;
 use crate::algorithm::{Algorithm, KeyFamily};
@@ -216,8 +216,13 @@ impl RemoteJwksBuilder {
                     .map_err(RemoteError::Config)?,
             )
         };
-        let http = HttpFetcher::new(self.connect_timeout, self.timeout, self.max_body_bytes)
-            .map_err(RemoteError::Config)?;
+        let limits = HttpsLimits {
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            max_body_bytes: self.max_body_bytes,
+        };
+        let http =
+            HttpsClient::new(limits, self.allow_loopback_http).map_err(RemoteError::Config)?;
         Ok(RemoteJwks {
             inner: Arc::new(Inner {
                 source,
@@ -252,7 +257,7 @@ struct Inner {
     allow_loopback_http: bool,
     policy: KeyPolicy,
     grace_secs: i64,
-    http: HttpFetcher,
+    http: HttpsClient,
     /// Never held across an `.await`.
     state: RwLock<CacheState>,
     /// Held for the length of one fetch: concurrent misses wait here and
@@ -508,7 +513,7 @@ impl RemoteJwks {
                 (jwks, Some(document))
             }
         };
-        let fetched = self.inner.http.get(&jwks).await?;
+        let fetched = self.inner.http.fetch(&jwks).await?;
         let inner = &self.inner;
         let snapshot = KeySnapshot::parse(&fetched.body, &inner.policy, |key| {
             TokenCodec::builder(KeySet::new(key))
@@ -531,7 +536,7 @@ impl RemoteJwks {
     }
 
     async fn discover(&self, issuer: &str, endpoint: &Endpoint) -> Result<Discovery, FetchError> {
-        let fetched = self.inner.http.get(endpoint).await?;
+        let fetched = self.inner.http.fetch(endpoint).await?;
         discovery::parse(&fetched.body, issuer).map_err(|err| match err {
             DocumentError::Unreadable(reason) => FetchError::Document {
                 url: endpoint.as_str(),
