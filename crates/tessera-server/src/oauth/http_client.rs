@@ -1,8 +1,8 @@
 //! Calls to providers (discovery, token endpoint, userinfo, Graph) through
 //! the library's [`HttpsClient`], the one `RemoteJwks` uses: rustls on
-//! aws-lc-rs with the webpki roots; bounded in time (connect 5 s, total 10 s) and size
-//! (256 KiB), never following redirects, and only to URLs that pass
-//! [`url_rule`](super::url_rule).
+//! aws-lc-rs with the webpki roots; bounded in time (connect 5 s, total
+//! 10 s) and size (256 KiB), never following redirects, and only to URLs
+//! that pass `url_rule`.
 
 use std::time::Duration;
 
@@ -139,7 +139,7 @@ fn answer(response: HttpsResponse) -> HttpAnswer {
 }
 
 /// The library's errors in the server's terms. Its URLs in errors already
-/// leave the query string out, like [`url_rule::shown`].
+/// leave the query string out, like `url_rule::shown`.
 impl From<FetchError> for HttpError {
     fn from(err: FetchError) -> Self {
         match err {

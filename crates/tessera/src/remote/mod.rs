@@ -35,6 +35,9 @@
 //!   `jwks_uri` obeys the same rule.
 //! - Each request has a connect timeout (5 s) and a total timeout (10 s),
 //!   and a body cap (256 KiB) enforced while reading.
+//! - The client doing this, [`HttpsClient`], is public for an application's
+//!   own calls under the same rules (the Tessera server's calls to OAuth
+//!   providers use it).
 //! - Keys live for the response's `Cache-Control: max-age`, clamped to
 //!   [1 min, 24 h] (5 min without one); the first request after that
 //!   refetches, while concurrent requests keep using the old keys.
