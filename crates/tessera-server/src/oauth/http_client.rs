@@ -1,19 +1,14 @@
-//! The HTTPS client for calls to providers (discovery, token endpoint,
-//! userinfo): rustls on aws-lc-rs with the webpki roots, like the library's
-//! `RemoteJwks`; bounded in time (connect 5 s, total 10 s) and size
-//! (256 KiB), never following redirects, and only to URLs that pass
-//! [`url_rule`](super::url_rule).
+//! Calls to providers (discovery, token endpoint, userinfo, Graph) through
+//! the library's [`HttpsClient`], the one `RemoteJwks` uses: rustls on
+//! aws-lc-rs with the webpki roots; bounded in time (connect 5 s, total
+//! 10 s) and size (256 KiB), never following redirects, and only to URLs
+//! that pass `url_rule`.
 
 use std::time::Duration;
 
-use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
-use axum::http::{HeaderValue, Method, Request};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use axum::http::HeaderValue;
+use axum::http::header::AUTHORIZATION;
+use tessera::remote::{FetchError, HttpsClient, HttpsLimits, HttpsResponse};
 
 use super::url_rule;
 
@@ -68,51 +63,33 @@ pub enum Auth<'a> {
 }
 
 /// The client; cheap to clone.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ProviderHttp {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
-    allow_loopback_http: bool,
-}
-
-impl std::fmt::Debug for ProviderHttp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProviderHttp")
-            .field("allow_loopback_http", &self.allow_loopback_http)
-            .finish_non_exhaustive()
-    }
+    client: HttpsClient,
 }
 
 impl ProviderHttp {
     /// A client; `allow_loopback_http` is for tests and development only.
     pub fn new(allow_loopback_http: bool) -> Result<Self, HttpError> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let https = HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|err| HttpError::Connect {
-                url: String::new(),
-                reason: format!("TLS setup failed: {err}"),
-            })?
-            // Plain http only ever reaches here for loopback URLs that
-            // `url_rule::check` let through.
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        Ok(ProviderHttp {
-            client: Client::builder(TokioExecutor::new()).build(https),
-            allow_loopback_http,
-        })
+        let limits = HttpsLimits {
+            connect_timeout: CONNECT_TIMEOUT,
+            timeout: TOTAL_TIMEOUT,
+            max_body_bytes: MAX_BODY_BYTES,
+        };
+        let client = HttpsClient::new(limits, allow_loopback_http).map_err(HttpError::from)?;
+        Ok(ProviderHttp { client })
     }
 
     /// Whether plain http to loopback is allowed.
     pub fn allows_loopback_http(&self) -> bool {
-        self.allow_loopback_http
+        self.client.allows_loopback_http()
     }
 
     /// GET `url`, asking for JSON.
     pub async fn get(&self, url: &str, auth: Auth<'_>) -> Result<HttpAnswer, HttpError> {
-        self.send(Method::GET, url, auth, None).await
+        let headers = self.headers(url, auth)?;
+        let response = self.client.get(url, &headers).await?;
+        Ok(answer(response))
     }
 
     /// POST `fields` as a form to `url`.
@@ -122,95 +99,62 @@ impl ProviderHttp {
         auth: Auth<'_>,
         fields: &[(&str, &str)],
     ) -> Result<HttpAnswer, HttpError> {
+        let headers = self.headers(url, auth)?;
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        self.send(Method::POST, url, auth, Some(body)).await
+        let response = self.client.post_form(url, &headers, body).await?;
+        Ok(answer(response))
     }
 
-    async fn send(
+    /// Checks `url` (for the server's wording of a refused URL, which names
+    /// the setting to change; the library checks again by the same rule)
+    /// and builds the `Authorization` header, if any.
+    fn headers(
         &self,
-        method: Method,
         url: &str,
         auth: Auth<'_>,
-        form: Option<String>,
-    ) -> Result<HttpAnswer, HttpError> {
-        let uri = url_rule::check(url, self.allow_loopback_http).map_err(HttpError::Url)?;
-        let shown = url_rule::shown(url);
-        let connect = |reason: String| HttpError::Connect {
-            url: shown.clone(),
-            reason,
+    ) -> Result<Vec<(axum::http::HeaderName, HeaderValue)>, HttpError> {
+        url_rule::check(url, self.allows_loopback_http()).map_err(HttpError::Url)?;
+        let unusable = |what: &str| HttpError::Connect {
+            url: url_rule::shown(url),
+            reason: format!("unusable {what}"),
         };
-        let mut request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(ACCEPT, "application/json")
-            .header(USER_AGENT, concat!("tessera/", env!("CARGO_PKG_VERSION")));
-        match auth {
-            Auth::None => {}
-            Auth::Bearer(token) => {
-                let value = HeaderValue::from_str(&format!("Bearer {token}"))
-                    .map_err(|_| connect("unusable access token".to_owned()))?;
-                request = request.header(AUTHORIZATION, value);
-            }
-            Auth::Basic(credentials) => {
-                let value = HeaderValue::from_str(&format!("Basic {credentials}"))
-                    .map_err(|_| connect("unusable credentials".to_owned()))?;
-                request = request.header(AUTHORIZATION, value);
-            }
-        }
-        if form.is_some() {
-            request = request.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-        }
-        let request = request
-            .body(Full::new(Bytes::from(form.unwrap_or_default())))
-            .map_err(|err| connect(err.to_string()))?;
-        let exchange = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|err| connect(chain(&err)))?;
-            let status = response.status().as_u16();
-            let declared = response
-                .headers()
-                .get(CONTENT_LENGTH)
-                .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-            if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-                return Err(HttpError::TooLarge(shown.clone()));
-            }
-            // Frame by frame, stopping at the cap.
-            let mut body = response.into_body();
-            let mut bytes = Vec::new();
-            while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|err| connect(chain(&err)))?;
-                if let Ok(data) = frame.into_data() {
-                    if bytes.len() + data.len() > MAX_BODY_BYTES {
-                        return Err(HttpError::TooLarge(shown.clone()));
-                    }
-                    bytes.extend_from_slice(&data);
-                }
-            }
-            Ok(HttpAnswer {
-                status,
-                body: bytes,
-            })
+        let value = match auth {
+            Auth::None => return Ok(Vec::new()),
+            Auth::Bearer(token) => HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| unusable("access token"))?,
+            Auth::Basic(credentials) => HeaderValue::from_str(&format!("Basic {credentials}"))
+                .map_err(|_| unusable("credentials"))?,
         };
-        match tokio::time::timeout(TOTAL_TIMEOUT, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(HttpError::Timeout(shown.clone())),
-        }
+        Ok(vec![(AUTHORIZATION, value)])
     }
 }
 
-/// An error and its causes on one line.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+fn answer(response: HttpsResponse) -> HttpAnswer {
+    HttpAnswer {
+        status: response.status,
+        body: response.body,
     }
-    text
+}
+
+/// The library's errors in the server's terms. Its URLs in errors already
+/// leave the query string out, like `url_rule::shown`.
+impl From<FetchError> for HttpError {
+    fn from(err: FetchError) -> Self {
+        match err {
+            FetchError::InvalidUrl(_) | FetchError::InsecureUrl(_) => {
+                HttpError::Url(err.to_string())
+            }
+            FetchError::Connect { url, reason } => HttpError::Connect { url, reason },
+            FetchError::Timeout(url) => HttpError::Timeout(url),
+            FetchError::TooLarge { url, .. } => HttpError::TooLarge(url),
+            // Not produced by `get`/`post_form` (which hand back every
+            // status); kept as a connection failure should that change.
+            other => HttpError::Connect {
+                url: String::new(),
+                reason: other.to_string(),
+            },
+        }
+    }
 }

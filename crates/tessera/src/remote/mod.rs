@@ -35,6 +35,9 @@
 //!   `jwks_uri` obeys the same rule.
 //! - Each request has a connect timeout (5 s) and a total timeout (10 s),
 //!   and a body cap (256 KiB) enforced while reading.
+//! - The client doing this, [`HttpsClient`], is public for an application's
+//!   own calls under the same rules (the Tessera server's calls to OAuth
+//!   providers use it).
 //! - Keys live for the response's `Cache-Control: max-age`, clamped to
 //!   [1 min, 24 h] (5 min without one); the first request after that
 //!   refetches, while concurrent requests keep using the old keys.
@@ -70,6 +73,7 @@ pub use cache::{
 };
 pub use discovery::Discovery;
 pub use error::{FetchError, RemoteError};
+pub use fetch::{HttpsClient, HttpsLimits, HttpsResponse};
 
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -78,7 +82,6 @@ use serde::de::DeserializeOwned;
 
 use self::cache::CacheState;
 use self::discovery::DocumentError;
-use self::fetch::HttpFetcher;
 use self::keys::{KeyPolicy, KeySnapshot, Selection};
 use self::url::Endpoint;
 use crate::algorithm::{Algorithm, KeyFamily};
@@ -216,8 +219,13 @@ impl RemoteJwksBuilder {
                     .map_err(RemoteError::Config)?,
             )
         };
-        let http = HttpFetcher::new(self.connect_timeout, self.timeout, self.max_body_bytes)
-            .map_err(RemoteError::Config)?;
+        let limits = HttpsLimits {
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            max_body_bytes: self.max_body_bytes,
+        };
+        let http =
+            HttpsClient::new(limits, self.allow_loopback_http).map_err(RemoteError::Config)?;
         Ok(RemoteJwks {
             inner: Arc::new(Inner {
                 source,
@@ -252,7 +260,7 @@ struct Inner {
     allow_loopback_http: bool,
     policy: KeyPolicy,
     grace_secs: i64,
-    http: HttpFetcher,
+    http: HttpsClient,
     /// Never held across an `.await`.
     state: RwLock<CacheState>,
     /// Held for the length of one fetch: concurrent misses wait here and
@@ -508,7 +516,7 @@ impl RemoteJwks {
                 (jwks, Some(document))
             }
         };
-        let fetched = self.inner.http.get(&jwks).await?;
+        let fetched = self.inner.http.fetch(&jwks).await?;
         let inner = &self.inner;
         let snapshot = KeySnapshot::parse(&fetched.body, &inner.policy, |key| {
             TokenCodec::builder(KeySet::new(key))
@@ -531,7 +539,7 @@ impl RemoteJwks {
     }
 
     async fn discover(&self, issuer: &str, endpoint: &Endpoint) -> Result<Discovery, FetchError> {
-        let fetched = self.inner.http.get(endpoint).await?;
+        let fetched = self.inner.http.fetch(endpoint).await?;
         discovery::parse(&fetched.body, issuer).map_err(|err| match err {
             DocumentError::Unreadable(reason) => FetchError::Document {
                 url: endpoint.as_str(),

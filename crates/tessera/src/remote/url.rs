@@ -54,10 +54,12 @@ fn is_loopback(host: &str) -> bool {
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// A URL as echoed in an error: bounded, so a hostile document cannot make
+/// A URL as echoed in an error: without its query or fragment (a caller
+/// may carry a token there) and bounded, so a hostile document cannot make
 /// error messages arbitrarily long.
-fn shown(url: &str) -> String {
+pub(crate) fn shown(url: &str) -> String {
     const MAX: usize = 200;
+    let url = url.split(['?', '#']).next().unwrap_or_default();
     match url.char_indices().nth(MAX) {
         Some((end, _)) => format!("{}…", &url[..end]),
         None => url.to_owned(),
@@ -98,6 +100,14 @@ mod tests {
                 "{url}"
             );
         }
+    }
+
+    #[test]
+    fn urls_in_errors_leave_their_query_out() {
+        assert_eq!(
+            shown("https://graph.example/debug_token?input_token=secret#frag"),
+            "https://graph.example/debug_token"
+        );
     }
 
     #[test]

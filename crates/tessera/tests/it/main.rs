@@ -22,6 +22,9 @@ mod config;
 mod encoding_attacks;
 // The JOSE header and signature: alg games, key confusion, kid, crit, ECDSA forgeries, short errors.
 mod header_attacks;
+// The shared HTTPS client (`remote::HttpsClient`) against a server on 127.0.0.1.
+#[cfg(feature = "remote-jwks")]
+mod https_client;
 // Both ways with the jsonwebtoken crate and PyJWT (PS256/384/512).
 mod interop;
 // Key sets: kid lookup, rotation, thumbprints, JWKS, which JWKs load.
