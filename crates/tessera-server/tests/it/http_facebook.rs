@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use tessera::{Clock, ManualClock, SystemClock};
 
 use crate::facebook_graph::FakeGraph;
+use crate::http_social::{FLOW_COOKIE, RETURN_TO, assert_error_redirect, me_by_cookie};
 use crate::http_support::{PUBLIC_URL, Reply, Server, Tokens, setup};
 use crate::oidc_support::{
     Browser, OidcClient, OidcProvider, PROVIDER_PASSWORD, ProviderOptions, account, query_param,
@@ -16,8 +17,6 @@ use crate::store_support::{Kind, TestDb, backend_tests, run};
 
 const APP_ID: &str = "1234567890123456";
 const APP_SECRET: &str = "facebook-app-secret-for-tests";
-const RETURN_TO: &str = "http://auth.test/app";
-const FLOW_COOKIE: &str = "tessera_oauth_flow";
 
 fn callback_url() -> String {
     format!("{PUBLIC_URL}/auth/oauth/facebook/callback")
@@ -107,20 +106,6 @@ impl Facebook {
     }
 }
 
-async fn me_by_cookie(server: &Server, reply: &Reply) -> Value {
-    let cookies = ["access_token_cookie", "refresh_token_cookie"]
-        .iter()
-        .map(|name| format!("{name}={}", reply.cookie_value(name)))
-        .collect::<Vec<_>>()
-        .join("; ");
-    server
-        .get("/auth/me")
-        .header("cookie", &cookies)
-        .send()
-        .await
-        .expect(200)
-}
-
 async fn identities(server: &Server, access: &str) -> Value {
     server
         .get("/auth/identities")
@@ -129,23 +114,6 @@ async fn identities(server: &Server, access: &str) -> Value {
         .await
         .expect(200)["identities"]
         .clone()
-}
-
-#[track_caller]
-fn assert_error_redirect(reply: &Reply, code: &str) {
-    reply.expect(302);
-    assert_eq!(
-        reply.header("location"),
-        Some(format!("{RETURN_TO}?error={code}").as_str()),
-        "{reply}"
-    );
-    assert!(
-        !reply
-            .set_cookies()
-            .iter()
-            .any(|cookie| cookie.starts_with("access_token_cookie=")),
-        "{reply}"
-    );
 }
 
 macro_rules! sqlite_tests {

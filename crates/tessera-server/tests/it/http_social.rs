@@ -18,8 +18,8 @@ use crate::store_support::{Kind, TestDb, backend_tests, run};
 
 const CLIENT_ID: &str = "tessera-web";
 const CLIENT_SECRET: &str = "client-secret-for-social-tests";
-const RETURN_TO: &str = "http://auth.test/app";
-const FLOW_COOKIE: &str = "tessera_oauth_flow";
+pub const RETURN_TO: &str = "http://auth.test/app";
+pub const FLOW_COOKIE: &str = "tessera_oauth_flow";
 
 fn callback_url() -> String {
     format!("{PUBLIC_URL}/auth/oauth/corp/callback")
@@ -179,7 +179,7 @@ impl Social {
 }
 
 /// The access cookie a sign-in set, as a `Cookie` header value.
-fn session_cookies(reply: &Reply) -> String {
+pub fn session_cookies(reply: &Reply) -> String {
     ["access_token_cookie", "refresh_token_cookie"]
         .iter()
         .map(|name| format!("{name}={}", reply.cookie_value(name)))
@@ -187,7 +187,7 @@ fn session_cookies(reply: &Reply) -> String {
         .join("; ")
 }
 
-async fn me_by_cookie(server: &Server, reply: &Reply) -> Value {
+pub async fn me_by_cookie(server: &Server, reply: &Reply) -> Value {
     server
         .get("/auth/me")
         .header("cookie", &session_cookies(reply))
@@ -198,7 +198,7 @@ async fn me_by_cookie(server: &Server, reply: &Reply) -> Value {
 
 /// Asserts a redirect to `return_to` with `?error=code` and no session.
 #[track_caller]
-fn assert_error_redirect(reply: &Reply, code: &str) {
+pub fn assert_error_redirect(reply: &Reply, code: &str) {
     reply.expect(302);
     assert_eq!(
         reply.header("location"),
