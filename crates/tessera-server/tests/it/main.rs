@@ -60,8 +60,8 @@ mod domain_sessions;
 mod domain_settings;
 // Choosing and opening the store from `DATABASE_URL`.
 mod store_options;
-// Backups taken while serving (sqlite3 .backup, pg_dump) restore to a working server.
-mod ops_backup;
+// What docs/deploy.md promises: backups taken while serving restore; instances starting together migrate once.
+mod ops_deploy;
 
 // The HTTP API, through the real router.
 

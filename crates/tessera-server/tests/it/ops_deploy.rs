@@ -35,16 +35,20 @@ async fn keep_registering(
     while !stop.load(Ordering::SeqCst) {
         n += 1;
         let name = format!("writer{n}");
-        // Read the flag before sending: a registration acknowledged after
-        // the backup began may or may not be in it, so it is not counted as
-        // "before".
-        let started = backup_started.load(Ordering::SeqCst);
         let reply = server
             .post("/auth/register")
             .json(json!({ "username": name, "password": PASSWORD }))
             .send()
             .await;
-        assert_eq!(reply.status.as_u16(), 201, "registration while backing up: {reply}");
+        assert_eq!(
+            reply.status.as_u16(),
+            201,
+            "registration while backing up: {reply}"
+        );
+        // Read the flag once acknowledged: "not started yet" then means the
+        // commit came before the backup began, so the backup must hold it.
+        // One acknowledged after the start may or may not be in it.
+        let started = backup_started.load(Ordering::SeqCst);
         let mut acknowledged = acknowledged.lock().await;
         if started {
             acknowledged.during_backup.push(name);
@@ -214,4 +218,63 @@ fn with_database(url: &str, name: &str) -> String {
         Some(query) => format!("{base}/{name}?{query}"),
         None => format!("{base}/{name}"),
     }
+}
+
+/// Three instances started at once on an empty database (the first deploy,
+/// or an upgrade rolled out everywhere together): the migrations run once,
+/// under sqlx's migration lock, and every instance comes up and serves.
+async fn instances_starting_together_all_come_up(db: TestDb) {
+    let starts = (0..3).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move { Server::start(&db).await })
+    });
+    let mut servers = Vec::new();
+    for start in starts {
+        servers.push(start.await.expect("an instance starts beside the others"));
+    }
+    servers[0].register("first").await;
+    servers[2].login("first").await;
+    servers[1].get("/readyz").send().await.expect(200);
+    for server in servers {
+        server.state.auth.store().close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_on_an_empty_sqlite_file_all_come_up() {
+    let dir = tempfile::tempdir().unwrap();
+    instances_starting_together_all_come_up(TestDb::Sqlite(dir.path().join("tessera.db"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_on_an_empty_postgres_database_all_come_up() {
+    let Some(url) = postgres_url() else { return };
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    let name = format!("tessera_first_start_{unique}");
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .unwrap();
+    // No schema: the tables go where a deployment's go (`public`).
+    let db_url = with_database(&url, &name);
+    let starts = (0..3).map(|_| {
+        let db_url = db_url.clone();
+        tokio::spawn(async move {
+            tessera_server::store::Store::open(&tessera_server::store::StoreOptions::postgres(
+                &db_url,
+            ))
+            .await
+        })
+    });
+    for start in starts {
+        let store = start
+            .await
+            .unwrap()
+            .expect("an instance migrates beside the others");
+        store.close().await;
+    }
+    let _ = admin
+        .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+        .await;
 }
