@@ -19,6 +19,8 @@ mod cli_explain;
 mod cli_init;
 // `tessera keygen`: HMAC secrets sized to the hash, PEM pairs that sign and verify.
 mod cli_keygen;
+// Many `tessera serve` processes on one database, and one killed mid-load.
+mod http_cluster;
 // `tessera serve` as a process: zero-config start, a real request, a clean exit on SIGTERM.
 mod cli_serve;
 // `tessera token issue | verify | decode` against the configured keys.
@@ -33,6 +35,8 @@ mod facebook_graph;
 mod oidc_support;
 // The provider fixture on its own: flows, keys, rotation, misbehaviour.
 mod oidc_provider;
+// The cluster tests' harness: `tessera serve` processes on one database.
+mod cluster_support;
 // The store and domain tests' harness: each behaviour on SQLite, and on PostgreSQL when set.
 mod store_support;
 // PostgreSQL over TLS by `sslmode`: `require` encrypts, `verify-full` checks the certificate.
