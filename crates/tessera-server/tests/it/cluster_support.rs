@@ -101,6 +101,22 @@ impl ClusterDb {
         sqlx::AnyConnection::connect(&url).await.unwrap()
     }
 
+    /// `tessera user add NAME --role ROLE… --password-stdin` on this
+    /// database, with [`crate::http_support::PASSWORD`].
+    pub fn add_user(&self, name: &str, roles: &[&str]) {
+        let mut args = vec!["user", "add", name, "--password-stdin"];
+        for role in roles {
+            args.extend(["--role", role]);
+        }
+        let project = crate::support::Project::new();
+        project
+            .tessera(args)
+            .env("DATABASE_URL", self.url())
+            .stdin(format!("{}\n", crate::http_support::PASSWORD))
+            .run()
+            .success();
+    }
+
     /// Every stored user as (id, username).
     pub async fn users(&self) -> Vec<(String, String)> {
         let mut conn = self.connect().await;

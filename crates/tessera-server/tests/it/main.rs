@@ -27,6 +27,10 @@ mod cli_serve;
 mod cli_token;
 // Help on every command, and usage mistakes as one line.
 mod cli_usage;
+// A real nginx balancing two instances and guarding an app with the README's snippet.
+mod nginx_lb;
+// The nginx tests' harness: a private nginx as the current user, the README's snippet.
+mod nginx_support;
 // Tokens both ways with PyJWT and Flask-JWT-Extended under the same secret.
 mod interop;
 // A fake of Facebook's Graph API (its answers and error format) on 127.0.0.1.
