@@ -155,13 +155,12 @@ impl ClusterDb {
         if let ClusterDb::Postgres {
             admin_url, name, ..
         } = &self
+            && let Ok(mut conn) = sqlx::AnyConnection::connect(admin_url).await
         {
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(admin_url).await {
-                let _ = conn
-                    .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-                    .await;
-                let _ = conn.close().await;
-            }
+            let _ = conn
+                .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                .await;
+            let _ = conn.close().await;
         }
     }
 }
@@ -218,26 +217,23 @@ impl Instance {
             let mut found = Some(found);
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    if let Some(found) = found.take() {
-                        let _ = found.send(rest.split_whitespace().next().unwrap().to_owned());
-                    }
+                if let Some(rest) = line.split("listening on http://").nth(1)
+                    && let Some(found) = found.take()
+                {
+                    let _ = found.send(rest.split_whitespace().next().unwrap().to_owned());
                 }
                 let mut log = sink.lock().unwrap();
                 log.push_str(&line);
                 log.push('\n');
             }
         });
-        let addr = match listening.recv_timeout(START_TIMEOUT) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "tessera serve did not start: {}",
-                    log.lock().unwrap().as_str()
-                );
-            }
+        let Ok(addr) = listening.recv_timeout(START_TIMEOUT) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "tessera serve did not start: {}",
+                log.lock().unwrap().as_str()
+            );
         };
         Instance {
             addr,
