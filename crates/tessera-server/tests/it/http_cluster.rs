@@ -362,6 +362,10 @@ async fn refreshes_race(db: Arc<ClusterDb>, extra: Extra) {
         }
     }
     assert!(branches >= 1, "no refresh succeeded");
+    eprintln!(
+        "50 parallel refreshes: {branches} answered with the branch, {} told to retry",
+        answers.len() - branches
+    );
 
     // The session carries on from the one branch, on any instance.
     let winner = Tokens::from_body(answers.iter().find(|a| a.status == 200).unwrap().json());
@@ -432,6 +436,10 @@ async fn kill_9_loses_no_acknowledged_write(db: Arc<ClusterDb>, extra: Extra) {
         acknowledged.extend(worker.await.unwrap());
     }
     assert!(acknowledged.len() >= KILL_AFTER);
+    eprintln!(
+        "kill -9 after {} acknowledged registrations",
+        acknowledged.len()
+    );
 
     let stored: BTreeSet<String> = db.users().await.into_iter().map(|(_, name)| name).collect();
     let lost: Vec<&String> = acknowledged
