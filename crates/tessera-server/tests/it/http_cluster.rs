@@ -57,7 +57,8 @@ macro_rules! cluster_tests {
     };
 }
 
-// PostgreSQL's NOTIFY carries the revocations.
+// PostgreSQL's NOTIFY carries the revocations. Another fan-out is one more
+// line, e.g. `cluster_tests!(redis, redis_url().map(|url| vec![("REDIS_URL".into(), url)]));`
 cluster_tests!(notify, Some(Extra::new()));
 
 /// Runs `scenario` on a fresh PostgreSQL database with `extra`; skips when
