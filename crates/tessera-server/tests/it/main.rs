@@ -19,12 +19,18 @@ mod cli_explain;
 mod cli_init;
 // `tessera keygen`: HMAC secrets sized to the hash, PEM pairs that sign and verify.
 mod cli_keygen;
+// Many `tessera serve` processes on one database, and one killed mid-load.
+mod http_cluster;
 // `tessera serve` as a process: zero-config start, a real request, a clean exit on SIGTERM.
 mod cli_serve;
 // `tessera token issue | verify | decode` against the configured keys.
 mod cli_token;
 // Help on every command, and usage mistakes as one line.
 mod cli_usage;
+// A real nginx balancing two instances and guarding an app with the README's snippet.
+mod nginx_lb;
+// The nginx tests' harness: a private nginx as the current user, the README's snippet.
+mod nginx_support;
 // Tokens both ways with PyJWT and Flask-JWT-Extended under the same secret.
 mod interop;
 // A fake of Facebook's Graph API (its answers and error format) on 127.0.0.1.
@@ -33,6 +39,8 @@ mod facebook_graph;
 mod oidc_support;
 // The provider fixture on its own: flows, keys, rotation, misbehaviour.
 mod oidc_provider;
+// The cluster tests' harness: `tessera serve` processes on one database.
+mod cluster_support;
 // The store and domain tests' harness: each behaviour on SQLite, and on PostgreSQL when set.
 mod store_support;
 // PostgreSQL over TLS by `sslmode`: `require` encrypts, `verify-full` checks the certificate.
