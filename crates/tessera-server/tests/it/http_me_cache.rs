@@ -140,7 +140,7 @@ backend_tests! {
             .send()
             .await
             .expect(200);
-        assert_eq!(shown(auth, &id).await.unwrap().1, false);
+        assert!(!shown(auth, &id).await.unwrap().1, "enabled at once");
         let again = server.post("/auth/login")
             .json(json!({ "username": "ada", "password": "a-brand-new-passphrase" }))
             .send()
