@@ -299,9 +299,9 @@ impl AuthService {
     }
 
     /// The user with this id as `GET /auth/me` shows it: from memory when
-    /// it was read since the last change to any user (see
-    /// [`user_cache`](super::user_cache) for why that is never staler than
-    /// the revoked set), else from the store.
+    /// it was read since the last change to any user, announcement on the
+    /// feed or periodic resync (so never staler than the revoked set), else
+    /// from the store.
     pub async fn current_user(&self, id: &str) -> Result<Arc<User>, AccountError> {
         let generation = match self.inner.users.get(id) {
             Lookup::Hit(user) => return Ok(user),
