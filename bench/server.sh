@@ -13,8 +13,15 @@ duration=${DURATION:-10}
 port=${PORT:-18080}
 base="http://127.0.0.1:$port"
 
-cargo build --quiet --release --bin tessera --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/tessera"
+# TESSERA_BIN: an already built binary (e.g. an older commit's, for a
+# before/after comparison in one sitting); DATABASE_URL is passed on, so
+# `DATABASE_URL=postgres://…/EMPTY_DB bench/server.sh` measures PostgreSQL.
+if [ -n "${TESSERA_BIN:-}" ]; then
+  bin=$TESSERA_BIN
+else
+  cargo build --quiet --release --bin tessera --manifest-path "$root/Cargo.toml"
+  bin="$root/target/release/tessera"
+fi
 work=$(mktemp -d)
 cd "$work"
 server=""
@@ -77,14 +84,18 @@ load() {
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a/b}'; }
 field_of() { echo "$1" | awk -v n="$2" '{print (n > 0 ? $n : $(NF + n))}'; }
-same_rps=(); same_cpu=(); bare_rps=(); bare_cpu=()
+same_rps=(); same_cpu=(); bare_rps=(); bare_cpu=(); me_rps=(); me_cpu=()
 for round in $(seq 1 "${REPEAT:-3}"); do
   b=$(load -t1 -c32 "$base/healthz")
   h=$(load -t1 -c32 -H "Authorization: Bearer $access" "$base/healthz")
   v=$(load -t1 -c32 -H "Authorization: Bearer $access" "$base/auth/verify")
+  u=$(load -t1 -c32 -H "Authorization: Bearer $access" "$base/auth/me")
   echo "round $round  GET /healthz (no header)         $b"
   echo "round $round  GET /healthz (same token header) $h"
   echo "round $round  GET /auth/verify                 $v"
+  echo "round $round  GET /auth/me                     $u"
+  me_rps+=("$(ratio "$(field_of "$u" 1)" "$(field_of "$h" 1)")")
+  me_cpu+=("$(ratio "$(field_of "$h" -1)" "$(field_of "$u" -1)")")
   same_rps+=("$(ratio "$(field_of "$v" 1)" "$(field_of "$h" 1)")")
   bare_rps+=("$(ratio "$(field_of "$v" 1)" "$(field_of "$b" 1)")")
   same_cpu+=("$(ratio "$(field_of "$h" -1)" "$(field_of "$v" -1)")")
@@ -93,7 +104,7 @@ done
 m() { printf '%s\n' "$@" | median; }
 echo "verify/healthz (same header), median of per-round ratios: requests/s $(m "${same_rps[@]}"), capacity (cpu/req) $(m "${same_cpu[@]}")"
 echo "verify/healthz (bare),        median of per-round ratios: requests/s $(m "${bare_rps[@]}"), capacity (cpu/req) $(m "${bare_cpu[@]}")"
-echo "GET /auth/me                 $(load -t1 -c32 -H "Authorization: Bearer $access" "$base/auth/me")"
+echo "me/healthz (same header),     median of per-round ratios: requests/s $(m "${me_rps[@]}"), capacity (cpu/req) $(m "${me_cpu[@]}")"
 tokens=""
 for _ in 1 2 3 4; do tokens="$tokens $(login | field refresh_token)"; done
 echo "POST /auth/refresh           $(REFRESH_TOKENS="$tokens" load -t4 -c4 -s "$root/bench/refresh.lua" "$base")"

@@ -1,5 +1,7 @@
 //! Registering, logging in, changing passwords, creating users.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::account_fields::{
@@ -9,6 +11,7 @@ use super::error::{AccountError, Problem, Resource, ValidationError};
 use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
 use super::settings::MAX_PASSWORD_CHARS;
+use super::user_cache::Lookup;
 use super::{AuditKind, AuthService};
 use crate::store::{SessionSelector, Store, StoreError, UserRecord};
 
@@ -275,10 +278,15 @@ impl AuthService {
                 .map_err(AccountError::from),
             Err(err) => Err(err),
         };
-        outcome.unwrap_or_else(|err| {
+        let stored = outcome.unwrap_or_else(|err| {
             tracing::warn!(user = %user.id, error = %err, "could not re-hash password");
             None
-        })
+        });
+        if stored.is_some() {
+            // Nothing `/auth/me` shows, but the row changed (`updated_at`).
+            self.users_changed().await;
+        }
+        stored
     }
 
     /// The user with this id.
@@ -288,6 +296,42 @@ impl AuthService {
             .await?
             .map(|record| User::from(&record))
             .ok_or(AccountError::NotFound(Resource::User))
+    }
+
+    /// The user with this id as `GET /auth/me` shows it: from memory when
+    /// it was read since the last change to any user, announcement on the
+    /// feed or periodic resync (so never staler than the revoked set), else
+    /// from the store.
+    pub async fn current_user(&self, id: &str) -> Result<Arc<User>, AccountError> {
+        let generation = match self.inner.users.get(id) {
+            Lookup::Hit(user) => return Ok(user),
+            Lookup::Miss(generation) => generation,
+        };
+        let user = Arc::new(self.user(id).await?);
+        self.inner.users.insert(generation, Arc::clone(&user));
+        Ok(user)
+    }
+
+    /// The step after every committed (or possibly committed) change to a
+    /// user: this instance's user cache is emptied, and the feed tells the
+    /// other instances to resync, which empties theirs. A feed failure is
+    /// logged: the others' periodic resync empties their caches anyway.
+    pub(crate) async fn users_changed(&self) {
+        self.inner.users.invalidate();
+        if let Err(err) = self.feed().announce().await {
+            tracing::warn!(error = %err, "could not announce a user change to other instances");
+        }
+    }
+
+    /// How many users this instance holds in memory for `GET /auth/me`
+    /// (for diagnostics and tests).
+    pub fn cached_users(&self) -> usize {
+        self.inner.users.len()
+    }
+
+    /// Empties this instance's user cache (on a resync).
+    pub(crate) fn forget_cached_users(&self) {
+        self.inner.users.invalidate();
     }
 
     /// Changes a password: `current` must be right (else
@@ -321,7 +365,9 @@ impl AuthService {
             .check("new_password", new, &username, record.email.as_deref())?;
         let hash = self.hasher().hash(new).await?;
         let now = self.now();
-        if !self.store().set_password_hash(user_id, &hash, now).await? {
+        let stored = self.store().set_password_hash(user_id, &hash, now).await;
+        self.users_changed().await;
+        if !stored? {
             return Err(AccountError::NotFound(Resource::User));
         }
         self.after_password_set(user_id, session_id, json!({}))
@@ -358,11 +404,12 @@ impl AuthService {
         self.policy()
             .check("new_password", new, &username, record.email.as_deref())?;
         let hash = self.hasher().hash(new).await?;
-        if !self
+        let stored = self
             .store()
             .set_first_password_hash(user_id, &hash, self.now())
-            .await?
-        {
+            .await;
+        self.users_changed().await;
+        if !stored? {
             return Err(needs_current());
         }
         self.after_password_set(user_id, session_id, json!({ "first_password": true }))

@@ -49,11 +49,9 @@ impl AuthService {
             .user_by_id(user_id)
             .await?
             .ok_or(AccountError::NotFound(Resource::User))?;
-        let after = self
-            .store()
-            .set_roles(user_id, &roles, self.now())
-            .await?
-            .ok_or(AccountError::NotFound(Resource::User))?;
+        let after = self.store().set_roles(user_id, &roles, self.now()).await;
+        self.users_changed().await;
+        let after = after?.ok_or(AccountError::NotFound(Resource::User))?;
         let reduced = before.roles.iter().any(|role| !after.roles.contains(role));
         let detail = json!({ "from": before.roles, "to": after.roles, "by": actor });
         if reduced {
@@ -83,8 +81,9 @@ impl AuthService {
         let updated = self
             .store()
             .set_disabled(user_id, disabled.then_some(now), now)
-            .await?
-            .ok_or(AccountError::NotFound(Resource::User))?;
+            .await;
+        self.users_changed().await;
+        let updated = updated?.ok_or(AccountError::NotFound(Resource::User))?;
         if disabled {
             // Disabled first: a refresh racing with this fails its swap on
             // the user check, and the revocation catches every session.
@@ -162,11 +161,9 @@ impl AuthService {
         user_id: &str,
     ) -> Result<(), AccountError> {
         let now = self.now();
-        let record = self
-            .store()
-            .set_disabled(user_id, Some(now), now)
-            .await?
-            .ok_or(AccountError::NotFound(Resource::User))?;
+        let record = self.store().set_disabled(user_id, Some(now), now).await;
+        self.users_changed().await;
+        let record = record?.ok_or(AccountError::NotFound(Resource::User))?;
         self.revoke_sessions(
             SessionSelector::User {
                 user_id,
@@ -176,7 +173,9 @@ impl AuthService {
             None,
         )
         .await?;
-        if !self.store().delete_user(user_id).await? {
+        let deleted = self.store().delete_user(user_id).await;
+        self.users_changed().await;
+        if !deleted? {
             return Err(AccountError::NotFound(Resource::User));
         }
         self.audit(

@@ -235,7 +235,9 @@ impl AuthService {
             };
         }
         let record = identity_record(user_id, provider, identity, now);
-        match self.store().insert_identity(&record).await {
+        let inserted = self.store().insert_identity(&record).await;
+        self.users_changed().await;
+        match inserted {
             Ok(()) => {}
             Err(StoreError::Conflict) => return Err(IdentityError::LinkedElsewhere),
             Err(err) => return Err(err.into()),
@@ -258,7 +260,9 @@ impl AuthService {
     /// Unlinks identity `id` of `user_id`; refused when it is their last
     /// way to sign in.
     pub async fn unlink_identity(&self, user_id: &str, id: &str) -> Result<(), IdentityError> {
-        match self.store().delete_identity(user_id, id).await? {
+        let unlinked = self.store().delete_identity(user_id, id).await;
+        self.users_changed().await;
+        match unlinked? {
             Unlinked::Deleted => {
                 self.audit(
                     AuditKind::IdentityUnlinked,

@@ -38,6 +38,7 @@ mod revocations;
 mod revoked;
 mod sessions;
 mod settings;
+mod user_cache;
 
 pub use account_fields::{
     EMAIL_MAX_CHARS, MAX_ROLES, ROLE_MAX_CHARS, USERNAME_MAX_CHARS, USERNAME_MIN_CHARS, Username,
@@ -84,6 +85,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
     revoked: Arc<RevokedSet>,
+    /// Users as `GET /auth/me` shows them (see [`user_cache`]).
+    users: user_cache::UserCache,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -93,6 +96,7 @@ impl std::fmt::Debug for AuthService {
             .field("feed", &self.inner.feed)
             .field("settings", &self.inner.settings)
             .field("revoked", &self.inner.revoked.len())
+            .field("cached_users", &self.inner.users.len())
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +124,7 @@ impl AuthService {
                 clock,
                 hasher,
                 revoked,
+                users: user_cache::UserCache::new(user_cache::USER_CACHE_CAPACITY),
             }),
         })
     }

@@ -95,8 +95,11 @@ impl AuthService {
     }
 
     /// Pulls revocations other instances recorded into the revoked set;
-    /// how many entries were read.
+    /// how many entries were read. Also empties the user cache: a resync
+    /// follows an announcement (another instance may have changed a user)
+    /// or is the periodic backstop for announcements that were lost.
     pub async fn sync_revocations(&self) -> Result<usize, AccountError> {
+        self.forget_cached_users();
         Ok(self.revoked().sync(self.store(), self.now()).await?)
     }
 

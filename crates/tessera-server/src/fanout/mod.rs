@@ -2,8 +2,9 @@
 //! changed, look again", so a logout on one is enforced by all within
 //! moments instead of at the next periodic resync.
 //!
-//! The feed carries no data. An announcement only says "resync now"; the
-//! revocations themselves are always read from the store
+//! The feed carries no data. An announcement only says "resync now" (a
+//! revocation was recorded, or a user changed, so user caches are emptied);
+//! the revocations themselves are always read from the store
 //! ([`AuthService::sync_revocations`](crate::domain::AuthService::sync_revocations)).
 //! So a lost, duplicated or forged announcement costs at most an extra or a
 //! later resync, and the periodic resync stays the backstop for anything a

@@ -240,7 +240,7 @@ pub async fn me(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = state
         .auth
-        .user(&token.claims().sub)
+        .current_user(&token.claims().sub)
         .await
         .map_err(|err| match err {
             // The token outlived its user (deleted meanwhile).

@@ -38,6 +38,26 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// The same failure for another waiter on one group commit (see
+    /// `store/group_commit.rs`): the kind is kept (an outage stays a 503, a
+    /// query error a 500), a database error keeps its text.
+    pub(super) fn copy_for_waiter(&self) -> StoreError {
+        match self {
+            StoreError::Conflict => StoreError::Conflict,
+            StoreError::Config(text) => StoreError::Config(text.clone()),
+            StoreError::Unavailable(text) => StoreError::Unavailable(text.clone()),
+            StoreError::Corrupt(text) => StoreError::Corrupt(text.clone()),
+            StoreError::Database(err) => {
+                StoreError::Database(sqlx::Error::Protocol(format!("group commit failed: {err}")))
+            }
+            StoreError::Migration(err) => {
+                StoreError::Database(sqlx::Error::Protocol(format!("migration failed: {err}")))
+            }
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match &err {

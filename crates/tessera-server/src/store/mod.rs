@@ -26,6 +26,7 @@
 mod audit;
 mod connect;
 mod error;
+mod group_commit;
 mod identities;
 mod outage;
 pub use outage::OutageCounts;
@@ -59,6 +60,8 @@ pub struct Store {
     postgres_schema: Option<String>,
     /// Whether an outage is being waited out (shared by the clones).
     outage: Arc<outage::OutageWatch>,
+    /// SQLite: the task that commits refresh-token swaps in groups.
+    swaps: Option<Arc<group_commit::SwapWriter>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -80,9 +83,12 @@ impl Store {
             postgres_url: options.postgres_url().map(str::to_owned),
             postgres_schema: options.schema().map(str::to_owned),
             outage: Arc::default(),
+            swaps: None,
         };
         store.migrate().await?;
-        Ok(store)
+        let swaps = (backend == Backend::Sqlite)
+            .then(|| Arc::new(group_commit::SwapWriter::spawn(store.pool.clone())));
+        Ok(Store { swaps, ..store })
     }
 
     /// Which database this is.
@@ -139,6 +145,11 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// SQLite: the group-commit writer for refresh-token swaps.
+    fn swap_writer(&self) -> Option<&group_commit::SwapWriter> {
+        self.swaps.as_deref()
     }
 
     /// PostgreSQL: the database URL, for a connection of one's own.

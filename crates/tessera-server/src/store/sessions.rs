@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
+use super::group_commit::Swap;
 use super::{NewAuditEvent, RevocationKind, RevokedSession, SessionRecord, Store, StoreError};
 
 const SESSION_COLUMNS: &str = "id, user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason, \
@@ -88,6 +89,10 @@ impl Store {
     /// was last used after `idle_cutoff`, and its user is enabled. One conditional `UPDATE`, so of two
     /// concurrent swaps of the same `jti` exactly one matches; the other gets
     /// `None`. The absolute expiry is not touched.
+    ///
+    /// On SQLite concurrent swaps are committed together, one fsync for
+    /// many (see `store/group_commit.rs`); the answer still comes only once
+    /// the swap is committed, and each swap is decided as on its own.
     pub async fn swap_refresh_jti(
         &self,
         id: &str,
@@ -96,21 +101,22 @@ impl Store {
         now: i64,
         idle_cutoff: i64,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let sql = format!(
-            "UPDATE sessions SET previous_jti = refresh_jti, refresh_jti = $3, rotated_at = $4, last_used_at = $4 \
-             WHERE id = $1 AND refresh_jti = $2 AND revoked_at IS NULL AND expires_at > $4 AND last_used_at > $5 \
-             AND EXISTS (SELECT 1 FROM users WHERE users.id = sessions.user_id AND users.disabled_at IS NULL) \
-             RETURNING {SESSION_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .bind(presented)
-            .bind(new_jti)
-            .bind(now)
-            .bind(idle_cutoff)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(session_from_row).transpose()
+        let swap = Swap {
+            id: id.to_owned(),
+            presented: presented.to_owned(),
+            new_jti: new_jti.to_owned(),
+            now,
+            idle_cutoff,
+        };
+        let swap = match self.swap_writer() {
+            Some(writer) => match writer.swap(swap).await {
+                Ok(answer) => return answer,
+                // The writer's runtime is gone: commit this one alone.
+                Err(swap) => swap,
+            },
+            None => swap,
+        };
+        swap_refresh_jti_in(self.pool(), &swap).await
     }
 
     /// Ends the selected live sessions, records each id in `revocations`
@@ -192,6 +198,29 @@ impl Store {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// The swap's conditional `UPDATE` through `executor` (the pool, or the
+/// group commit's transaction).
+pub(super) async fn swap_refresh_jti_in<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    swap: &Swap,
+) -> Result<Option<SessionRecord>, StoreError> {
+    let sql = format!(
+        "UPDATE sessions SET previous_jti = refresh_jti, refresh_jti = $3, rotated_at = $4, last_used_at = $4 \
+         WHERE id = $1 AND refresh_jti = $2 AND revoked_at IS NULL AND expires_at > $4 AND last_used_at > $5 \
+         AND EXISTS (SELECT 1 FROM users WHERE users.id = sessions.user_id AND users.disabled_at IS NULL) \
+         RETURNING {SESSION_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(&swap.id)
+        .bind(&swap.presented)
+        .bind(&swap.new_jti)
+        .bind(swap.now)
+        .bind(swap.idle_cutoff)
+        .fetch_optional(executor)
+        .await?;
+    row.as_ref().map(session_from_row).transpose()
 }
 
 pub(super) async fn insert_revocation<'e>(

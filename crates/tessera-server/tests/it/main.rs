@@ -54,6 +54,8 @@ mod support;
 mod domain_accounts;
 // Admin operations on users and the audit trail.
 mod domain_admin;
+// Refreshes committed together: all stored, one winner per token, a failed batch fails every waiter.
+mod domain_group_commit;
 // Provider identities: the last way to sign in survives simultaneous unlinks.
 mod domain_identities;
 // Revocations reaching other instances: the feed at once, the resync as a backstop.
@@ -79,6 +81,8 @@ mod http_accounts;
 mod http_admin;
 // Each class of bad input gets its own status and `{error, message}` body, never a 500.
 mod http_bad_input;
+// `GET /auth/me` from the user cache: every change shows at once, here and on another instance.
+mod http_me_cache;
 // Health, readiness, metrics, JWKS, discovery, and `/openapi.json` checked against the router.
 mod http_ops;
 // A database that goes away: 503 `store_unavailable` with `Retry-After`, then recovery.
