@@ -79,6 +79,7 @@ pub mod http;
 pub mod keys;
 pub mod limits;
 pub mod oauth;
+pub mod redis;
 pub mod serve;
 pub mod serve_error;
 pub mod server_config;
