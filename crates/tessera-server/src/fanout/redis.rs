@@ -133,7 +133,9 @@ impl Subscription for RedisSubscription {
                         "no answer in time",
                     ))),
                 };
-                match self.link.observe(connected) {
+                // The health follows the command connection only (the probe
+                // and the limits): this one reconnects on its own schedule.
+                match connected {
                     Ok(pubsub) => {
                         self.pubsub = Some(pubsub);
                         self.failures = 0;

@@ -120,7 +120,11 @@ impl Metrics {
             let _ = writeln!(text, "{name} {}", counter.load(Ordering::Relaxed));
         }
         if let Some(redis) = &self.redis {
-            let _ = writeln!(text, "# HELP tessera_redis_up Whether Redis answers (1) or not (0).\n# TYPE tessera_redis_up gauge\ntessera_redis_up {}", redis.gauge());
+            let _ = writeln!(
+                text,
+                "# HELP tessera_redis_up Whether Redis answers (1) or not (0).\n# TYPE tessera_redis_up gauge\ntessera_redis_up {}",
+                redis.gauge()
+            );
         }
         text
     }
