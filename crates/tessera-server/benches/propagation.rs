@@ -50,8 +50,9 @@ async fn instance(pg: &str, schema: &str, redis: &str, prefix: &str, feed: Feed)
     let options = StoreOptions::postgres(pg).postgres_schema(schema).unwrap();
     let store = Store::open(&options).await.unwrap();
     let redis_feed = || async {
-        Arc::new(RedisFeed::new(RedisLink::connect(redis, prefix).await.unwrap()))
-            as Arc<dyn RevocationFeed>
+        Arc::new(RedisFeed::new(
+            RedisLink::connect(redis, prefix).await.unwrap(),
+        )) as Arc<dyn RevocationFeed>
     };
     let notify = || Arc::new(PgNotifyFeed::for_store(&store).unwrap()) as Arc<dyn RevocationFeed>;
     let feed: Arc<dyn RevocationFeed> = match feed {
@@ -60,7 +61,9 @@ async fn instance(pg: &str, schema: &str, redis: &str, prefix: &str, feed: Feed)
         Feed::Both => Arc::new(BothFeeds::new(redis_feed().await, notify())),
     };
     let clock = Arc::new(ManualClock::new(1_700_000_000));
-    AuthService::new(store, feed, settings(), clock).await.unwrap()
+    AuthService::new(store, feed, settings(), clock)
+        .await
+        .unwrap()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -97,7 +100,10 @@ async fn measure(pg: &str, redis: &str, feed: Feed, rounds: usize) {
             .await
             .unwrap();
         while !b.revoked().is_session_revoked(&sid) {
-            assert!(started.elapsed() < GIVE_UP, "{feed:?}: B never heard of {sid}");
+            assert!(
+                started.elapsed() < GIVE_UP,
+                "{feed:?}: B never heard of {sid}"
+            );
             tokio::task::yield_now().await;
         }
         times.push(started.elapsed());

@@ -31,7 +31,7 @@ impl RedisHealth {
     pub fn mark_up(&self) {
         match self.0.swap(UP, Ordering::Relaxed) {
             UNKNOWN => tracing::info!("Redis connected"),
-            DOWN => tracing::warn!("Redis is back; limits and fan-out go through it again"),
+            DOWN => tracing::info!("Redis is back; limits and fan-out go through it again"),
             _ => {}
         }
     }
