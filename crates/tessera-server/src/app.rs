@@ -12,15 +12,16 @@ use tessera::env::Env;
 use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location, TokenCodec, TokenConfig};
 
 use crate::domain::{AuthService, ServerSettings};
-use crate::fanout::{NoFeed, PgNotifyFeed, RevocationFeed};
+use crate::fanout::{BothFeeds, NoFeed, PgNotifyFeed, RedisFeed, RevocationFeed};
 use crate::http::metrics::Metrics;
 use crate::http::revocation::RevokedSetBlocklist;
 use crate::http::state::Shared;
 use crate::http::{AppState, Limits, ops};
 use crate::keys::{ConfiguredKeys, SigningKeys};
-use crate::limits::WindowLimiter;
+use crate::limits::{RateLimitStore, RedisLimiter, WindowLimiter};
 use crate::oauth::http_client::ProviderHttp;
 use crate::oauth::{FacebookProvider, OidcProvider, Providers, SocialConfigError, SocialSettings};
+use crate::redis::RedisLink;
 use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::Store;
@@ -53,9 +54,47 @@ pub fn server_jwt_config(
 /// `LISTEN`/`NOTIFY` on its database, or none for SQLite (one process owns
 /// the file). The one place a feed is chosen.
 pub fn revocation_feed(store: &Store) -> Arc<dyn RevocationFeed> {
-    match PgNotifyFeed::for_store(store) {
-        Some(feed) => Arc::new(feed),
-        None => Arc::new(NoFeed),
+    revocation_feed_with(store, None)
+}
+
+/// The revocation feed with `REDIS_URL`'s link when there is one: Redis
+/// pub/sub, beside `NOTIFY` on PostgreSQL (so either carries the
+/// announcements while the other is down); without Redis, as
+/// [`revocation_feed`].
+pub fn revocation_feed_with(store: &Store, redis: Option<&RedisLink>) -> Arc<dyn RevocationFeed> {
+    let notify = PgNotifyFeed::for_store(store);
+    match (redis, notify) {
+        (Some(redis), Some(notify)) => Arc::new(BothFeeds::new(
+            Arc::new(RedisFeed::new(redis.clone())),
+            Arc::new(notify),
+        )),
+        (Some(redis), None) => Arc::new(RedisFeed::new(redis.clone())),
+        (None, Some(notify)) => Arc::new(notify),
+        (None, None) => Arc::new(NoFeed),
+    }
+}
+
+/// The link to `REDIS_URL`, when set (keys under `TESSERA_REDIS_PREFIX`).
+/// A Redis that does not answer is not an error: the link reconnects in
+/// the background and its users fall back meanwhile.
+pub async fn redis_link(config: &ServerConfig) -> Result<Option<RedisLink>, ServeError> {
+    match &config.redis_url {
+        Some(url) => Ok(Some(RedisLink::connect(url, &config.redis_prefix).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A rate-limit store for the limit called `name`: in Redis when there is a
+/// link (shared by every instance), else in this process's memory.
+fn limit_store(
+    redis: Option<&RedisLink>,
+    name: &str,
+    limit: u32,
+    window: Duration,
+) -> Box<dyn RateLimitStore> {
+    match redis {
+        Some(link) => Box::new(RedisLimiter::new(link.clone(), name, limit, window)),
+        None => Box::new(WindowLimiter::new(limit, window)),
     }
 }
 
@@ -110,7 +149,8 @@ pub async fn build_state(
     let providers = identity_providers(&social, Arc::clone(&clock))?;
     let settings = settings.with_token_lifetimes(&jwt_config.token);
     settings.check()?;
-    let feed = revocation_feed(&store);
+    let redis = redis_link(config).await?;
+    let feed = revocation_feed_with(&store, redis.as_ref());
     let auth = AuthService::new(store, feed, settings, clock.clone())
         .await
         .map_err(|err| ServeError::Store(err.to_string()))?;
@@ -125,21 +165,28 @@ pub async fn build_state(
         .with_clock(clock)
         .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
     let discovery = ops::discovery_document(&config.public_url, jwt.config());
-    // The one place the rate-limit stores are chosen: in memory today.
+    // The one place the rate-limit stores are chosen.
     let limits = Limits {
-        login_failures: Box::new(WindowLimiter::new(
+        login_failures: limit_store(
+            redis.as_ref(),
+            "login",
             config.login_max_failures,
             config.login_failure_window,
-        )),
-        per_ip: Box::new(WindowLimiter::new(
+        ),
+        per_ip: limit_store(
+            redis.as_ref(),
+            "ip",
             config.ip_max_attempts,
             Duration::from_secs(60),
-        )),
+        ),
     };
     Ok(AppState::new(Shared {
         auth,
         jwt,
-        metrics: Arc::new(Metrics::default()),
+        metrics: Arc::new(Metrics {
+            redis: redis.as_ref().map(|link| link.health().clone()),
+            ..Metrics::default()
+        }),
         limits: Arc::new(limits),
         providers: Arc::new(providers),
         social: Arc::new(social),

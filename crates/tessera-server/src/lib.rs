@@ -30,9 +30,12 @@
 //!
 //! - [`fanout`]: [`fanout::RevocationFeed`] tells other instances that
 //!   revocations changed (PostgreSQL `LISTEN`/`NOTIFY`, or nothing for one
-//!   SQLite process; Redis pub/sub next). Used by the domain.
+//!   SQLite process; Redis pub/sub with `REDIS_URL`, beside `NOTIFY`). Used by
+//!   the domain.
 //! - [`limits`]: [`limits::RateLimitStore`] holds the credential rate-limit
-//!   counters (in memory; Redis next). Used by the HTTP layer.
+//!   counters (in memory, or in Redis with `REDIS_URL`, shared by all
+//!   instances). Used by the HTTP layer. [`crate::redis`] is the connection both
+//!   share, with its up/down state.
 //! - [`keys`]: [`keys::SigningKeys`] yields the keys tokens are signed and
 //!   verified with (the configured ones; keys in the store, rotated, next).
 //!   Used by `app` to build the manager.
@@ -79,6 +82,7 @@ pub mod http;
 pub mod keys;
 pub mod limits;
 pub mod oauth;
+pub mod redis;
 pub mod serve;
 pub mod serve_error;
 pub mod server_config;

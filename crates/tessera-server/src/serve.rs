@@ -21,8 +21,9 @@ pub use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::{Store, StoreOptions};
 
-/// How often revocations made by other instances are pulled in.
-const SYNC_EVERY: Duration = Duration::from_secs(15);
+/// How often revocations made by other instances are pulled in (the
+/// backstop behind the revocation feed).
+pub const SYNC_EVERY: Duration = Duration::from_secs(15);
 /// How long to wait before subscribing to the revocation feed again after a failure.
 const FOLLOW_RETRY: Duration = Duration::from_secs(5);
 /// How often expired sessions and revocations are swept.
@@ -96,7 +97,7 @@ pub async fn serve(dir: &Path) -> Result<(), ServeError> {
         config,
         store_label,
     } = assemble(Arc::new(SystemClock), config).await?;
-    spawn_maintenance(&state);
+    spawn_maintenance(&state, SYNC_EVERY);
     tracing::info!(
         "tessera listening on http://{local} (store: {}, public URL {})",
         store_label,
@@ -121,7 +122,10 @@ pub async fn run(
         .await
 }
 
-fn spawn_maintenance(state: &AppState) {
+/// Starts the background tasks of a running server: following the
+/// revocation feed, the periodic resync every `sync_every` ([`SYNC_EVERY`]
+/// in `tessera serve`; tests shorten it) and housekeeping.
+pub fn spawn_maintenance(state: &AppState, sync_every: Duration) {
     let follower = state.auth.clone();
     tokio::spawn(async move {
         // Through the revocation feed, other instances' revocations arrive
@@ -144,7 +148,7 @@ fn spawn_maintenance(state: &AppState) {
     });
     let auth = state.auth.clone();
     tokio::spawn(async move {
-        let mut sync = tokio::time::interval(SYNC_EVERY);
+        let mut sync = tokio::time::interval(sync_every);
         let mut sweep = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
             tokio::select! {

@@ -20,6 +20,9 @@ pub enum ServeError {
     /// The signing keys could not be loaded.
     #[error(transparent)]
     Keys(#[from] crate::keys::KeysError),
+    /// `REDIS_URL` is not a Redis URL.
+    #[error(transparent)]
+    Redis(#[from] crate::redis::RedisUrlError),
     /// The store could not be opened or migrated.
     #[error("cannot open the database: {0}")]
     Store(String),

@@ -10,6 +10,8 @@
 //! | `TESSERA_LOGIN_MAX_FAILURES` | `20` | failed logins per account per window |
 //! | `TESSERA_LOGIN_FAILURE_WINDOW` | `900` | that window: seconds, or `15m`, `1h`, `1d` |
 //! | `TESSERA_IP_MAX_ATTEMPTS` | `120` | logins + registrations per IP (IPv6: per /64) per minute |
+//! | `REDIS_URL` | unset | Redis (`redis://` or `rediss://` for TLS) for shared rate limits and the revocation feed |
+//! | `TESSERA_REDIS_PREFIX` | `tessera:` | prefix of this deployment's Redis keys and channel |
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -36,6 +38,10 @@ pub struct ServerConfig {
     pub login_failure_window: Duration,
     /// Credential requests allowed per IP per minute.
     pub ip_max_attempts: u32,
+    /// `REDIS_URL`, if set (may hold a password: never logged).
+    pub redis_url: Option<String>,
+    /// `TESSERA_REDIS_PREFIX`: what this deployment's Redis keys start with.
+    pub redis_prefix: String,
 }
 
 impl ServerConfig {
@@ -92,6 +98,10 @@ impl ServerConfig {
             ip_max_attempts: env
                 .integer("TESSERA_IP_MAX_ATTEMPTS", 1..=u32::MAX, "attempts")?
                 .unwrap_or(120),
+            redis_url: env.text("REDIS_URL"),
+            redis_prefix: env
+                .text("TESSERA_REDIS_PREFIX")
+                .unwrap_or_else(|| crate::redis::DEFAULT_PREFIX.to_owned()),
         })
     }
 }

@@ -15,14 +15,19 @@
 //! sees the trait:
 //! - [`PgNotifyFeed`]: PostgreSQL `LISTEN`/`NOTIFY` on the store's own
 //!   database, for instances sharing it;
+//! - [`RedisFeed`]: Redis pub/sub (`REDIS_URL`), whose subscription wakes
+//!   on a message or a reconnect;
+//! - [`BothFeeds`]: two of them at once (Redis and `NOTIFY` on PostgreSQL,
+//!   so either carries the announcements while the other is down);
 //! - [`NoFeed`]: one process (SQLite), nobody else to tell.
-//!
-//! Redis pub/sub is the next implementation: a `RedisFeed` that publishes
-//! on a channel and whose subscription wakes on a message or a reconnect.
 
+mod both;
 mod postgres;
+mod redis;
 
+pub use both::BothFeeds;
 pub use postgres::PgNotifyFeed;
+pub use redis::RedisFeed;
 
 use crate::boxed::BoxFuture;
 

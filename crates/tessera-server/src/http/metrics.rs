@@ -32,6 +32,8 @@ pub struct Metrics {
     pub identities_linked: AtomicU64,
     /// Identities unlinked.
     pub identities_unlinked: AtomicU64,
+    /// Redis's up/down state when `REDIS_URL` is set (`tessera_redis_up`).
+    pub redis: Option<crate::redis::RedisHealth>,
 }
 
 impl Metrics {
@@ -116,6 +118,13 @@ impl Metrics {
                 let _ = writeln!(text, "# HELP {family} {help}\n# TYPE {family} counter");
             }
             let _ = writeln!(text, "{name} {}", counter.load(Ordering::Relaxed));
+        }
+        if let Some(redis) = &self.redis {
+            let _ = writeln!(
+                text,
+                "# HELP tessera_redis_up Whether Redis answers (1) or not (0).\n# TYPE tessera_redis_up gauge\ntessera_redis_up {}",
+                redis.gauge()
+            );
         }
         text
     }

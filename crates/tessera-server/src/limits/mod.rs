@@ -5,15 +5,17 @@
 //! ([`crate::app::build_state`]) creates one store per limit and the HTTP
 //! handlers only see the trait:
 //! - [`WindowLimiter`]: fixed windows in this process's memory (one
-//!   instance, or limits per instance).
-//!
-//! Redis is the next implementation: the check-and-count of
-//! [`RateLimitStore::acquire`] as one Lua script, so instances share one
-//! limit and concurrent requests still cannot outrun it.
+//!   instance, or limits per instance);
+//! - [`RedisLimiter`]: the same windows in Redis (`REDIS_URL`), the
+//!   check-and-count of [`RateLimitStore::acquire`] as one Lua script, so
+//!   instances share one limit and concurrent requests still cannot outrun
+//!   it; in memory while Redis is down.
 
 mod memory;
+mod redis;
 
 pub use memory::WindowLimiter;
+pub use redis::RedisLimiter;
 
 use crate::boxed::BoxFuture;
 

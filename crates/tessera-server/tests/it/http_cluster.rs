@@ -57,9 +57,22 @@ macro_rules! cluster_tests {
     };
 }
 
-// PostgreSQL's NOTIFY carries the revocations. Another fan-out is one more
-// line, e.g. `cluster_tests!(redis, redis_url().map(|url| vec![("REDIS_URL".into(), url)]));`
+// PostgreSQL's NOTIFY carries the revocations.
 cluster_tests!(notify, Some(Extra::new()));
+// With `REDIS_URL` (the machine's Redis, a key prefix per test): Redis pub/sub
+// beside NOTIFY, and the login limits shared in Redis.
+cluster_tests!(
+    redis,
+    crate::redis_support::machine_redis_url()
+        .await
+        .map(|url| vec![
+            ("REDIS_URL".to_owned(), url),
+            (
+                "TESSERA_REDIS_PREFIX".to_owned(),
+                crate::redis_support::unique_prefix()
+            ),
+        ])
+);
 
 /// Runs `scenario` on a fresh PostgreSQL database with `extra`; skips when
 /// either is `None`; drops the database afterwards, also on failure.

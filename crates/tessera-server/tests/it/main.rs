@@ -41,6 +41,10 @@ mod oidc_support;
 mod oidc_provider;
 // The cluster tests' harness: `tessera serve` processes on one database.
 mod cluster_support;
+// The Redis tests' harness: the machine's Redis with a prefix per test, a private redis-server to kill.
+mod redis_support;
+// Redis rate limits (the Lua window, atomic across instances, memory while down) and the pub/sub feed.
+mod redis_limits;
 // The store and domain tests' harness: each behaviour on SQLite, and on PostgreSQL when set.
 mod store_support;
 // PostgreSQL over TLS by `sslmode`: `require` encrypts, `verify-full` checks the certificate.
@@ -91,6 +95,8 @@ mod http_outage;
 mod http_rate_limits;
 // `POST /auth/refresh`: rotation, reuse, grace, parallel refreshes, where the token comes from.
 mod http_refresh;
+// Two instances on one store and Redis: feed, shared limits, unlock, a Redis killed mid-run.
+mod http_redis;
 // The server on a real socket: client addresses, and a shutdown that lets requests finish.
 mod http_serve;
 // Logout scopes, a user's own sessions, password changes, what survives a restart.
