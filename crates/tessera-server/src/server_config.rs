@@ -10,6 +10,8 @@
 //! | `TESSERA_LOGIN_MAX_FAILURES` | `20` | failed logins per account per window |
 //! | `TESSERA_LOGIN_FAILURE_WINDOW` | `900` | that window: seconds, or `15m`, `1h`, `1d` |
 //! | `TESSERA_IP_MAX_ATTEMPTS` | `120` | logins + registrations per IP (IPv6: per /64) per minute |
+//! | `TESSERA_ENCRYPTION_KEY` | written into `.env` | 32 random bytes, base64url: encrypts the signing keys kept in the store |
+//! | `TESSERA_KEY_ROTATION_DAYS` | `30` | automatic rotation of the signing keys kept in the store (0: off) |
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -36,6 +38,10 @@ pub struct ServerConfig {
     pub login_failure_window: Duration,
     /// Credential requests allowed per IP per minute.
     pub ip_max_attempts: u32,
+    /// `TESSERA_ENCRYPTION_KEY`: encrypts the signing keys kept in the store.
+    pub encryption_key: Option<crate::keys::EncryptionKeyText>,
+    /// `TESSERA_KEY_ROTATION_DAYS`: automatic rotation of the stored keys (0: off).
+    pub key_rotation_days: u32,
 }
 
 impl ServerConfig {
@@ -92,6 +98,13 @@ impl ServerConfig {
             ip_max_attempts: env
                 .integer("TESSERA_IP_MAX_ATTEMPTS", 1..=u32::MAX, "attempts")?
                 .unwrap_or(120),
+            encryption_key: env
+                .raw(crate::keys::ENCRYPTION_KEY_VAR)
+                .filter(|text| !text.trim().is_empty())
+                .map(crate::keys::EncryptionKeyText::new),
+            key_rotation_days: env
+                .integer("TESSERA_KEY_ROTATION_DAYS", 0..=3650, "days")?
+                .unwrap_or(crate::keys::DEFAULT_ROTATION_DAYS),
         })
     }
 }

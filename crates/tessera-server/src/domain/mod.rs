@@ -84,6 +84,15 @@ struct Inner {
     clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
     revoked: Arc<RevokedSet>,
+    /// Run after every revocation resync (set once, at start-up).
+    after_sync: std::sync::OnceLock<Arc<dyn AfterSync>>,
+}
+
+/// Work that follows every revocation resync (a feed wake or the periodic
+/// one), such as reloading signing keys another instance changed.
+pub trait AfterSync: Send + Sync + std::fmt::Debug {
+    /// Runs once the revocations are synced; logs its own failures.
+    fn after_sync(&self) -> crate::boxed::BoxFuture<'_, ()>;
 }
 
 impl std::fmt::Debug for AuthService {
@@ -120,8 +129,15 @@ impl AuthService {
                 clock,
                 hasher,
                 revoked,
+                after_sync: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Runs `hook` after every revocation resync from now on; `false` when
+    /// one was set already (it is kept).
+    pub fn set_after_sync(&self, hook: Arc<dyn AfterSync>) -> bool {
+        self.inner.after_sync.set(hook).is_ok()
     }
 
     /// The store underneath.

@@ -95,9 +95,14 @@ impl AuthService {
     }
 
     /// Pulls revocations other instances recorded into the revoked set;
-    /// how many entries were read.
+    /// how many entries were read. Then runs the after-sync hook (signing
+    /// keys follow the same wakes).
     pub async fn sync_revocations(&self) -> Result<usize, AccountError> {
-        Ok(self.revoked().sync(self.store(), self.now()).await?)
+        let read = self.revoked().sync(self.store(), self.now()).await?;
+        if let Some(hook) = self.inner.after_sync.get() {
+            hook.after_sync().await;
+        }
+        Ok(read)
     }
 
     /// Follows other instances' revocations as they happen: subscribes to
