@@ -89,3 +89,5 @@ mod http_social;
 mod http_support;
 // `GET /auth/verify` (forward auth): headers for a good token, 401 otherwise, the CSRF check.
 mod http_verify;
+// Signing keys kept in the store: first start, rotation, retirement, encryption at rest.
+mod keys_stored;
