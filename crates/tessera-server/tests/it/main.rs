@@ -91,3 +91,5 @@ mod http_support;
 mod http_verify;
 // Signing keys kept in the store: first start, rotation, retirement, encryption at rest.
 mod keys_stored;
+// Two instances on one PostgreSQL: a rotation reaches both and a RemoteJwks resource server, no failed request.
+mod keys_instances;
