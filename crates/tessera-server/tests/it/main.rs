@@ -19,6 +19,8 @@ mod cli_explain;
 mod cli_init;
 // `tessera keygen`: HMAC secrets sized to the hash, PEM pairs that sign and verify.
 mod cli_keygen;
+// `tessera keys list | rotate | retire` on keys kept in the store; init writes the encryption key.
+mod cli_keys;
 // `tessera serve` as a process: zero-config start, a real request, a clean exit on SIGTERM.
 mod cli_serve;
 // `tessera token issue | verify | decode` against the configured keys.
