@@ -94,10 +94,7 @@ fn retire_refuses_the_current_key_and_retires_the_next_one() {
         "{retired:#?}"
     );
     let rows = listed(&project.tessera(["keys", "list"]).run().success());
-    assert!(
-        rows.contains(&(next.clone(), "retired".to_owned())),
-        "{rows:?}"
-    );
+    assert!(rows.contains(&(next, "retired".to_owned())), "{rows:?}");
     assert!(rows.contains(&(current, "current".to_owned())), "{rows:?}");
 }
 

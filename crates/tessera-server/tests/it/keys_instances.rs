@@ -90,7 +90,7 @@ async fn a_rotation_on_one_instance_reaches_the_other_and_a_resource_server_with
                 let mut failures = Vec::new();
                 let mut turn = 0usize;
                 while running.load(Ordering::SeqCst) {
-                    let issuer = if turn % 2 == 0 { &a } else { &b };
+                    let issuer = if turn.is_multiple_of(2) { &a } else { &b };
                     failures.extend(round(issuer, &mut refresh, [&a, &b], &remote).await);
                     total.fetch_add(1, Ordering::SeqCst);
                     turn += 1;
