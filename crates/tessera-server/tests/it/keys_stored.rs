@@ -223,6 +223,52 @@ backend_tests! {
         }
     }
 
+    async fn a_running_instance_rotates_on_schedule_and_keeps_the_old_key_for_the_refresh_lifetime(db) {
+        let clock = ManualClock::new(START);
+        let server = stored_setup()
+            .var("TESSERA_KEY_ROTATION_DAYS", "2")
+            .var("JWT_REFRESH_TOKEN_EXPIRES", "1d")
+            .var("JWT_DECODE_LEEWAY", "30")
+            .start_with_clock(&db, clock.clone())
+            .await;
+        let first = rows(&db).await;
+        let old = in_state(&first, KeyState::Current);
+        clock.advance(2 * 86_400 - 1);
+        server.state.auth.sync_revocations().await.unwrap();
+        assert_eq!(in_state(&rows(&db).await, KeyState::Current), old, "not a second early");
+        clock.advance(1);
+        // The periodic resync (or a feed wake) runs the schedule.
+        server.state.auth.sync_revocations().await.unwrap();
+        let after = rows(&db).await;
+        assert_eq!(in_state(&after, KeyState::Current), in_state(&first, KeyState::Next));
+        let previous = after.iter().find(|row| row.state == KeyState::Previous).unwrap();
+        assert_eq!(previous.kid, old[0]);
+        assert_eq!(
+            previous.verifies_until,
+            Some(START + 2 * 86_400 + 86_400 + 30),
+            "the refresh lifetime plus the leeway after demotion"
+        );
+        let token = server.state.jwt.create_access_token("probe").unwrap();
+        assert_eq!(vec![kid_of(&token)], in_state(&after, KeyState::Current));
+    }
+
+    async fn fixed_pem_keys_and_hs256_keep_working_and_leave_the_table_empty(db) {
+        let pair = tessera::keys::GeneratedKeyPair::generate(Algorithm::ES256).unwrap();
+        let fixed = setup()
+            .var("JWT_ALGORITHM", "ES256")
+            .var("JWT_PRIVATE_KEY", pair.private_pem.clone())
+            .start(&db)
+            .await;
+        let ada = fixed.signed_up("ada").await;
+        fixed.get("/auth/me").bearer(&ada.access).send().await.expect(200);
+        assert_eq!(jwks_kids(&fixed).await.len(), 1);
+        let hs256 = setup().start(&db).await;
+        let bob = hs256.signed_up("bob").await;
+        hs256.get("/auth/me").bearer(&bob.access).send().await.expect(200);
+        assert!(jwks_kids(&hs256).await.is_empty(), "no JWKS for an HMAC secret");
+        assert!(rows(&db).await.is_empty(), "nothing kept in the store");
+    }
+
     async fn instances_racing_to_rotate_automatically_make_one_rotation(db) {
         let clock = ManualClock::new(START);
         stored_setup().start_with_clock(&db, clock.clone()).await;
