@@ -8,8 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tessera::config::KeySource;
 use tessera::env::Env;
-use tessera::{Clock, ConfigError, JwtConfig, JwtManager, Location, TokenCodec, TokenConfig};
+use tessera::{
+    Algorithm, Clock, ConfigError, JwtConfig, JwtManager, Location, TokenCodec, TokenConfig,
+};
 
 use crate::domain::{AuthService, ServerSettings};
 use crate::fanout::{BothFeeds, NoFeed, PgNotifyFeed, RedisFeed, RevocationFeed};
@@ -17,7 +20,7 @@ use crate::http::metrics::Metrics;
 use crate::http::revocation::RevokedSetBlocklist;
 use crate::http::state::Shared;
 use crate::http::{AppState, Limits, ops};
-use crate::keys::{ConfiguredKeys, SigningKeys};
+use crate::keys::{ConfiguredKeys, KeyFollower, KeyPolicy, KeysError, SigningKeys, StoredKeys};
 use crate::limits::{RateLimitStore, RedisLimiter, WindowLimiter};
 use crate::oauth::http_client::ProviderHttp;
 use crate::oauth::{FacebookProvider, OidcProvider, Providers, SocialConfigError, SocialSettings};
@@ -32,12 +35,37 @@ use crate::store::Store;
 /// are read from the `Authorization` header and then cookies. An audience is
 /// only added when configured (PyJWT refuses tokens with an `aud` it was not
 /// told to expect).
+///
+/// With an asymmetric `JWT_ALGORITHM` and neither `JWT_PRIVATE_KEY` nor
+/// `JWT_PUBLIC_KEY`, the keys are kept in the store: the settings then carry
+/// no key ([`keys_in_store`] says so) and [`signing_keys`] picks
+/// [`StoredKeys`].
 pub fn server_jwt_config(
     lookup: impl Fn(&str) -> Option<String>,
     config: &ServerConfig,
 ) -> Result<JwtConfig, ConfigError> {
-    let env = Env::new(lookup);
+    let set = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+    let stored = set("JWT_ALGORITHM")
+        .and_then(|name| name.trim().parse::<Algorithm>().ok())
+        .is_some_and(|alg| alg.min_secret_len().is_none())
+        && set("JWT_PRIVATE_KEY").is_none()
+        && set("JWT_PUBLIC_KEY").is_none();
+    // The library's reader insists on a key for an asymmetric algorithm;
+    // the stored keys stand in for one and the stand-in is dropped after.
+    let env = Env::new(|name: &str| {
+        if stored && name == "JWT_PUBLIC_KEY" {
+            Some(STORED_KEYS_PLACEHOLDER.to_owned())
+        } else {
+            lookup(name)
+        }
+    });
     let mut jwt_config = JwtConfig::read(&env)?;
+    if stored {
+        jwt_config.token.keys = KeySource::Pem {
+            private: None,
+            public: None,
+        };
+    }
     if env.text("JWT_ENCODE_ISSUER").is_none() {
         jwt_config.token.encode_issuer = Some(config.public_url.clone());
     }
@@ -98,11 +126,77 @@ fn limit_store(
     }
 }
 
+/// Stands in for `JWT_PUBLIC_KEY` while the settings are read when the keys
+/// are kept in the store; never parsed.
+const STORED_KEYS_PLACEHOLDER: &str = "-----BEGIN PUBLIC KEY-----\n(kept in the store)\n";
+
+/// Whether `token` leaves its keys to the store (asymmetric algorithm, no
+/// PEM key configured; see [`server_jwt_config`]).
+pub fn keys_in_store(token: &TokenConfig) -> bool {
+    token.algorithm.min_secret_len().is_none()
+        && token.keys
+            == (KeySource::Pem {
+                private: None,
+                public: None,
+            })
+}
+
+/// The key source [`signing_keys`] chose.
+#[derive(Debug)]
+pub struct ChosenKeys {
+    /// Where the key set comes from.
+    pub source: Arc<dyn SigningKeys>,
+    /// The same source when the keys are kept in the store (for the CLI and
+    /// for following changes).
+    pub stored: Option<Arc<StoredKeys>>,
+}
+
+/// The stored keys' policy under `token` and `config`: new keys for
+/// `JWT_ALGORITHM`, published one JWKS cache period before they sign, kept
+/// after demotion for the longest token lifetime (the refresh token's) plus
+/// the leeway, rotated every `TESSERA_KEY_ROTATION_DAYS`.
+pub fn key_policy(token: &TokenConfig, config: &ServerConfig) -> KeyPolicy {
+    let seconds = |duration: Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);
+    KeyPolicy {
+        algorithm: token.algorithm,
+        publish_for: ops::JWKS_MAX_AGE_SECONDS,
+        keep_previous_for: seconds(token.refresh_expires.max(token.access_expires))
+            .saturating_add(token.leeway),
+        rotation_days: config.key_rotation_days,
+    }
+}
+
 /// Where the signing keys come from: the token settings (`JWT_SECRET_KEY`,
-/// or `JWT_PRIVATE_KEY` / `JWT_PUBLIC_KEY`). The one place a key source is
-/// chosen.
-pub fn signing_keys(token: &TokenConfig) -> Box<dyn SigningKeys> {
-    Box::new(ConfiguredKeys::new(token))
+/// or `JWT_PRIVATE_KEY` / `JWT_PUBLIC_KEY`), or the store when
+/// [`keys_in_store`] (then `TESSERA_ENCRYPTION_KEY` is required). The one
+/// place a key source is chosen.
+pub fn signing_keys(
+    token: &TokenConfig,
+    config: &ServerConfig,
+    store: &Store,
+    clock: Arc<dyn Clock>,
+) -> Result<ChosenKeys, KeysError> {
+    if !keys_in_store(token) {
+        return Ok(ChosenKeys {
+            source: Arc::new(ConfiguredKeys::new(token)),
+            stored: None,
+        });
+    }
+    let encryption = config
+        .encryption_key
+        .as_ref()
+        .ok_or(KeysError::NoEncryptionKey)?
+        .key()?;
+    let stored = Arc::new(StoredKeys::new(
+        store.clone(),
+        Arc::new(encryption),
+        key_policy(token, config),
+        clock,
+    ));
+    Ok(ChosenKeys {
+        source: stored.clone(),
+        stored: Some(stored),
+    })
 }
 
 /// The social sign-in providers `social` configures (Google, generic
@@ -151,19 +245,27 @@ pub async fn build_state(
     settings.check()?;
     let redis = redis_link(config).await?;
     let feed = revocation_feed_with(&store, redis.as_ref());
+    let chosen = signing_keys(&jwt_config.token, config, &store, clock.clone())?;
     let auth = AuthService::new(store, feed, settings, clock.clone())
         .await
         .map_err(|err| ServeError::Store(err.to_string()))?;
     // As `JwtManager::new`, with the keys from the chosen source: the
     // settings are checked first, then the keys loaded.
     jwt_config.check()?;
-    let keys = signing_keys(&jwt_config.token).key_set().await?;
+    let keys = chosen.source.key_set().await?;
     let codec = TokenCodec::builder(keys)
         .validation(jwt_config.token.validation())
         .build();
     let jwt = JwtManager::with_codec(jwt_config, codec)?
         .with_clock(clock)
         .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
+    if let Some(stored) = chosen.stored {
+        auth.set_after_sync(Arc::new(KeyFollower::new(
+            stored,
+            jwt.clone(),
+            Arc::clone(auth.feed()),
+        )));
+    }
     let discovery = ops::discovery_document(&config.public_url, jwt.config());
     // The one place the rate-limit stores are chosen.
     let limits = Limits {

@@ -133,12 +133,14 @@ pub fn write_secret(dir: &Path, existing: ExistingSecret) -> Result<EnsureOutcom
 /// `Some(false)` when it assigns an empty value, `Some(true)` otherwise.
 /// Accepts `export ` and spaces around `=`, as dotenv files do.
 fn sets_secret(line: &str) -> Option<bool> {
+    sets_var(line, SECRET_VAR)
+}
+
+/// [`sets_secret`] for any variable `name`.
+fn sets_var(line: &str, name: &str) -> Option<bool> {
     let line = line.trim_start();
     let line = line.strip_prefix("export ").map_or(line, str::trim_start);
-    let value = line
-        .strip_prefix(SECRET_VAR)?
-        .trim_start()
-        .strip_prefix('=')?;
+    let value = line.strip_prefix(name)?.trim_start().strip_prefix('=')?;
     let value = value.trim();
     let unquoted = value
         .strip_prefix('"')
@@ -177,6 +179,45 @@ fn with_assignment(current: &str, assignment: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Makes sure `dir/.env` sets a `TESSERA_ENCRYPTION_KEY` (32 random bytes,
+/// base64url: the key that encrypts the signing keys kept in the store),
+/// adding a fresh one when it does not; an existing one is always kept
+/// (replacing it would make the stored keys unreadable). `Created` when
+/// there was no `.env`.
+pub fn ensure_encryption_key(dir: &Path) -> Result<EnsureOutcome, EnvFileError> {
+    let name = crate::keys::ENCRYPTION_KEY_VAR;
+    let path = dir.join(ENV_FILE);
+    let current = match fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+        Err(source) => return Err(EnvFileError::Read { path, source }),
+    };
+    if current
+        .as_deref()
+        .is_some_and(|text| text.lines().any(|line| sets_var(line, name) == Some(true)))
+    {
+        return Ok(EnsureOutcome::Kept);
+    }
+    let key = crate::keys::EncryptionKey::generate_text().map_err(|err| EnvFileError::Write {
+        path: path.clone(),
+        source: io::Error::other(err.to_string()),
+    })?;
+    let note = "# Encrypts the signing keys kept in the database: back it up with the database, never beside it.\n";
+    let (text, outcome) = match current {
+        None => (format!("{note}{name}={key}\n"), EnsureOutcome::Created),
+        Some(mut text) => {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(note);
+            text.push_str(&format!("{name}={key}\n"));
+            (text, EnsureOutcome::Added)
+        }
+    };
+    replace_file(&path, text.as_bytes()).map_err(|source| EnvFileError::Write { path, source })?;
+    Ok(outcome)
 }
 
 /// Replaces `path` with `contents` atomically: a sibling file is created
@@ -219,6 +260,7 @@ pub(crate) fn create_private(path: &Path) -> io::Result<File> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -239,6 +281,33 @@ mod tests {
             with_assignment(current, "JWT_SECRET_KEY=new"),
             "A=1\nJWT_SECRET_KEY=new\nB=2\n"
         );
+    }
+
+    #[test]
+    fn the_encryption_key_is_added_once_and_then_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        write_secret(dir.path(), ExistingSecret::Keep).unwrap();
+        assert_eq!(
+            ensure_encryption_key(dir.path()).unwrap(),
+            EnsureOutcome::Added
+        );
+        let first = fs::read_to_string(dir.path().join(ENV_FILE)).unwrap();
+        assert_eq!(
+            ensure_encryption_key(dir.path()).unwrap(),
+            EnsureOutcome::Kept
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join(ENV_FILE)).unwrap(),
+            first
+        );
+        let line = first
+            .lines()
+            .find(|line| line.starts_with("TESSERA_ENCRYPTION_KEY="))
+            .unwrap();
+        assert!(
+            crate::keys::EncryptionKey::from_text(&line["TESSERA_ENCRYPTION_KEY=".len()..]).is_ok()
+        );
+        assert!(first.contains("JWT_SECRET_KEY="));
     }
 
     #[test]

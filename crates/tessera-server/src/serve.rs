@@ -74,6 +74,11 @@ pub async fn serve(dir: &Path) -> Result<(), ServeError> {
         EnsureOutcome::Added => eprintln!("added a fresh JWT_SECRET_KEY to .env"),
         EnsureOutcome::Kept | EnsureOutcome::Replaced => {}
     }
+    if env_file::ensure_encryption_key(dir)? != EnsureOutcome::Kept {
+        eprintln!(
+            "added a fresh TESSERA_ENCRYPTION_KEY to .env (it encrypts signing keys kept in the store)"
+        );
+    }
     tessera::config::load_dotenv()?;
     let mut config = ServerConfig::from_env()?;
     // Bind before anything names the public URL, so that port 0 (any free

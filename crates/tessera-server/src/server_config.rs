@@ -12,6 +12,8 @@
 //! | `TESSERA_IP_MAX_ATTEMPTS` | `120` | logins + registrations per IP (IPv6: per /64) per minute |
 //! | `REDIS_URL` | unset | Redis (`redis://` or `rediss://` for TLS) for shared rate limits and the revocation feed |
 //! | `TESSERA_REDIS_PREFIX` | `tessera:` | prefix of this deployment's Redis keys and channel |
+//! | `TESSERA_ENCRYPTION_KEY` | written into `.env` | 32 random bytes, base64url: encrypts the signing keys kept in the store |
+//! | `TESSERA_KEY_ROTATION_DAYS` | `30` | automatic rotation of the signing keys kept in the store (0: off) |
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -42,6 +44,10 @@ pub struct ServerConfig {
     pub redis_url: Option<String>,
     /// `TESSERA_REDIS_PREFIX`: what this deployment's Redis keys start with.
     pub redis_prefix: String,
+    /// `TESSERA_ENCRYPTION_KEY`: encrypts the signing keys kept in the store.
+    pub encryption_key: Option<crate::keys::EncryptionKeyText>,
+    /// `TESSERA_KEY_ROTATION_DAYS`: automatic rotation of the stored keys (0: off).
+    pub key_rotation_days: u32,
 }
 
 impl ServerConfig {
@@ -102,6 +108,13 @@ impl ServerConfig {
             redis_prefix: env
                 .text("TESSERA_REDIS_PREFIX")
                 .unwrap_or_else(|| crate::redis::DEFAULT_PREFIX.to_owned()),
+            encryption_key: env
+                .raw(crate::keys::ENCRYPTION_KEY_VAR)
+                .filter(|text| !text.trim().is_empty())
+                .map(crate::keys::EncryptionKeyText::new),
+            key_rotation_days: env
+                .integer("TESSERA_KEY_ROTATION_DAYS", 0..=3650, "days")?
+                .unwrap_or(crate::keys::DEFAULT_ROTATION_DAYS),
         })
     }
 }

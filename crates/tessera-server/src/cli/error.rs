@@ -62,6 +62,9 @@ pub enum CliError {
     /// The server could not start or stopped with an error.
     #[error(transparent)]
     Serve(#[from] crate::serve_error::ServeError),
+    /// The signing keys kept in the store could not be read or changed.
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeysError),
     /// Writing to standard output or standard error failed.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),

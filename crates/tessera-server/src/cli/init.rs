@@ -7,7 +7,8 @@ use clap::Args;
 
 use super::CliError;
 use crate::env_file::{
-    ENV_FILE, EnsureOutcome, ExistingSecret, SECRET_BYTES, SECRET_VAR, write_secret,
+    ENV_FILE, EnsureOutcome, ExistingSecret, SECRET_BYTES, SECRET_VAR, ensure_encryption_key,
+    write_secret,
 };
 
 /// Arguments of `tessera init`.
@@ -57,6 +58,12 @@ pub(super) fn run(
             "Replaced {SECRET_VAR} in {path} (its other lines are unchanged); tokens signed with the old secret no longer verify."
         )?,
         EnsureOutcome::Kept => writeln!(out, "{path} already sets {SECRET_VAR}; nothing changed.")?,
+    }
+    if ensure_encryption_key(&dir)? != EnsureOutcome::Kept {
+        writeln!(
+            out,
+            "Added a new TESSERA_ENCRYPTION_KEY to {path}: it encrypts the signing keys kept in the store (asymmetric JWT_ALGORITHM); keep it with your backups, never beside them."
+        )?;
     }
     writeln!(
         out,

@@ -11,6 +11,7 @@ mod error;
 mod explain;
 mod init;
 mod keygen;
+mod keys;
 mod logging;
 mod revocation;
 mod serve;
@@ -34,6 +35,7 @@ pub use error::CliError;
 pub use explain::ExplainArgs;
 pub use init::InitArgs;
 pub use keygen::KeygenArgs;
+pub use keys::{KeysCommand, RetireArgs};
 pub use serve::ServeArgs;
 pub use token::{DecodeArgs, IssueArgs, TokenCommand, TokenTypeArg, VerifyArgs};
 pub use user::{UserAddArgs, UserCommand};
@@ -74,6 +76,9 @@ pub enum Command {
     /// Manage accounts (e.g. bootstrap an admin).
     #[command(subcommand, arg_required_else_help = true)]
     User(UserCommand),
+    /// List, rotate or retire the signing keys kept in the store.
+    #[command(subcommand, arg_required_else_help = true)]
+    Keys(KeysCommand),
 }
 
 /// Parses the process arguments. `--help` and `--version` print and return
@@ -128,6 +133,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Keygen(args) => keygen::run(&args, &mut out, &mut note)?,
         Command::Token(command) => token::run(command, &mut out, &mut note)?,
         Command::User(command) => user::run(command, &mut out)?,
+        Command::Keys(command) => keys::run(command, &mut out)?,
         Command::Serve(args) => serve::run(&args)?,
     }
     out.flush()?;

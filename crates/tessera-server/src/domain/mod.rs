@@ -87,6 +87,15 @@ struct Inner {
     revoked: Arc<RevokedSet>,
     /// Users as `GET /auth/me` shows them (see [`user_cache`]).
     users: user_cache::UserCache,
+    /// Run after every revocation resync (set once, at start-up).
+    after_sync: std::sync::OnceLock<Arc<dyn AfterSync>>,
+}
+
+/// Work that follows every revocation resync (a feed wake or the periodic
+/// one), such as reloading signing keys another instance changed.
+pub trait AfterSync: Send + Sync + std::fmt::Debug {
+    /// Runs once the revocations are synced; logs its own failures.
+    fn after_sync(&self) -> crate::boxed::BoxFuture<'_, ()>;
 }
 
 impl std::fmt::Debug for AuthService {
@@ -125,8 +134,15 @@ impl AuthService {
                 hasher,
                 revoked,
                 users: user_cache::UserCache::new(user_cache::USER_CACHE_CAPACITY),
+                after_sync: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Runs `hook` after every revocation resync from now on; `false` when
+    /// one was set already (it is kept).
+    pub fn set_after_sync(&self, hook: Arc<dyn AfterSync>) -> bool {
+        self.inner.after_sync.set(hook).is_ok()
     }
 
     /// The store underneath.

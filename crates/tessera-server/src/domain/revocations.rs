@@ -95,12 +95,17 @@ impl AuthService {
     }
 
     /// Pulls revocations other instances recorded into the revoked set;
-    /// how many entries were read. Also empties the user cache: a resync
-    /// follows an announcement (another instance may have changed a user)
-    /// or is the periodic backstop for announcements that were lost.
+    /// how many entries were read. Also empties the user cache (a resync
+    /// follows an announcement: another instance may have changed a user;
+    /// or it is the periodic backstop for announcements that were lost),
+    /// then runs the after-sync hook (signing keys follow the same wakes).
     pub async fn sync_revocations(&self) -> Result<usize, AccountError> {
         self.forget_cached_users();
-        Ok(self.revoked().sync(self.store(), self.now()).await?)
+        let read = self.revoked().sync(self.store(), self.now()).await?;
+        if let Some(hook) = self.inner.after_sync.get() {
+            hook.after_sync().await;
+        }
+        Ok(read)
     }
 
     /// Follows other instances' revocations as they happen: subscribes to

@@ -38,10 +38,18 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
+/// How long a resource server may cache the JWKS (`Cache-Control:
+/// max-age`), in seconds. Keys kept in the store are published at least
+/// this long before they sign.
+pub const JWKS_MAX_AGE_SECONDS: i64 = 300;
+
 /// `GET /.well-known/jwks.json`: the public keys (none for HMAC secrets).
 pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
+        [(
+            header::CACHE_CONTROL,
+            format!("public, max-age={JWKS_MAX_AGE_SECONDS}"),
+        )],
         Json(state.jwt.codec().keys().jwks()),
     )
 }

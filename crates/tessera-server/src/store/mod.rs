@@ -1,4 +1,4 @@
-//! Persistence: users, sessions, revocations and the audit trail, in SQLite
+//! Persistence: users, sessions, revocations, signing keys and the audit trail, in SQLite
 //! (the embedded default) or PostgreSQL (for many instances).
 //!
 //! One [`Store`] serves both backends. Queries are written once, in the SQL
@@ -33,6 +33,7 @@ pub use outage::OutageCounts;
 mod records;
 mod revocations;
 mod sessions;
+mod signing_keys;
 mod users;
 
 pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
@@ -43,6 +44,7 @@ pub use records::{
     RevocationRecord, RevokedSession, SessionRecord, UserRecord,
 };
 pub use sessions::{Revocation, SessionSelector};
+pub use signing_keys::{KeyState, RotationOutcome, SigningKeyRecord};
 
 use std::sync::Arc;
 

@@ -56,6 +56,17 @@ fn second_init_refuses_and_leaves_the_secret_alone() {
     assert_eq!(fs::read_to_string(project.env_file()).unwrap(), before);
 }
 
+/// The lines `init` appends for `TESSERA_ENCRYPTION_KEY` (a comment and
+/// the assignment), taken from `text` after checking there are exactly those.
+fn encryption_key_lines(text: &str) -> String {
+    let at = text.find("# Encrypts the signing keys").unwrap();
+    let tail = &text[at..];
+    let lines: Vec<&str> = tail.lines().collect();
+    assert_eq!(lines.len(), 2, "{tail}");
+    assert!(lines[1].starts_with("TESSERA_ENCRYPTION_KEY="), "{tail}");
+    tail.to_owned()
+}
+
 #[test]
 fn init_force_replaces_the_secret_and_keeps_other_lines() {
     let project = Project::new();
@@ -73,7 +84,8 @@ fn init_force_replaces_the_secret_and_keeps_other_lines() {
     assert_eq!(
         text,
         format!(
-            "DATABASE_URL=sqlite://app.db\nJWT_SECRET_KEY={secret}\nJWT_ACCESS_TOKEN_EXPIRES=600\n"
+            "DATABASE_URL=sqlite://app.db\nJWT_SECRET_KEY={secret}\nJWT_ACCESS_TOKEN_EXPIRES=600\n{}",
+            encryption_key_lines(&text)
         )
     );
     assert!(run.stdout.contains("Replaced"), "{run:#?}");
@@ -94,7 +106,10 @@ fn init_adds_a_secret_to_an_existing_env_without_touching_other_lines() {
     let secret = project.secret();
     assert_eq!(
         text,
-        format!("# mine\nREDIS_URL=redis://127.0.0.1:6379\nJWT_SECRET_KEY={secret}\n")
+        format!(
+            "# mine\nREDIS_URL=redis://127.0.0.1:6379\nJWT_SECRET_KEY={secret}\n{}",
+            encryption_key_lines(&text)
+        )
     );
     #[cfg(unix)]
     {

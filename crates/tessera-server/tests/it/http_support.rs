@@ -83,6 +83,15 @@ impl Setup {
     /// Builds a server on `db` whose clock starts at `clock`'s time (a CLI
     /// test needs the real time, so its tokens are current outside too).
     pub async fn start_with_clock(self, db: &TestDb, clock: ManualClock) -> Server {
+        self.try_start_with_clock(db, clock).await.unwrap()
+    }
+
+    /// [`Setup::start_with_clock`], returning why the server would not start.
+    pub async fn try_start_with_clock(
+        self,
+        db: &TestDb,
+        clock: ManualClock,
+    ) -> Result<Server, tessera_server::serve::ServeError> {
         let config = self.server_config();
         let jwt_config =
             app::server_jwt_config(|name| self.vars.get(name).cloned(), &config).unwrap();
@@ -99,15 +108,14 @@ impl Setup {
             db.store().await,
             Arc::new(clock.clone()),
         )
-        .await
-        .unwrap();
-        Server {
+        .await?;
+        Ok(Server {
             router: http::router(state.clone()),
             state,
             clock,
             db: db.clone(),
             setup: self,
-        }
+        })
     }
 }
 

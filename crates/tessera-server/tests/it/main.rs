@@ -21,6 +21,8 @@ mod cli_init;
 mod cli_keygen;
 // Many `tessera serve` processes on one database, and one killed mid-load.
 mod http_cluster;
+// `tessera keys list | rotate | retire` on keys kept in the store; init writes the encryption key.
+mod cli_keys;
 // `tessera serve` as a process: zero-config start, a real request, a clean exit on SIGTERM.
 mod cli_serve;
 // `tessera token issue | verify | decode` against the configured keys.
@@ -109,3 +111,7 @@ mod http_social;
 mod http_support;
 // `GET /auth/verify` (forward auth): headers for a good token, 401 otherwise, the CSRF check.
 mod http_verify;
+// Signing keys kept in the store: first start, rotation, retirement, encryption at rest.
+mod keys_stored;
+// Two instances on one PostgreSQL: a rotation reaches both and a RemoteJwks resource server, no failed request.
+mod keys_instances;

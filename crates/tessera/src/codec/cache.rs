@@ -28,7 +28,16 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 4096;
 #[derive(Debug)]
 pub(super) struct VerifiedTokens {
     capacity: usize,
-    map: RwLock<HashMap<Box<str>, Entry, RandomState>>,
+    map: RwLock<Entries>,
+}
+
+/// The map, and the key generation its entries were verified under: an
+/// insert from another generation (a verification that raced a key swap)
+/// is dropped, so nothing verified by a replaced key set outlives the swap.
+#[derive(Debug, Default)]
+struct Entries {
+    generation: u64,
+    tokens: HashMap<Box<str>, Entry, RandomState>,
 }
 
 #[derive(Debug)]
@@ -48,22 +57,36 @@ impl VerifiedTokens {
     pub(super) fn new(capacity: usize) -> Self {
         VerifiedTokens {
             capacity,
-            map: RwLock::new(HashMap::default()),
+            map: RwLock::new(Entries::default()),
         }
     }
 
     pub(super) fn get(&self, token: &str) -> Option<Arc<Token>> {
         let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
-        map.get(signature(token))
+        map.tokens
+            .get(signature(token))
             .filter(|entry| &*entry.token == token)
             .map(|entry| Arc::clone(&entry.verified))
     }
 
-    /// Remembers `verified`; when full, first forgets expired tokens, then
-    /// everything (a crude but constant-memory policy: a miss only costs one
-    /// ordinary verification).
-    pub(super) fn insert(&self, token: &str, verified: Arc<Token>, now: i64) {
+    /// Forgets every token and from now on only takes tokens verified under
+    /// key `generation` (called when the keys are replaced).
+    pub(super) fn clear(&self, generation: u64) {
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        map.generation = generation;
+        map.tokens.clear();
+    }
+
+    /// Remembers `verified`, checked with the keys of `generation` (dropped
+    /// when the keys have been replaced since); when full, first forgets
+    /// expired tokens, then everything (a crude but constant-memory policy:
+    /// a miss only costs one ordinary verification).
+    pub(super) fn insert(&self, token: &str, verified: Arc<Token>, now: i64, generation: u64) {
+        let mut guard = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        if guard.generation != generation {
+            return;
+        }
+        let map = &mut guard.tokens;
         if map.len() >= self.capacity {
             map.retain(|_, entry| entry.verified.claims.exp.is_none_or(|exp| exp > now));
             if map.len() >= self.capacity {
@@ -84,6 +107,7 @@ impl VerifiedTokens {
         self.map
             .read()
             .unwrap_or_else(PoisonError::into_inner)
+            .tokens
             .len()
     }
 }
@@ -115,9 +139,9 @@ mod tests {
     #[test]
     fn a_full_cache_forgets_expired_tokens_first() {
         let cache = VerifiedTokens::new(2);
-        cache.insert("old", token(10), 0);
-        cache.insert("live", token(1_000), 0);
-        cache.insert("new", token(1_000), 500);
+        cache.insert("old", token(10), 0, 0);
+        cache.insert("live", token(1_000), 0, 0);
+        cache.insert("new", token(1_000), 500, 0);
         assert!(cache.get("old").is_none());
         assert!(cache.get("live").is_some());
         assert!(cache.get("new").is_some());
@@ -126,10 +150,23 @@ mod tests {
     #[test]
     fn a_cache_full_of_live_tokens_starts_over_rather_than_grow() {
         let cache = VerifiedTokens::new(2);
-        cache.insert("a", token(1_000), 0);
-        cache.insert("b", token(1_000), 0);
-        cache.insert("c", token(1_000), 0);
+        cache.insert("a", token(1_000), 0, 0);
+        cache.insert("b", token(1_000), 0, 0);
+        cache.insert("c", token(1_000), 0, 0);
         assert_eq!(cache.len(), 1);
+        assert!(cache.get("c").is_some());
+    }
+
+    #[test]
+    fn clearing_forgets_everything_and_refuses_older_generations() {
+        let cache = VerifiedTokens::new(8);
+        cache.insert("a", token(1_000), 0, 0);
+        cache.clear(1);
+        assert!(cache.get("a").is_none());
+        // A verification that started under the old keys finishes late:
+        cache.insert("b", token(1_000), 0, 0);
+        assert!(cache.get("b").is_none());
+        cache.insert("c", token(1_000), 0, 1);
         assert!(cache.get("c").is_some());
     }
 }

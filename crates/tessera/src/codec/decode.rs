@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+use super::ring::Material;
 use super::{DecodeOptions, Token, TokenCodec, claims_check};
 use crate::b64;
 use crate::claims::TokenType;
@@ -85,8 +86,9 @@ impl TokenCodec {
             claims_check::recheck(&hit.claims, validation, now, options)?;
             return Ok(hit);
         }
-        let verified = Arc::new(self.decode_with(token, options)?);
-        cache.insert(token, Arc::clone(&verified), now);
+        let material = self.inner.ring.load();
+        let verified = Arc::new(self.decode_in(&material, token, options)?);
+        cache.insert(token, Arc::clone(&verified), now, material.generation);
         Ok(verified)
     }
 
@@ -101,10 +103,19 @@ impl TokenCodec {
         token: &str,
         options: DecodeOptions,
     ) -> Result<Token<X>, TokenError> {
+        self.decode_in(&self.inner.ring.load(), token, options)
+    }
+
+    /// [`decode_with`](Self::decode_with) against one version of the keys.
+    fn decode_in<X: DeserializeOwned + 'static>(
+        &self,
+        material: &Material,
+        token: &str,
+        options: DecodeOptions,
+    ) -> Result<Token<X>, TokenError> {
         let validation = self.validation();
         let segments = split(token, validation.max_token_bytes)?;
-        let header = match self
-            .inner
+        let header = match material
             .known_headers
             .iter()
             .find(|(known, _)| known == segments.header)
@@ -112,7 +123,7 @@ impl TokenCodec {
             Some((_, header)) => header.clone(),
             None => parse_header(segments.header)?,
         };
-        let key = self.keys().find(header.kid.as_deref())?;
+        let key = material.keys.find(header.kid.as_deref())?;
         if key.algorithm() != header.alg {
             return Err(TokenError::AlgorithmMismatch {
                 expected: key.algorithm(),

@@ -78,8 +78,9 @@ impl TokenCodec {
                 reason: "a fresh-until time must be a finite number",
             });
         }
-        let key = self.keys().primary();
-        let header = match (extra_headers, self.inner.known_headers.first()) {
+        let material = self.inner.ring.load();
+        let key = material.keys.primary();
+        let header = match (extra_headers, material.known_headers.first()) {
             (None, Some((segment, _))) => segment.clone(),
             (Some(extra), Some((segment, _))) if extra.is_empty() => segment.clone(),
             _ => header_segment(key, extra_headers)?.0,

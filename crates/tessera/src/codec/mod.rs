@@ -11,6 +11,7 @@ mod claims_check;
 mod decode;
 mod encode;
 mod inspect;
+mod ring;
 
 pub use cache::DEFAULT_CACHE_CAPACITY;
 pub use inspect::{Unverified, inspect};
@@ -132,21 +133,14 @@ impl CodecBuilder {
 
     /// Finishes the codec.
     pub fn build(self) -> TokenCodec {
-        let known_headers = self
-            .keys
-            .keys()
-            .iter()
-            .map(|key| encode::header_segment(key, None))
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap_or_default();
+        let ring = Arc::new(ring::KeyRing::new(self.keys));
+        let cache = (self.cache_capacity > 0).then(|| ring.new_cache(self.cache_capacity));
         TokenCodec {
             inner: Arc::new(Inner {
-                keys: Arc::new(self.keys),
+                ring,
                 validation: self.validation,
                 clock: self.clock,
-                known_headers,
-                cache: (self.cache_capacity > 0)
-                    .then(|| Arc::new(cache::VerifiedTokens::new(self.cache_capacity))),
+                cache,
             }),
         }
     }
@@ -175,13 +169,12 @@ pub struct TokenCodec {
 
 #[derive(Debug)]
 struct Inner {
-    /// Shared so [`TokenCodec::with_clock`] can re-use the parsed keys.
-    keys: Arc<KeySet>,
+    /// The keys, shared with every codec derived from this one (clones,
+    /// [`TokenCodec::with_clock`], [`TokenCodec::with_validation`]), so a
+    /// [`TokenCodec::replace_keys`] on any of them reaches all.
+    ring: Arc<ring::KeyRing>,
     validation: Validation,
     clock: Arc<dyn Clock>,
-    /// The exact header segment Tessera writes for each key, so a token
-    /// carrying that very segment skips re-parsing it.
-    known_headers: Vec<(String, Header)>,
     /// Verified tokens, for [`TokenCodec::decode_shared`]; shared by codecs
     /// that differ only in their clock.
     cache: Option<Arc<cache::VerifiedTokens>>,
@@ -203,9 +196,37 @@ impl TokenCodec {
         }
     }
 
-    /// The key set.
-    pub fn keys(&self) -> &KeySet {
-        &self.inner.keys
+    /// The key set in force (a snapshot: a later
+    /// [`replace_keys`](Self::replace_keys) does not change it).
+    pub fn keys(&self) -> Arc<KeySet> {
+        Arc::clone(&self.inner.ring.load().keys)
+    }
+
+    /// Puts `keys` in force for this codec and every codec sharing its keys
+    /// (its clones, the codecs made from it with [`with_clock`](Self::with_clock)
+    /// and [`with_validation`](Self::with_validation), and so the
+    /// [`JwtManager`](crate::JwtManager) holding it): the primary key signs
+    /// from now on, only the keys in the new set verify, and the JWKS follows.
+    /// The swap is atomic, and the verified-token caches are emptied, so a
+    /// token of a key that is gone stops verifying at once.
+    ///
+    /// ```
+    /// use tessera::{Algorithm, Claims, ExtraClaims, Key, KeySet, TokenCodec, TokenType};
+    ///
+    /// let old = Key::hmac(Algorithm::HS256, b"old-9f8e7d6c5b4a39281706f5e4d3c2b1a0")?.with_kid("old");
+    /// let new = Key::hmac(Algorithm::HS256, b"new-0a1b2c3d4e5f60718293a4b5c6d7e8f9")?.with_kid("new");
+    /// let codec = TokenCodec::new(KeySet::new(old));
+    /// let shared = codec.clone();
+    /// let claims = Claims::new("42", TokenType::Access, codec.now(), Some(900), ExtraClaims::new());
+    /// let token = codec.encode(&claims)?;
+    ///
+    /// codec.replace_keys(KeySet::new(new));
+    /// assert!(shared.decode::<ExtraClaims>(&token, TokenType::Access).is_err());
+    /// assert_eq!(shared.keys().primary().kid(), Some("new"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replace_keys(&self, keys: KeySet) {
+        self.inner.ring.replace(keys);
     }
 
     /// The validation policy.
@@ -224,36 +245,35 @@ impl TokenCodec {
     }
 
     /// The same keys and validation, reading time from `clock` instead.
-    /// The parsed keys are shared, not copied.
+    /// The parsed keys are shared, not copied, and a replacement reaches both.
     #[must_use]
     pub fn with_clock(&self, clock: Arc<dyn Clock>) -> TokenCodec {
         TokenCodec {
             inner: Arc::new(Inner {
-                keys: Arc::clone(&self.inner.keys),
+                ring: Arc::clone(&self.inner.ring),
                 validation: self.inner.validation.clone(),
                 clock,
-                known_headers: self.inner.known_headers.clone(),
                 // Time is re-checked on every hit, so the cache holds across clocks.
                 cache: self.inner.cache.clone(),
             }),
         }
     }
 
-    /// The same keys and clock with another validation policy.
+    /// The same keys (shared, so a replacement reaches both) and clock with
+    /// another validation policy.
     #[must_use]
     pub fn with_validation(&self, validation: Validation) -> TokenCodec {
         TokenCodec {
             inner: Arc::new(Inner {
-                keys: Arc::clone(&self.inner.keys),
+                ring: Arc::clone(&self.inner.ring),
                 validation,
                 clock: Arc::clone(&self.inner.clock),
-                known_headers: self.inner.known_headers.clone(),
                 // What passed under the old policy may not pass under this one.
                 cache: self
                     .inner
                     .cache
                     .as_ref()
-                    .map(|_| Arc::new(cache::VerifiedTokens::new(DEFAULT_CACHE_CAPACITY))),
+                    .map(|_| self.inner.ring.new_cache(DEFAULT_CACHE_CAPACITY)),
             }),
         }
     }

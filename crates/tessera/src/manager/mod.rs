@@ -21,6 +21,7 @@ use crate::claims::ExtraClaims;
 use crate::clock::Clock;
 use crate::codec::{Token, TokenCodec, Unverified};
 use crate::config::ConfigError;
+use crate::keys::KeySet;
 use crate::response::{AuthError, AuthRejection, ErrorResponder, Renderer};
 use crate::settings::JwtConfig;
 
@@ -128,6 +129,13 @@ impl JwtManager {
     /// The codec that signs and verifies.
     pub fn codec(&self) -> &TokenCodec {
         &self.inner.codec
+    }
+
+    /// Puts `keys` in force for this manager and all its clones (the routers
+    /// holding it): see [`TokenCodec::replace_keys`]. Codecs chosen by the
+    /// key-loader hooks are the application's own and are not touched.
+    pub fn replace_keys(&self, keys: KeySet) {
+        self.inner.codec.replace_keys(keys);
     }
 
     /// The clock used for issuing, verifying, freshness, cookies, the

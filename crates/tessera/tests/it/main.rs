@@ -27,6 +27,8 @@ mod header_attacks;
 mod https_client;
 // Both ways with the jsonwebtoken crate and PyJWT (PS256/384/512).
 mod interop;
+// Replacing keys at run time: clones follow, removed keys refused, cache cleared.
+mod key_swap;
 // Key sets: kid lookup, rotation, thumbprints, JWKS, which JWKs load.
 mod keyset;
 // Generated cases: no byte flip survives, no input panics.

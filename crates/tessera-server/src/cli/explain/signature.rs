@@ -105,7 +105,8 @@ pub(super) fn explain(
             return Ok(false);
         }
     };
-    let Ok(key) = setup.codec.keys().find(kid) else {
+    let keys = setup.codec.keys();
+    let Ok(key) = keys.find(kid) else {
         writeln!(
             out,
             "   {FAIL} The header asks for key id {:?}, but none of your keys has that id. Key ids are\n     \
