@@ -99,3 +99,12 @@ mod http_social;
 mod http_support;
 // `GET /auth/verify` (forward auth): headers for a good token, 401 otherwise, the CSRF check.
 mod http_verify;
+
+// The sign-in portal (`/login`, `/register`, `/account`, `/logout`).
+
+// Over plain HTTP: page headers, CSRF refusals, escaping, closed registration, rd, refresh, sign-out.
+mod pages_http;
+// The flows in a real Chromium (playwright-core), on a real socket at http://localhost:PORT.
+mod pages_browser;
+// A cookie-keeping, form-posting client for the page tests.
+mod pages_support;
