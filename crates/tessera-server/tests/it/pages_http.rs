@@ -47,6 +47,13 @@ fn assert_html(reply: &Reply) {
     assert!(!reply.text().contains("<script"), "a page has a script");
 }
 
+/// A POST that must be refused: why, its token, its headers.
+struct Forgery<'a> {
+    case: &'a str,
+    token: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+}
+
 backend_tests! {
     async fn every_page_answer_carries_the_security_headers(db) {
         let server = Server::start(&db).await;
@@ -114,29 +121,22 @@ backend_tests! {
         let mut browser = Browser::new(&server);
         browser.get("/login").await;
         let token = browser.csrf.clone();
-        let credentials = [("username", "ada"), ("password", PASSWORD)];
-        let with_token = |token: &str| {
-            let mut fields = credentials.to_vec();
-            fields.push(("csrf_token", token));
-            fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>()
-        };
-        let cases: [(&str, &str, Vec<(&str, &str)>); 5] = [
-            ("no token", "", vec![("origin", "null"), ("sec-fetch-site", "same-origin")]),
-            ("wrong token", "x".repeat(43).leak(), vec![("sec-fetch-site", "same-origin")]),
-            ("cross-site", token.clone().leak(), vec![("sec-fetch-site", "cross-site")]),
-            ("same-site sibling", token.clone().leak(), vec![("sec-fetch-site", "same-site")]),
-            ("foreign origin", token.clone().leak(), vec![("origin", "https://evil.example")]),
+        let wrong = "x".repeat(43);
+        let cases = [
+            Forgery { case: "no token", token: "", headers: &[("origin", "null"), ("sec-fetch-site", "same-origin")] },
+            Forgery { case: "wrong token", token: &wrong, headers: &[("sec-fetch-site", "same-origin")] },
+            Forgery { case: "cross-site", token: &token, headers: &[("sec-fetch-site", "cross-site")] },
+            Forgery { case: "same-site sibling", token: &token, headers: &[("sec-fetch-site", "same-site")] },
+            Forgery { case: "foreign origin", token: &token, headers: &[("origin", "https://evil.example")] },
         ];
-        for (case, token, headers) in cases {
-            let fields = with_token(token);
-            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let reply = browser.post_with("/login", &fields, &headers).await;
-            assert_eq!(reply.status, 403, "{case}: {reply}");
-            assert!(!browser.has("access_token_cookie"), "{case} signed in");
+        for forgery in cases {
+            let fields = [("username", "ada"), ("password", PASSWORD), ("csrf_token", forgery.token)];
+            let reply = browser.post_with("/login", &fields, forgery.headers).await;
+            assert_eq!(reply.status, 403, "{}: {reply}", forgery.case);
+            assert!(!browser.has("access_token_cookie"), "{} signed in", forgery.case);
         }
         // `Origin: null` alone (no Sec-Fetch-Site to vouch for it) is refused…
-        let fields = with_token(&token);
-        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let fields = [("username", "ada"), ("password", PASSWORD), ("csrf_token", token.as_str())];
         let reply = browser.post_with("/login", &fields, &[("origin", "null")]).await;
         assert_eq!(reply.status, 403, "{reply}");
         // …with `Sec-Fetch-Site: same-origin` it is Chromium's same-origin post.
