@@ -2,7 +2,8 @@
 //! playwright-core (`tests/portal-browser/flows.mjs`, from a committed
 //! lockfile), against the server on a real socket at `http://localhost:PORT`
 //! (`TESSERA_PUBLIC_URL`), with a second origin on `TESSERA_RETURN_TO` for
-//! the `rd` flows.
+//! the `rd` flows. Each page is checked with axe-core (no serious or
+//! critical violation) in light and dark, and signing in works by keyboard.
 //!
 //! Without Chromium or Node.js the test prints a skip, unless
 //! `TESSERA_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.

@@ -8,8 +8,13 @@
 //   PASSWORD, NEW_PASSWORD             passwords the policy accepts
 //
 // Prints one line per step; exits 1 with the failing step on any mismatch.
+// Every page is also checked with axe-core (no serious or critical
+// violations) in light and dark.
 
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const portal = process.env.PORTAL_URL;
 const app = process.env.APP_URL;
@@ -154,6 +159,52 @@ try {
   await c.click('form[action="/register"] button[type=submit]');
   check((await path(c)) === '/account', `no-script sign-up landed on ${c.url()}`);
   check((await c.textContent('#who')) === 'grace', 'no-script sign-up is not grace');
+
+  begin('keyboard only: Tab to the fields, Enter to sign in');
+  const keys = await browser.newContext();
+  const k = await keys.newPage();
+  await k.goto(`${portal}/login`);
+  await k.keyboard.press('Tab'); // the header link
+  await k.keyboard.press('Tab');
+  check((await k.evaluate(() => document.activeElement.id)) === 'username', 'Tab does not reach the username');
+  await k.keyboard.type('grace');
+  await k.keyboard.press('Tab');
+  await k.keyboard.type(password);
+  await Promise.all([k.waitForURL(`${portal}/account`), k.keyboard.press('Enter')]);
+  check((await k.textContent('#who')) === 'grace', 'keyboard sign-in did not sign grace in');
+
+  for (const colorScheme of ['light', 'dark']) {
+    begin(`axe-core finds no serious or critical violation (${colorScheme})`);
+    // axe is injected as a script, which the pages' policy forbids: only the
+    // test's context bypasses it.
+    const audit = await browser.newContext({ colorScheme, bypassCSP: true });
+    const page = await audit.newPage();
+    const pages = [
+      ['/login', null],
+      ['/register', null],
+      ['/signed-out', null],
+      ['/login (refused)', async () => signIn(page, 'grace', 'not-the-password-at-all')],
+      ['/register (refused)', async () => {
+        await page.goto(`${portal}/register`);
+        await page.fill('#username', 'grace');
+        await page.fill('#password', 'aaaaaaaaaaaa');
+        await page.click('form[action="/register"] button[type=submit]');
+      }],
+      ['/account', async () => signIn(page, 'grace', password)],
+    ];
+    for (const [name, open] of pages) {
+      if (open) await open();
+      else await page.goto(`${portal}${name}`);
+      await page.addScriptTag({ path: axePath });
+      const results = await page.evaluate(() => window.axe.run(document));
+      const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      check(
+        bad.length === 0,
+        `${name}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`,
+      );
+      console.log(`  ${name}: ${results.passes.length} rules pass, ${results.violations.length} minor findings`);
+    }
+  }
 
   begin('a narrow phone screen needs no sideways scrolling');
   const phone = await browser.newContext({ viewport: { width: 360, height: 740 } });
