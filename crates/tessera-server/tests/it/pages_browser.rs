@@ -26,6 +26,14 @@ fn script_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/portal-browser")
 }
 
+/// Where the test leaves its screenshots of the pages, light and dark (the
+/// ones in `docs/screenshots/` are copies of a run's).
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn browser_required() -> bool {
     std::env::var("TESSERA_REQUIRE_BROWSER").is_ok_and(|value| value.trim() == "1")
 }
@@ -104,6 +112,7 @@ async fn the_portal_flows_work_in_chromium() {
                 .env("CHROMIUM", chromium)
                 .env("PASSWORD", PASSWORD)
                 .env("NEW_PASSWORD", "a-brand-new-passphrase")
+                .env("SCREENSHOT_DIR", screenshot_dir())
                 .stdin(Stdio::null())
                 .output()
                 .expect("node runs")
@@ -115,7 +124,7 @@ async fn the_portal_flows_work_in_chromium() {
         let _ = serving.await;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        println!("{stdout}");
+        println!("{stdout}\nscreenshots: {}", screenshot_dir().display());
         assert!(
             output.status.success() && stdout.contains("all portal flows passed"),
             "the browser flows failed ({}):\n{stdout}\n{stderr}",

@@ -6,6 +6,7 @@
 //   APP_URL=http://localhost:PORT2     an app origin on TESSERA_RETURN_TO
 //   CHROMIUM=/usr/bin/chromium         the browser
 //   PASSWORD, NEW_PASSWORD             passwords the policy accepts
+//   SCREENSHOT_DIR                     where to save the pages' screenshots
 //
 // Prints one line per step; exits 1 with the failing step on any mismatch.
 // Every page is also checked with axe-core (no serious or critical
@@ -20,6 +21,7 @@ const portal = process.env.PORTAL_URL;
 const app = process.env.APP_URL;
 const password = process.env.PASSWORD;
 const newPassword = process.env.NEW_PASSWORD;
+const screenshots = process.env.SCREENSHOT_DIR;
 const INVALID = 'Incorrect username or password.';
 
 let step = 'start';
@@ -203,6 +205,16 @@ try {
         `${name}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`,
       );
       console.log(`  ${name}: ${results.passes.length} rules pass, ${results.violations.length} minor findings`);
+      const shot = { '/login': 'login', '/register (refused)': 'register', '/account': 'account' }[name];
+      if (screenshots && shot) {
+        // Without axe's additions: reload the page as it was served.
+        const view = await browser.newContext({ colorScheme, viewport: { width: 900, height: 700 } });
+        await view.addCookies(await audit.cookies());
+        const clean = await view.newPage();
+        await clean.goto(page.url());
+        await clean.screenshot({ path: `${screenshots}/${shot}-${colorScheme}.png`, fullPage: true });
+        await view.close();
+      }
     }
   }
 
