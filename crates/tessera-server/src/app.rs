@@ -32,7 +32,8 @@ use crate::store::Store;
 /// Reads the token settings (`JWT_*`) through `lookup`, with the server's
 /// own defaults where a variable is unset: the tokens name the server
 /// (`TESSERA_PUBLIC_URL`) as their issuer and are checked for it, and they
-/// are read from the `Authorization` header and then cookies. An audience is
+/// are read from the `Authorization` header and then cookies; cookies are
+/// `Secure` unless `TESSERA_PUBLIC_URL` is plain http. An audience is
 /// only added when configured (PyJWT refuses tokens with an `aud` it was not
 /// told to expect).
 ///
@@ -74,6 +75,12 @@ pub fn server_jwt_config(
     }
     if env.text("JWT_TOKEN_LOCATION").is_none() {
         jwt_config.locations = vec![Location::Headers, Location::Cookies];
+    }
+    // Cookies are `Secure` when the server is reached over https; an
+    // explicit plain-http public URL (development, the browser tests on
+    // http://localhost) gets cookies the browser will send back.
+    if env.text("JWT_COOKIE_SECURE").is_none() && config.public_url_is_explicit {
+        jwt_config.cookies.secure = config.public_url.starts_with("https://");
     }
     Ok(jwt_config)
 }

@@ -81,7 +81,14 @@ impl AuthService {
     /// e-mail and password (first failure wins, naming its field); a taken
     /// username, or one that looks like a taken one (the same UTS #39
     /// skeleton, see [`Username::skeleton`]), is [`AccountError::UsernameTaken`].
+    /// With sign-up closed ([`ServerSettings::registration_open`]) every
+    /// registration is [`AccountError::RegistrationClosed`].
+    ///
+    /// [`ServerSettings::registration_open`]: super::ServerSettings::registration_open
     pub async fn register(&self, registration: Registration) -> Result<User, AccountError> {
+        if !self.settings().registration_open {
+            return Err(AccountError::RegistrationClosed);
+        }
         let user = self
             .insert_account(
                 &registration.username,

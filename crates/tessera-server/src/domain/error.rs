@@ -208,6 +208,9 @@ pub enum AccountError {
     /// The database failed (503 when unreachable, else 500).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Sign-up is closed (`TESSERA_REGISTRATION=closed`; 403).
+    #[error("registration is closed on this server")]
+    RegistrationClosed,
     /// Password hashing failed or its worker pool is gone (500).
     #[error("password hashing failed: {0}")]
     Hashing(String),
@@ -225,6 +228,7 @@ impl AccountError {
             AccountError::NotFound(Resource::Session) => "session_not_found",
             AccountError::Store(err) if err.is_unavailable() => "store_unavailable",
             AccountError::Store(_) => "store_error",
+            AccountError::RegistrationClosed => "registration_closed",
             AccountError::Hashing(_) => "internal_error",
         }
     }

@@ -133,12 +133,16 @@ impl AuthService {
     }
 
     /// The user for a first sign-in, or the one a concurrent first sign-in
-    /// with the same identity just created.
+    /// with the same identity just created. With sign-up closed
+    /// (`TESSERA_REGISTRATION=closed`) a first sign-in creates no account.
     async fn create_from_identity(
         &self,
         provider: &str,
         identity: &VerifiedIdentity,
     ) -> Result<(UserRecord, bool), IdentityError> {
+        if !self.settings().registration_open {
+            return Err(AccountError::RegistrationClosed.into());
+        }
         let base = username_base(identity);
         for attempt in 0..=NUMBERED_TRIES + 1 {
             let candidate = match attempt {

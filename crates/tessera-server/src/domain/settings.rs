@@ -6,6 +6,7 @@
 //! | `TESSERA_PASSWORD_MIN_LENGTH` | `8` | shortest password accepted, in characters (8 to 128) |
 //! | `TESSERA_HASH_CONCURRENCY` | CPU cores | password hashes computed at once (1 to 1024); more wait in line |
 //! | `TESSERA_SESSION_IDLE_TIMEOUT` | `604800` (7 days) | a session not refreshed for this long ends (0 = off; else `1h` to `366d`, and longer than the access-token lifetime) |
+//! | `TESSERA_REGISTRATION` | `open` | `open`: anyone may sign up (`POST /auth/register`, `/register`); `closed`: only administrators create accounts |
 //!
 //! Durations and "off" are spelled as everywhere else (see [`tessera::env`]):
 //! seconds or `45s`, `15m`, `1h`, `30d`; off is `0`, `false`, `no` or `off`.
@@ -82,6 +83,9 @@ pub struct ServerSettings {
     pub access_token_lifetime: Duration,
     /// Time without a refresh after which a session ends; `None` turns it off.
     pub session_idle_timeout: Option<Duration>,
+    /// Whether anyone may sign up (`TESSERA_REGISTRATION=open`); when
+    /// closed, only administrators create accounts.
+    pub registration_open: bool,
 }
 
 impl Default for ServerSettings {
@@ -94,6 +98,7 @@ impl Default for ServerSettings {
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             access_token_lifetime: Duration::from_secs(15 * 60),
             session_idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            registration_open: true,
         }
     }
 }
@@ -138,8 +143,18 @@ impl ServerSettings {
                 "must be from 3600 seconds (1h) to 366d, or 0 for off",
             ));
         }
+        let registration_open = env
+            .parsed("TESSERA_REGISTRATION", |text| {
+                match text.trim().to_ascii_lowercase().as_str() {
+                    "open" => Ok(true),
+                    "closed" => Ok(false),
+                    _ => Err(format!("{text:?} must be open or closed")),
+                }
+            })?
+            .unwrap_or(defaults.registration_open);
         Ok(ServerSettings {
             refresh_reuse_grace,
+            registration_open,
             session_idle_timeout,
             password_min_chars: env
                 .integer(

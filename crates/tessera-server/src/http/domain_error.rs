@@ -35,6 +35,11 @@ impl From<AccountError> for ApiError {
                 ApiError::store_unavailable(store)
             }
             AccountError::Store(store) => ApiError::internal("store", store),
+            AccountError::RegistrationClosed => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "registration_closed",
+                "registration is closed on this server (TESSERA_REGISTRATION=closed); an administrator creates accounts",
+            ),
             AccountError::Hashing(problem) => ApiError::internal("password hashing", problem),
         }
     }

@@ -11,6 +11,7 @@ pub mod json;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;
+pub mod pages;
 pub mod params;
 pub mod revocation;
 pub mod sessions;
@@ -84,6 +85,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(docs::openapi))
         .route("/docs", get(docs::docs))
+        // The sign-in portal's pages (their own headers; see `pages`).
+        .merge(pages::routes(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -56,6 +56,22 @@ impl ReturnToAllowlist {
         Ok(ReturnToAllowlist { entries })
     }
 
+    /// The origins the list allows (`scheme://host:port`), each once: what
+    /// a page's `Content-Security-Policy: form-action` must also name, since
+    /// browsers apply it to the redirect that follows a form.
+    pub fn origins(&self) -> Vec<&str> {
+        let mut origins: Vec<&str> = Vec::new();
+        for entry in &self.entries {
+            let origin = match entry {
+                Entry::Origin(origin) | Entry::Prefix { origin, .. } => origin.as_str(),
+            };
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        origins
+    }
+
     /// Whether the browser may be sent to `url`.
     pub fn allows(&self, url: &str) -> bool {
         let Some((origin, path)) = split(url) else {

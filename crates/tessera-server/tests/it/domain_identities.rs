@@ -1,10 +1,10 @@
 //! Provider identities over a real store: the last way to sign in survives
 //! two unlinks at once, on each backend.
 
-use tessera_server::domain::IdentityError;
+use tessera_server::domain::{AccountError, IdentityError, ServerSettings};
 use tessera_server::oauth::VerifiedIdentity;
 
-use crate::store_support::{Harness, backend_tests, client};
+use crate::store_support::{Harness, backend_tests, client, test_settings};
 
 /// How many users race their two unlinks: enough that two statements
 /// overlap on PostgreSQL in practice, cheap on SQLite.
@@ -48,5 +48,24 @@ backend_tests! {
             );
             assert_eq!(h.auth.identities(&user_id).await.unwrap().len(), 1, "round {round}");
         }
+    }
+
+    async fn closed_registration_stops_first_sign_ins_but_not_linked_identities(db) {
+        let h = Harness::open(&db).await;
+        let known = identity("known".to_owned());
+        h.auth.sign_in_with_identity("corp", &known, client("test-agent/1.0", "127.0.0.1")).await.unwrap();
+        let closed = h.reopen(ServerSettings { registration_open: false, ..test_settings() }).await;
+        let refused = closed
+            .sign_in_with_identity("corp", &identity("new".to_owned()), client("test-agent/1.0", "127.0.0.1"))
+            .await;
+        assert!(
+            matches!(refused, Err(IdentityError::Auth(AccountError::RegistrationClosed))),
+            "{refused:?}"
+        );
+        let again = closed
+            .sign_in_with_identity("corp", &known, client("test-agent/1.0", "127.0.0.1"))
+            .await
+            .unwrap();
+        assert!(!again.created);
     }
 }

@@ -306,7 +306,9 @@ backend_tests! {
     }
 
     async fn login_with_cookies_sets_httponly_samesite_cookies(db) {
-        let server = Server::start(&db).await;
+        // Served over https, so the cookies are `Secure` (a plain-http public
+        // URL gets cookies without it: see pages_http).
+        let server = setup().var("TESSERA_PUBLIC_URL", "https://auth.test").start(&db).await;
         server.register("ada").await;
         let reply = server
             .post("/auth/login?cookies=true")

@@ -115,3 +115,12 @@ mod http_verify;
 mod keys_stored;
 // Two instances on one PostgreSQL: a rotation reaches both and a RemoteJwks resource server, no failed request.
 mod keys_instances;
+
+// The sign-in portal (`/login`, `/register`, `/account`, `/logout`).
+
+// Over plain HTTP: page headers, CSRF refusals, escaping, closed registration, rd, refresh, sign-out.
+mod pages_http;
+// The flows in a real Chromium (playwright-core), on a real socket at http://localhost:PORT.
+mod pages_browser;
+// A cookie-keeping, form-posting client for the page tests.
+mod pages_support;

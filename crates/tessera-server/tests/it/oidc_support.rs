@@ -396,41 +396,45 @@ fn node_available() -> bool {
 /// and under a lock directory so two test processes do not install at once.
 fn install_packages() -> &'static Result<(), String> {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let dir = fixture_dir();
-        let lockfile = std::fs::read(dir.join("package-lock.json")).map_err(|err| {
-            format!(
-                "cannot read {}: {err}",
-                dir.join("package-lock.json").display()
-            )
-        })?;
-        // A stamp written after a successful `npm ci`: the lockfile it installed.
-        let stamp = dir.join("node_modules/.tessera-installed-lock");
-        let current = || std::fs::read(&stamp).is_ok_and(|installed| installed == lockfile);
-        if current() {
-            return Ok(());
-        }
-        let _guard = InstallLock::acquire(&dir.join(".npm-ci.lock"))?;
-        if current() {
-            return Ok(());
-        }
-        let output = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|err| format!("cannot run npm ci: {err}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "npm ci in {} failed ({}):\n{}{}",
-                dir.display(),
-                output.status,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        std::fs::write(&stamp, &lockfile).map_err(|err| format!("cannot write the stamp: {err}"))
-    })
+    INSTALLED.get_or_init(|| npm_ci(&fixture_dir()))
+}
+
+/// `npm ci` in `dir` unless its `node_modules` was installed from the
+/// current lockfile (a stamp says which), under a lock directory so two
+/// test processes do not install at once. Shared by the Node fixtures.
+pub fn npm_ci(dir: &Path) -> Result<(), String> {
+    let lockfile = std::fs::read(dir.join("package-lock.json")).map_err(|err| {
+        format!(
+            "cannot read {}: {err}",
+            dir.join("package-lock.json").display()
+        )
+    })?;
+    // A stamp written after a successful `npm ci`: the lockfile it installed.
+    let stamp = dir.join("node_modules/.tessera-installed-lock");
+    let current = || std::fs::read(&stamp).is_ok_and(|installed| installed == lockfile);
+    if current() {
+        return Ok(());
+    }
+    let _guard = InstallLock::acquire(&dir.join(".npm-ci.lock"))?;
+    if current() {
+        return Ok(());
+    }
+    let output = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|err| format!("cannot run npm ci: {err}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "npm ci in {} failed ({}):\n{}{}",
+            dir.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    std::fs::write(&stamp, &lockfile).map_err(|err| format!("cannot write the stamp: {err}"))
 }
 
 /// A lock held as a directory (creating one is atomic); one left behind by

@@ -1,0 +1,186 @@
+//! `GET /login` and `POST /login`: username and password, one button per
+//! enabled provider, then back to the allowed `rd` or the account page.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::destination::{self, ReturnQuery};
+use super::view::{PageError, render};
+use super::{csrf, form, rate, session};
+use crate::domain::{AccountError, Password};
+use crate::http::client::Client;
+use crate::http::metrics::Metrics;
+use crate::http::state::AppState;
+
+/// The one message for an unknown user, a wrong password and a disabled
+/// account, so the page says nothing about which it was.
+pub const INVALID_CREDENTIALS: &str = "Incorrect username or password.";
+
+/// A provider's button.
+#[derive(Debug)]
+pub struct ProviderButton {
+    /// What the button says.
+    pub name: String,
+    /// Where it starts the provider's sign-in.
+    pub href: String,
+}
+
+/// The sign-in page.
+#[derive(Debug, Template)]
+#[template(path = "pages/login.html")]
+pub struct LoginPage {
+    /// The form's CSRF token.
+    pub csrf: String,
+    /// The allowed URL to return to, if one was asked for.
+    pub rd: Option<String>,
+    /// The username typed so far.
+    pub username: String,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+    /// The enabled providers.
+    pub providers: Vec<ProviderButton>,
+    /// Whether to offer sign-up.
+    pub registration_open: bool,
+    /// The sign-up link (keeps `rd`).
+    pub register_href: String,
+}
+
+/// The posted form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf_token: String,
+    rd: Option<String>,
+}
+
+/// `GET /login`.
+pub async fn show(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let rd = ReturnQuery::from_raw(query.as_deref()).allowed(&state);
+    let (jar, csrf) = csrf::token(&state, jar)?;
+    let page = page(&state, csrf, rd, String::new(), None);
+    Ok((jar, render(StatusCode::OK, &page)).into_response())
+}
+
+/// `POST /login`.
+pub async fn submit(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    jar: CookieJar,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let form: LoginForm = form::parse(&body)?;
+    let rd = destination::allowed(&state, form.rd);
+    let refused = csrf::check(&state, &headers, &jar, &form.csrf_token);
+    let (jar, csrf) = csrf::token(&state, jar)?;
+    let again = |status: StatusCode, message: String| {
+        let page = page(
+            &state,
+            csrf.clone(),
+            rd.clone(),
+            form.username.clone(),
+            Some(message),
+        );
+        (jar.clone(), render(status, &page)).into_response()
+    };
+    if refused.is_err() {
+        return Ok(again(
+            StatusCode::FORBIDDEN,
+            "This form expired or came from another site. Please sign in again.".to_owned(),
+        ));
+    }
+    let limited = match rate::per_ip(&state, &client).await {
+        Ok(()) => rate::account_failures(&state, &form.username).await,
+        Err(wait) => Err(wait),
+    };
+    if let Err(wait) = limited {
+        let mut response = again(StatusCode::TOO_MANY_REQUESTS, wait.message());
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait.0));
+        return Ok(response);
+    }
+    let grant = match state
+        .auth
+        .login(&form.username, &Password::new(form.password), client.0)
+        .await
+    {
+        Ok(grant) => grant,
+        Err(AccountError::InvalidCredentials | AccountError::Validation(_)) => {
+            Metrics::inc(&state.metrics.logins_failed);
+            return Ok(again(
+                StatusCode::UNAUTHORIZED,
+                INVALID_CREDENTIALS.to_owned(),
+            ));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    rate::clear_failures(&state, &form.username).await;
+    Metrics::inc(&state.metrics.logins_ok);
+    let jar = session::set_cookies(&state, jar, &grant, true)?;
+    let to = destination::after_sign_in(&state, rd);
+    Ok((jar, Redirect::to(&to)).into_response())
+}
+
+/// The page with its providers and links.
+pub fn page(
+    state: &AppState,
+    csrf: String,
+    rd: Option<String>,
+    username: String,
+    error: Option<String>,
+) -> LoginPage {
+    // A provider sign-in must name where it returns: the requested page, or
+    // this server's account page.
+    let return_to = rd
+        .clone()
+        .unwrap_or_else(|| format!("{}{}", state.social.public_url, destination::ACCOUNT));
+    let providers = state
+        .providers
+        .iter()
+        .map(|provider| ProviderButton {
+            name: provider.display_name().to_owned(),
+            href: format!(
+                "/auth/oauth/{}/start?{}",
+                provider.id(),
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("return_to", &return_to)
+                    .finish()
+            ),
+        })
+        .collect();
+    let register_href = with_rd("/register", rd.as_deref());
+    LoginPage {
+        csrf,
+        rd,
+        username,
+        error,
+        providers,
+        registration_open: state.auth.settings().registration_open,
+        register_href,
+    }
+}
+
+/// `path` with `?rd=` when there is one to keep.
+pub fn with_rd(path: &str, rd: Option<&str>) -> String {
+    match rd {
+        Some(rd) => format!(
+            "{path}?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("rd", rd)
+                .finish()
+        ),
+        None => path.to_owned(),
+    }
+}

@@ -1,0 +1,135 @@
+//! The sign-in portal in a real browser: Debian's Chromium, driven by
+//! playwright-core (`tests/portal-browser/flows.mjs`, from a committed
+//! lockfile), against the server on a real socket at `http://localhost:PORT`
+//! (`TESSERA_PUBLIC_URL`), with a second origin on `TESSERA_RETURN_TO` for
+//! the `rd` flows. Each page is checked with axe-core (no serious or
+//! critical violation) in light and dark, and signing in works by keyboard.
+//!
+//! Without Chromium or Node.js the test prints a skip, unless
+//! `TESSERA_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use axum::Router;
+use axum::response::Html;
+use tessera_server::serve;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::http_support::{PASSWORD, setup};
+use crate::oidc_support::npm_ci;
+use crate::store_support::{Kind, run};
+
+/// Where the browser script and its lockfile live.
+fn script_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/portal-browser")
+}
+
+/// Where the test leaves its screenshots of the pages, light and dark (the
+/// ones in `docs/screenshots/` are copies of a run's).
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn browser_required() -> bool {
+    std::env::var("TESSERA_REQUIRE_BROWSER").is_ok_and(|value| value.trim() == "1")
+}
+
+/// Debian's Chromium (or `CHROMIUM`), if it runs.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let runs = |tool: &Path| {
+        Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    (runs(&path) && runs(Path::new("node")) && runs(Path::new("npm"))).then_some(path)
+}
+
+/// An app on another origin that the allowlist names: where `rd` returns.
+async fn app_origin() -> (String, oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = Router::new()
+        .fallback(|| async { Html("<!doctype html><title>app</title><h1>app landing</h1>") });
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    (format!("http://127.0.0.1:{port}"), stop)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_flows_work_in_chromium() {
+    let Some(chromium) = chromium() else {
+        assert!(
+            !browser_required(),
+            "TESSERA_REQUIRE_BROWSER=1 but Chromium (/usr/bin/chromium or CHROMIUM), node or \
+             npm is missing: apt-get install chromium chromium-driver nodejs npm"
+        );
+        eprintln!(
+            "skipping: Chromium, node or npm not found (the portal's browser tests need them)"
+        );
+        return;
+    };
+    tokio::task::spawn_blocking(|| npm_ci(&script_dir()))
+        .await
+        .unwrap()
+        .unwrap_or_else(|err| panic!("{err}"));
+    run(Kind::Sqlite, move |db| async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let portal = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+        let (app, stop_app) = app_origin().await;
+        let server = setup()
+            .var("TESSERA_PUBLIC_URL", portal.as_str())
+            .var("TESSERA_RETURN_TO", format!("{portal},{app}"))
+            .start(&db)
+            .await;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = tokio::spawn(serve::run(listener, server.state.clone(), async move {
+            let _ = stopped.await;
+        }));
+
+        let (script_portal, script_app) = (portal.clone(), app.clone());
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .arg("flows.mjs")
+                .current_dir(script_dir())
+                .env("PORTAL_URL", script_portal)
+                .env("APP_URL", script_app)
+                .env("CHROMIUM", chromium)
+                .env("PASSWORD", PASSWORD)
+                .env("NEW_PASSWORD", "a-brand-new-passphrase")
+                .env("SCREENSHOT_DIR", screenshot_dir())
+                .stdin(Stdio::null())
+                .output()
+                .expect("node runs")
+        })
+        .await
+        .unwrap();
+        let _ = stop.send(());
+        let _ = stop_app.send(());
+        let _ = serving.await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        println!("{stdout}\nscreenshots: {}", screenshot_dir().display());
+        assert!(
+            output.status.success() && stdout.contains("all portal flows passed"),
+            "the browser flows failed ({}):\n{stdout}\n{stderr}",
+            output.status
+        );
+    })
+    .await;
+}

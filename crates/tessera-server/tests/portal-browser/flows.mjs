@@ -1,0 +1,236 @@
+// Test-only: the sign-in portal's flows in a real Chromium (Debian's, driven
+// by playwright-core; no browser is downloaded). Run by
+// tests/it/pages_browser.rs against a `tessera` server on a real socket:
+//
+//   PORTAL_URL=http://localhost:PORT   the portal (TESSERA_PUBLIC_URL)
+//   APP_URL=http://localhost:PORT2     an app origin on TESSERA_RETURN_TO
+//   CHROMIUM=/usr/bin/chromium         the browser
+//   PASSWORD, NEW_PASSWORD             passwords the policy accepts
+//   SCREENSHOT_DIR                     where to save the pages' screenshots
+//
+// Prints one line per step; exits 1 with the failing step on any mismatch.
+// Every page is also checked with axe-core (no serious or critical
+// violations) in light and dark.
+
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+const portal = process.env.PORTAL_URL;
+const app = process.env.APP_URL;
+const password = process.env.PASSWORD;
+const newPassword = process.env.NEW_PASSWORD;
+const screenshots = process.env.SCREENSHOT_DIR;
+const INVALID = 'Incorrect username or password.';
+
+let step = 'start';
+function check(condition, message) {
+  if (!condition) throw new Error(`${step}: ${message}`);
+}
+function begin(name) {
+  step = name;
+  console.log(`step: ${name}`);
+}
+
+async function path(page) {
+  return new URL(page.url()).pathname;
+}
+
+async function signIn(page, username, pass, query = '') {
+  await page.goto(`${portal}/login${query}`);
+  await page.fill('#username', username);
+  await page.fill('#password', pass);
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/login"] button[type=submit]')]);
+}
+
+async function sessionCount(page) {
+  return page.locator('#sessions li.session').count();
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM,
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+try {
+  // Two people-browsers: separate cookie jars.
+  const first = await browser.newContext({ userAgent: 'PortalTest/1 (first browser)' });
+  const second = await browser.newContext({ userAgent: 'PortalTest/1 (second browser)' });
+  const a = await first.newPage();
+  const b = await second.newPage();
+
+  begin('the password rules are shown before typing');
+  await a.goto(`${portal}/register`);
+  check((await a.textContent('#password-rules')).includes('characters long'), 'no password rules');
+
+  begin('a refused password is shown by its field');
+  await a.fill('#username', 'ada');
+  await a.fill('#password', 'aaaaaaaaaaaa');
+  await a.click('form[action="/register"] button[type=submit]');
+  check((await path(a)) === '/register', `left the form for ${a.url()}`);
+  check(
+    (await a.textContent('#password-error')).toLowerCase().includes('repeated'),
+    'no password error by the field',
+  );
+  check((await a.inputValue('#username')) === 'ada', 'the username was not kept');
+
+  begin('sign up signs in and lands on the account page');
+  await a.fill('#password', password);
+  await a.click('form[action="/register"] button[type=submit]');
+  check((await path(a)) === '/account', `landed on ${a.url()}`);
+  check((await a.textContent('#who')) === 'ada', 'the account page does not name ada');
+  check((await sessionCount(a)) === 1, 'not exactly one session');
+  check((await a.locator('#sessions li.current').count()) === 1, 'the current session is not marked');
+
+  begin('signing in from a second browser makes two sessions');
+  await signIn(b, 'ada', password);
+  check((await path(b)) === '/account', `second browser landed on ${b.url()}`);
+  check((await sessionCount(b)) === 2, 'the second browser does not see two sessions');
+  await a.reload();
+  check((await sessionCount(a)) === 2, 'the first browser does not see two sessions');
+  check(
+    (await a.textContent('#sessions li.session:not(.current) .device')).includes('second browser'),
+    'the other session does not show its user agent',
+  );
+
+  begin('the first browser signs the second out');
+  await a.click('#sessions li.session:not(.current) button[type=submit]');
+  check((await path(a)) === '/account', `after ending a session: ${a.url()}`);
+  check((await a.textContent('#notice')).includes('signed out'), 'no notice');
+  check((await sessionCount(a)) === 1, 'the ended session is still listed');
+
+  begin('the second browser is sent to /login on its next page load');
+  await b.goto(`${portal}/account`);
+  check((await path(b)) === '/login', `second browser is on ${b.url()}`);
+
+  begin('a wrong password and an unknown user read the same');
+  await signIn(b, 'ada', 'not-the-password-at-all');
+  check((await path(b)) === '/login', 'a wrong password signed in');
+  const wrong = (await b.textContent('#form-error')).trim();
+  await signIn(b, 'nobody-by-this-name', 'not-the-password-at-all');
+  const unknown = (await b.textContent('#form-error')).trim();
+  check(wrong === INVALID && unknown === INVALID, `messages differ: ${wrong} / ${unknown}`);
+
+  begin('sign-in with rd on the allowlist returns there');
+  const target = `${app}/landing?from=portal`;
+  await signIn(b, 'ada', password, `?rd=${encodeURIComponent(target)}`);
+  check(b.url() === target, `went to ${b.url()}, not ${target}`);
+  check((await b.textContent('h1')) === 'app landing', 'the app page did not load');
+
+  begin('sign-in with rd off the allowlist goes to /account');
+  for (const rd of ['http://evil.localhost:9/x', 'javascript:alert(1)', '//evil.example/', `${app}/../x`]) {
+    await signIn(b, 'ada', password, `?rd=${encodeURIComponent(rd)}`);
+    check(b.url() === `${portal}/account`, `rd ${rd} went to ${b.url()}`);
+  }
+
+  begin('a lost access cookie is renewed from the refresh cookie');
+  await second.clearCookies({ name: 'access_token_cookie' });
+  await b.goto(`${portal}/account`);
+  check((await path(b)) === '/account', `without the access cookie: ${b.url()}`);
+  const renewed = (await second.cookies(portal)).find((c) => c.name === 'access_token_cookie');
+  check(renewed && renewed.httpOnly && renewed.sameSite === 'Lax', 'no renewed HttpOnly SameSite=Lax access cookie');
+
+  begin('changing the password ends the other sessions');
+  await a.reload();
+  check((await sessionCount(a)) > 1, 'the second browser has no session to end');
+  await a.fill('#current_password', password);
+  await a.fill('#new_password', newPassword);
+  await a.click('form[action="/account/password"] button[type=submit]');
+  check((await path(a)) === '/account', `after the change: ${a.url()}`);
+  check((await a.textContent('#notice')).includes('password was changed'), 'no notice');
+  check((await sessionCount(a)) === 1, 'other sessions survived');
+  await b.goto(`${portal}/account`);
+  check((await path(b)) === '/login', `second browser kept its session: ${b.url()}`);
+
+  begin('sign out');
+  await a.click('#sign-out');
+  check((await path(a)) === '/signed-out', `after sign-out: ${a.url()}`);
+  await a.goto(`${portal}/account`);
+  check((await path(a)) === '/login', `signed-out browser reached ${a.url()}`);
+
+  begin('with JavaScript off the forms still work');
+  const plain = await browser.newContext({ javaScriptEnabled: false, userAgent: 'PortalTest/1 (no script)' });
+  const c = await plain.newPage();
+  await signIn(c, 'ada', newPassword);
+  check((await path(c)) === '/account', `no-script sign-in landed on ${c.url()}`);
+  await c.click('#sign-out');
+  check((await path(c)) === '/signed-out', `no-script sign-out landed on ${c.url()}`);
+  await c.goto(`${portal}/register`);
+  await c.fill('#username', 'grace');
+  await c.fill('#password', password);
+  await c.click('form[action="/register"] button[type=submit]');
+  check((await path(c)) === '/account', `no-script sign-up landed on ${c.url()}`);
+  check((await c.textContent('#who')) === 'grace', 'no-script sign-up is not grace');
+
+  begin('keyboard only: Tab to the fields, Enter to sign in');
+  const keys = await browser.newContext();
+  const k = await keys.newPage();
+  await k.goto(`${portal}/login`);
+  await k.keyboard.press('Tab'); // the header link
+  await k.keyboard.press('Tab');
+  check((await k.evaluate(() => document.activeElement.id)) === 'username', 'Tab does not reach the username');
+  await k.keyboard.type('grace');
+  await k.keyboard.press('Tab');
+  await k.keyboard.type(password);
+  await Promise.all([k.waitForURL(`${portal}/account`), k.keyboard.press('Enter')]);
+  check((await k.textContent('#who')) === 'grace', 'keyboard sign-in did not sign grace in');
+
+  for (const colorScheme of ['light', 'dark']) {
+    begin(`axe-core finds no serious or critical violation (${colorScheme})`);
+    // axe is injected as a script, which the pages' policy forbids: only the
+    // test's context bypasses it.
+    const audit = await browser.newContext({ colorScheme, bypassCSP: true });
+    const page = await audit.newPage();
+    const pages = [
+      ['/login', null],
+      ['/register', null],
+      ['/signed-out', null],
+      ['/login (refused)', async () => signIn(page, 'grace', 'not-the-password-at-all')],
+      ['/register (refused)', async () => {
+        await page.goto(`${portal}/register`);
+        await page.fill('#username', 'grace');
+        await page.fill('#password', 'aaaaaaaaaaaa');
+        await page.click('form[action="/register"] button[type=submit]');
+      }],
+      ['/account', async () => signIn(page, 'grace', password)],
+    ];
+    for (const [name, open] of pages) {
+      if (open) await open();
+      else await page.goto(`${portal}${name}`);
+      await page.addScriptTag({ path: axePath });
+      const results = await page.evaluate(() => window.axe.run(document));
+      const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      check(
+        bad.length === 0,
+        `${name}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`,
+      );
+      console.log(`  ${name}: ${results.passes.length} rules pass, ${results.violations.length} minor findings`);
+      const shot = { '/login': 'login', '/register (refused)': 'register', '/account': 'account' }[name];
+      if (screenshots && shot) {
+        // Without axe's additions: reload the page as it was served.
+        const view = await browser.newContext({ colorScheme, viewport: { width: 900, height: 700 } });
+        await view.addCookies(await audit.cookies());
+        const clean = await view.newPage();
+        await clean.goto(page.url());
+        await clean.screenshot({ path: `${screenshots}/${shot}-${colorScheme}.png`, fullPage: true });
+        await view.close();
+      }
+    }
+  }
+
+  begin('a narrow phone screen needs no sideways scrolling');
+  const phone = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  const p = await phone.newPage();
+  for (const page of ['/login', '/register']) {
+    await p.goto(`${portal}${page}`);
+    const wide = await p.evaluate(() => document.documentElement.scrollWidth);
+    check(wide <= 360, `${page} is ${wide}px wide on a 360px screen`);
+  }
+
+  console.log('all portal flows passed');
+} catch (err) {
+  console.error(`FAILED ${err.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
