@@ -110,6 +110,8 @@ pub async fn build_state(
     let providers = identity_providers(&social, Arc::clone(&clock))?;
     let settings = settings.with_token_lifetimes(&jwt_config.token);
     settings.check()?;
+    let metrics = Arc::new(Metrics::new());
+    store.observe_with(Arc::new(metrics.store_latency()));
     let feed = revocation_feed(&store);
     let auth = AuthService::new(store, feed, settings, clock.clone())
         .await
@@ -139,7 +141,7 @@ pub async fn build_state(
     Ok(AppState::new(Shared {
         auth,
         jwt,
-        metrics: Arc::new(Metrics::default()),
+        metrics,
         limits: Arc::new(limits),
         providers: Arc::new(providers),
         social: Arc::new(social),

@@ -32,6 +32,7 @@ pub use outage::OutageCounts;
 mod records;
 mod revocations;
 mod sessions;
+mod timing;
 mod users;
 
 pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
@@ -42,8 +43,9 @@ pub use records::{
     RevocationRecord, RevokedSession, SessionRecord, UserRecord,
 };
 pub use sessions::{Revocation, SessionSelector};
+pub use timing::StoreObserver;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sqlx::AnyPool;
 
@@ -59,6 +61,8 @@ pub struct Store {
     postgres_schema: Option<String>,
     /// Whether an outage is being waited out (shared by the clones).
     outage: Arc<outage::OutageWatch>,
+    /// Told how long timed calls take (`/metrics`), once set.
+    observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -80,6 +84,7 @@ impl Store {
             postgres_url: options.postgres_url().map(str::to_owned),
             postgres_schema: options.schema().map(str::to_owned),
             outage: Arc::default(),
+            observer: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -104,7 +109,8 @@ impl Store {
 
     /// A round trip to the database (for readiness checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        self.timed("ping", sqlx::query("SELECT 1").execute(&self.pool))
+            .await?;
         Ok(())
     }
 

@@ -46,7 +46,7 @@ impl Store {
     /// Inserts a new session; `false` (nothing stored) when its user no
     /// longer exists, e.g. deleted while the login was checking the password.
     pub async fn insert_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
-        let inserted = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason, \
              refresh_jti, previous_jti, rotated_at, user_agent, ip) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -63,9 +63,8 @@ impl Store {
         .bind(session.rotated_at)
         .bind(&session.user_agent)
         .bind(&session.ip)
-        .execute(self.pool())
-        .await;
-        match inserted {
+        .execute(self.pool());
+        match self.timed("insert_session", insert).await {
             Ok(_) => Ok(true),
             // The only foreign key is the owner (`sessions.user_id`).
             Err(sqlx::Error::Database(err)) if err.is_foreign_key_violation() => Ok(false),
@@ -102,14 +101,14 @@ impl Store {
              AND EXISTS (SELECT 1 FROM users WHERE users.id = sessions.user_id AND users.disabled_at IS NULL) \
              RETURNING {SESSION_COLUMNS}"
         );
-        let row = sqlx::query(&sql)
+        let query = sqlx::query(&sql)
             .bind(id)
             .bind(presented)
             .bind(new_jti)
             .bind(now)
             .bind(idle_cutoff)
-            .fetch_optional(self.pool())
-            .await?;
+            .fetch_optional(self.pool());
+        let row = self.timed("swap_refresh_jti", query).await?;
         row.as_ref().map(session_from_row).transpose()
     }
 
