@@ -70,7 +70,7 @@ pub async fn assemble(
 pub async fn serve(dir: &Path) -> Result<(), ServeError> {
     match env_file::ensure_secret(dir)? {
         EnsureOutcome::Created => {
-            tracing::info!("created .env with a fresh JWT_SECRET_KEY (mode 0600)")
+            tracing::info!("created .env with a fresh JWT_SECRET_KEY (mode 0600)");
         }
         EnsureOutcome::Added => tracing::info!("added a fresh JWT_SECRET_KEY to .env"),
         EnsureOutcome::Kept | EnsureOutcome::Replaced => {}
