@@ -111,7 +111,7 @@ pub async fn build_state(
     let settings = settings.with_token_lifetimes(&jwt_config.token);
     settings.check()?;
     let metrics = Arc::new(Metrics::new());
-    store.observe_with(Arc::new(metrics.store_latency()));
+    let store = store.observed_by(Arc::new(metrics.store_latency()));
     let feed = revocation_feed(&store);
     let auth = AuthService::new(store, feed, settings, clock.clone())
         .await

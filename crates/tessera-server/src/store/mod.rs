@@ -45,7 +45,7 @@ pub use records::{
 pub use sessions::{Revocation, SessionSelector};
 pub use timing::StoreObserver;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use sqlx::AnyPool;
 
@@ -61,8 +61,8 @@ pub struct Store {
     postgres_schema: Option<String>,
     /// Whether an outage is being waited out (shared by the clones).
     outage: Arc<outage::OutageWatch>,
-    /// Told how long timed calls take (`/metrics`), once set.
-    observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
+    /// Told how long timed calls take (`/metrics`), when set.
+    observer: Option<Arc<dyn StoreObserver>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -84,7 +84,7 @@ impl Store {
             postgres_url: options.postgres_url().map(str::to_owned),
             postgres_schema: options.schema().map(str::to_owned),
             outage: Arc::default(),
-            observer: Arc::default(),
+            observer: None,
         };
         store.migrate().await?;
         Ok(store)

@@ -16,10 +16,11 @@ pub trait StoreObserver: Send + Sync + std::fmt::Debug + 'static {
 }
 
 impl Store {
-    /// Reports the duration of the store's timed calls to `observer` (the
-    /// first observer set stays; the clones of this store share it).
-    pub fn observe_with(&self, observer: Arc<dyn StoreObserver>) {
-        let _ = self.observer.set(observer);
+    /// This store, reporting the duration of its timed calls to
+    /// `observer` (and so do the clones made of it from now on).
+    pub fn observed_by(mut self, observer: Arc<dyn StoreObserver>) -> Store {
+        self.observer = Some(observer);
+        self
     }
 
     /// Runs `call`, reporting its duration as `operation` when an observer
@@ -29,7 +30,7 @@ impl Store {
         operation: &'static str,
         call: impl Future<Output = T>,
     ) -> T {
-        let Some(observer) = self.observer.get() else {
+        let Some(observer) = &self.observer else {
             return call.await;
         };
         let started = Instant::now();
