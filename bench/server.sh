@@ -2,6 +2,8 @@
 # Reproduces the server figures in BENCHMARKS.md: a release `tessera serve`
 # on a fresh SQLite file, pinned to CPU 0, loaded by wrk pinned to CPU 1.
 # Needs wrk (apt-get install wrk) and util-linux's taskset. Loopback only.
+# The server logs at warn (no per-request lines); LOG=info (and LOG_FORMAT=json)
+# measures it writing one line per request to a file.
 # ID_TOKEN=1 adds native id-token sign-ins (POST /auth/oauth/bench/id-token)
 # next to the password logins: a stand-in OpenID provider (bench/oidc_provider.py,
 # python3, standard library only) serves discovery and a JWKS on loopback, and
@@ -50,7 +52,7 @@ if [ "${ID_TOKEN:-0}" = 1 ]; then
 fi
 # Rate limits are raised so the load generator is not refused as an attacker.
 env "${social_env[@]}" TESSERA_BIND="127.0.0.1:$port" TESSERA_IP_MAX_ATTEMPTS=1000000000 \
-  TESSERA_LOG=warn taskset -c 0 "$bin" serve >server.log 2>&1 &
+  TESSERA_LOG="${LOG:-warn}" TESSERA_LOG_FORMAT="${LOG_FORMAT:-text}" taskset -c 0 "$bin" serve >server.log 2>&1 &
 server=$!
 for _ in $(seq 1 50); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 

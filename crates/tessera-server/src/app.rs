@@ -20,7 +20,9 @@ use crate::http::metrics::Metrics;
 use crate::http::revocation::RevokedSetBlocklist;
 use crate::http::state::Shared;
 use crate::http::{AppState, Limits, ops};
-use crate::keys::{ConfiguredKeys, KeyFollower, KeyPolicy, KeysError, SigningKeys, StoredKeys};
+use crate::keys::{
+    ConfiguredKeys, KeyCountObserver, KeyFollower, KeyPolicy, KeysError, SigningKeys, StoredKeys,
+};
 use crate::limits::{RateLimitStore, RedisLimiter, WindowLimiter};
 use crate::oauth::http_client::ProviderHttp;
 use crate::oauth::{FacebookProvider, OidcProvider, Providers, SocialConfigError, SocialSettings};
@@ -112,11 +114,21 @@ pub fn revocation_feed_with(store: &Store, redis: Option<&RedisLink>) -> Arc<dyn
 /// The link to `REDIS_URL`, when set (keys under `TESSERA_REDIS_PREFIX`).
 /// A Redis that does not answer is not an error: the link reconnects in
 /// the background and its users fall back meanwhile.
-pub async fn redis_link(config: &ServerConfig) -> Result<Option<RedisLink>, ServeError> {
-    match &config.redis_url {
-        Some(url) => Ok(Some(RedisLink::connect(url, &config.redis_prefix).await?)),
-        None => Ok(None),
-    }
+pub async fn redis_link(
+    config: &ServerConfig,
+    metrics: Option<&Metrics>,
+) -> Result<Option<RedisLink>, ServeError> {
+    let Some(url) = &config.redis_url else {
+        return Ok(None);
+    };
+    let link = match metrics {
+        Some(metrics) => {
+            RedisLink::connect_observed(url, &config.redis_prefix, Arc::new(metrics.redis()))
+                .await?
+        }
+        None => RedisLink::connect(url, &config.redis_prefix).await?,
+    };
+    Ok(Some(link))
 }
 
 /// A rate-limit store for the limit called `name`: in Redis when there is a
@@ -250,7 +262,9 @@ pub async fn build_state(
     let providers = identity_providers(&social, Arc::clone(&clock))?;
     let settings = settings.with_token_lifetimes(&jwt_config.token);
     settings.check()?;
-    let redis = redis_link(config).await?;
+    let metrics = Arc::new(Metrics::new());
+    let store = store.observed_by(Arc::new(metrics.store_latency()));
+    let redis = redis_link(config, Some(&metrics)).await?;
     let feed = revocation_feed_with(&store, redis.as_ref());
     let chosen = signing_keys(&jwt_config.token, config, &store, clock.clone())?;
     let auth = AuthService::new(store, feed, settings, clock.clone())
@@ -267,11 +281,10 @@ pub async fn build_state(
         .with_clock(clock)
         .with_blocklist(RevokedSetBlocklist(auth.revoked().clone()));
     if let Some(stored) = chosen.stored {
-        auth.set_after_sync(Arc::new(KeyFollower::new(
-            stored,
-            jwt.clone(),
-            Arc::clone(auth.feed()),
-        )));
+        auth.set_after_sync(Arc::new(
+            KeyFollower::new(stored, jwt.clone(), Arc::clone(auth.feed()))
+                .reporting_to(Arc::clone(&metrics) as Arc<dyn KeyCountObserver>),
+        ));
     }
     let discovery = ops::discovery_document(&config.public_url, jwt.config());
     // The one place the rate-limit stores are chosen.
@@ -292,10 +305,7 @@ pub async fn build_state(
     Ok(AppState::new(Shared {
         auth,
         jwt,
-        metrics: Arc::new(Metrics {
-            redis: redis.as_ref().map(|link| link.health().clone()),
-            ..Metrics::default()
-        }),
+        metrics,
         limits: Arc::new(limits),
         providers: Arc::new(providers),
         social: Arc::new(social),

@@ -6,12 +6,14 @@
 //! new one created with mode `0600`, so the secret is never readable by other
 //! users, not even for an instant.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use tessera::KeyError;
 use tessera::keys::generate_secret;
+
+use crate::private_file::create_private;
 
 /// The file name, in the directory given.
 pub const ENV_FILE: &str = ".env";
@@ -245,18 +247,6 @@ fn replace_file(path: &Path, contents: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&temp);
     }
     result
-}
-
-/// Creates a new file readable and writable by its owner only.
-pub(crate) fn create_private(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
 }
 
 #[cfg(test)]

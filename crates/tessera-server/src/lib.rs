@@ -82,6 +82,7 @@ pub mod http;
 pub mod keys;
 pub mod limits;
 pub mod oauth;
+mod private_file;
 pub mod redis;
 pub mod serve;
 pub mod serve_error;

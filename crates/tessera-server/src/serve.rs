@@ -70,8 +70,10 @@ pub async fn assemble(
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(dir: &Path) -> Result<(), ServeError> {
     match env_file::ensure_secret(dir)? {
-        EnsureOutcome::Created => eprintln!("created .env with a fresh JWT_SECRET_KEY (mode 0600)"),
-        EnsureOutcome::Added => eprintln!("added a fresh JWT_SECRET_KEY to .env"),
+        EnsureOutcome::Created => {
+            tracing::info!("created .env with a fresh JWT_SECRET_KEY (mode 0600)");
+        }
+        EnsureOutcome::Added => tracing::info!("added a fresh JWT_SECRET_KEY to .env"),
         EnsureOutcome::Kept | EnsureOutcome::Replaced => {}
     }
     if env_file::ensure_encryption_key(dir)? != EnsureOutcome::Kept {

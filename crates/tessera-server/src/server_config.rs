@@ -6,7 +6,7 @@
 //! | `TESSERA_BIND` | `127.0.0.1:8080` | address to listen on |
 //! | `DATABASE_URL` | `sqlite://tessera.db` | the store (`sqlite://FILE` or `postgres://…`, TLS by `sslmode`) |
 //! | `TESSERA_PUBLIC_URL` | `http://` + bind address | base URL in discovery; default issuer |
-//! | `TESSERA_TRUST_FORWARDED` | `false` | a boolean (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case): take the client IP from the last `X-Forwarded-For` entry (the one the proxy appended; `ip`, `ip:port`, `[ipv6]:port`; unreadable is a 400) |
+//! | `TESSERA_TRUST_FORWARDED` | `false` | a boolean (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`, any case): take the client IP from the last `X-Forwarded-For` entry (the one the proxy appended; `ip`, `ip:port`, `[ipv6]:port`; unreadable is a 400), and keep a sound `X-Request-Id` from the proxy |
 //! | `TESSERA_LOGIN_MAX_FAILURES` | `20` | failed logins per account per window |
 //! | `TESSERA_LOGIN_FAILURE_WINDOW` | `900` | that window: seconds, or `15m`, `1h`, `1d` |
 //! | `TESSERA_IP_MAX_ATTEMPTS` | `120` | logins + registrations per IP (IPv6: per /64) per minute |

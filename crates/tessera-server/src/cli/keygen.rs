@@ -10,7 +10,7 @@ use tessera::keys::generate_secret;
 use tessera::{Algorithm, GeneratedKeyPair};
 
 use super::CliError;
-use crate::env_file::create_private;
+use crate::private_file::create_private;
 
 /// Arguments of `tessera keygen`.
 #[derive(Debug, Args)]

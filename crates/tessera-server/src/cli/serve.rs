@@ -14,7 +14,7 @@ pub struct ServeArgs {}
 
 /// Runs the server in the current directory until SIGINT/SIGTERM.
 pub(super) fn run(_args: &ServeArgs) -> Result<(), CliError> {
-    logging::init();
+    logging::init()?;
     let dir = std::env::current_dir().map_err(CliError::Output)?;
     runtime()?
         .block_on(crate::serve::serve(&dir))

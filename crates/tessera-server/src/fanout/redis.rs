@@ -51,13 +51,11 @@ impl RevocationFeed for RedisFeed {
                 return Err(FeedError::new(FEED, "announcing", "Redis is down"));
             }
             let mut commands = self.link.commands();
-            let published = ::redis::cmd("PUBLISH")
-                .arg(&self.channel)
-                .arg("")
-                .query_async::<i64>(&mut commands)
-                .await;
+            let mut publish = ::redis::cmd("PUBLISH");
+            publish.arg(&self.channel).arg("");
             self.link
-                .observe(published)
+                .run(publish.query_async::<i64>(&mut commands))
+                .await
                 .map(|_| ())
                 .map_err(|err| FeedError::new(FEED, "announcing", err))
         })

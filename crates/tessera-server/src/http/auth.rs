@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::json::ApiJson;
 use super::metrics::Metrics;
 use super::params::ApiQuery;
+use super::request_log::note_user;
 use super::state::AppState;
 use super::tokens::{self, Delivery, SessionClaims};
 use crate::domain::{
@@ -106,6 +107,7 @@ pub async fn register(
         ))
         .await?;
     Metrics::inc(&state.metrics.registrations);
+    note_user(&user.id);
     Ok((StatusCode::CREATED, Json(user_json(&user))).into_response())
 }
 

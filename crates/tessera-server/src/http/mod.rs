@@ -13,6 +13,8 @@ pub mod oauth;
 pub mod ops;
 pub mod pages;
 pub mod params;
+pub mod request_id;
+pub mod request_log;
 pub mod revocation;
 pub mod sessions;
 pub mod state;
@@ -26,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use tessera::{JwtOptions, Location, RequireRoles};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use error::{ApiError, StoreOutage};
 pub use state::{AppState, Limits};
@@ -34,6 +37,12 @@ pub use state::{AppState, Limits};
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The whole API.
+///
+/// Around every route, from the outside in: the incoming `X-Request-Id` is
+/// screened ([`request_id::screen`]), set (a UUID v4 when there is none)
+/// and copied onto the response; the request's span and answered line
+/// ([`request_log`]); the request-duration histogram; then panics caught,
+/// store outages reported and the body limit.
 pub fn router(state: AppState) -> Router {
     let jwt = state.jwt.clone();
     let admin = Router::new()
@@ -102,6 +111,20 @@ pub fn router(state: AppState) -> Router {
             )
             .into_response()
         }))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_log::observe_duration,
+        ))
+        .layer(request_log::trace_layer())
+        .layer(PropagateRequestIdLayer::new(request_id::X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(
+            request_id::X_REQUEST_ID,
+            MakeRequestUuid,
+        ))
+        .layer(middleware::map_request_with_state(
+            state.trust_forwarded,
+            request_id::screen,
+        ))
         .with_state(state)
 }
 

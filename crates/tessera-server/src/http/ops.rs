@@ -9,6 +9,7 @@ use tessera::claims::RESERVED_CLAIMS;
 use tessera::{JwtConfig, SESSION_ID_CLAIM, Validation};
 
 use super::error::ApiError;
+use super::metrics;
 use super::state::AppState;
 
 /// `GET /healthz`: the process is up. Touches nothing.
@@ -26,16 +27,19 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
     }
 }
 
-/// `GET /metrics`: Prometheus text.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let mut text = state.metrics.render();
-    text.push_str("# HELP tessera_revoked_entries Revoked sessions and tokens held in memory.\n");
-    text.push_str("# TYPE tessera_revoked_entries gauge\n");
-    text.push_str(&format!(
-        "tessera_revoked_entries {}\n",
-        state.auth.revoked().len()
-    ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+/// `GET /metrics`: Prometheus text (version 0.0.4).
+pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let text = state
+        .metrics
+        .render(state.auth.revoked().len())
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the metrics could not be written",
+            )
+        })?;
+    Ok(([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text))
 }
 
 /// How long a resource server may cache the JWKS (`Cache-Control:

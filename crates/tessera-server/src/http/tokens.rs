@@ -9,6 +9,7 @@ use serde_json::Value;
 use tessera::{Expires, ExtraClaims, SESSION_ID_CLAIM, TokenOptions, TokenType};
 
 use super::error::ApiError;
+use super::request_log::note_user;
 use super::state::AppState;
 use crate::domain::{Grant, whole_seconds};
 
@@ -68,6 +69,7 @@ pub enum Delivery {
 /// the session's current refresh `jti` and never outlives the session.
 pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, ApiError> {
     let jwt = &state.jwt;
+    note_user(&grant.user.id);
     let now = jwt.now();
     let access = jwt
         .issue(

@@ -18,12 +18,32 @@ pub struct KeyFollower {
     keys: Arc<StoredKeys>,
     jwt: JwtManager,
     feed: Arc<dyn RevocationFeed>,
+    counts: Option<Arc<dyn KeyCountObserver>>,
+}
+
+/// Told how many signing keys are in each state after every round (the
+/// server's `tessera_signing_keys{state}` gauge).
+pub trait KeyCountObserver: Send + Sync + std::fmt::Debug + 'static {
+    /// `counts` names every state, with its number of keys.
+    fn key_counts(&self, counts: &[(&'static str, usize)]);
 }
 
 impl KeyFollower {
     /// Follows `keys` into `jwt`, announcing changes on `feed`.
     pub fn new(keys: Arc<StoredKeys>, jwt: JwtManager, feed: Arc<dyn RevocationFeed>) -> Self {
-        KeyFollower { keys, jwt, feed }
+        KeyFollower {
+            keys,
+            jwt,
+            feed,
+            counts: None,
+        }
+    }
+
+    /// Also reports the keys per state to `observer` after every round.
+    #[must_use]
+    pub fn reporting_to(mut self, observer: Arc<dyn KeyCountObserver>) -> Self {
+        self.counts = Some(observer);
+        self
     }
 
     /// One round: due changes, then a reload if anything changed.
@@ -40,6 +60,18 @@ impl KeyFollower {
         }
         if let Err(err) = self.keys.reload_if_changed(&self.jwt).await {
             tracing::warn!(error = %err, "reloading the signing keys failed");
+        }
+        if let Some(observer) = &self.counts {
+            match self.keys.counts_by_state().await {
+                Ok(counts) => {
+                    let counts: Vec<_> = counts
+                        .into_iter()
+                        .map(|(state, count)| (state.as_str(), count))
+                        .collect();
+                    observer.key_counts(&counts);
+                }
+                Err(err) => tracing::warn!(error = %err, "counting the signing keys failed"),
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ mod sealed;
 mod stored;
 
 pub use configured::ConfiguredKeys;
-pub use follow::KeyFollower;
+pub use follow::{KeyCountObserver, KeyFollower};
 pub use sealed::{
     ENCRYPTION_KEY_BYTES, ENCRYPTION_KEY_VAR, EncryptionKey, EncryptionKeyText, SealError,
 };

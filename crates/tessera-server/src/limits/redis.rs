@@ -68,15 +68,11 @@ impl RedisLimiter {
 
     async fn acquire_in_redis(&self, key: &str, now: i64) -> Result<u64, ::redis::RedisError> {
         let mut commands = self.link.commands();
-        let outcome = self
-            .script
-            .key(format!("{}{key}", self.namespace))
-            .arg(now)
-            .arg(self.window)
-            .arg(self.limit)
-            .invoke_async::<u64>(&mut commands)
-            .await;
-        self.link.observe(outcome)
+        let mut invocation = self.script.key(format!("{}{key}", self.namespace));
+        invocation.arg(now).arg(self.window).arg(self.limit);
+        self.link
+            .run(invocation.invoke_async::<u64>(&mut commands))
+            .await
     }
 }
 
@@ -105,11 +101,12 @@ impl RateLimitStore for RedisLimiter {
             WindowLimiter::clear(&self.fallback, key);
             if self.link.is_up() {
                 let mut commands = self.link.commands();
-                let deleted = ::redis::cmd("DEL")
-                    .arg(format!("{}{key}", self.namespace))
-                    .query_async::<i64>(&mut commands)
+                let mut delete = ::redis::cmd("DEL");
+                delete.arg(format!("{}{key}", self.namespace));
+                let _ = self
+                    .link
+                    .run(delete.query_async::<i64>(&mut commands))
                     .await;
-                let _ = self.link.observe(deleted);
             }
         })
     }

@@ -3,6 +3,19 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+/// Told whether Redis answers and how long its commands take. The server's
+/// metrics implement it (`tessera_redis_up`, the command-latency
+/// histogram); Redis works the same with none.
+pub trait RedisObserver: Send + Sync + std::fmt::Debug + 'static {
+    /// Redis now answers (`true`) or does not (`false`); called once at
+    /// the start (down until the first answer) and on every change.
+    fn up(&self, up: bool);
+
+    /// One command (or script) took `elapsed`, whether it failed or not.
+    fn command(&self, elapsed: Duration);
+}
 
 /// Not known yet (before the first answer or failure).
 const UNKNOWN: u8 = 0;
@@ -14,7 +27,10 @@ const DOWN: u8 = 2;
 /// The up/down state of one Redis, shared by everything that talks to it.
 /// Cheap to clone (one reference count).
 #[derive(Debug, Clone, Default)]
-pub struct RedisHealth(Arc<AtomicU8>);
+pub struct RedisHealth {
+    state: Arc<AtomicU8>,
+    observer: Option<Arc<dyn RedisObserver>>,
+}
 
 impl RedisHealth {
     /// A state that is not known yet (counts as down).
@@ -22,14 +38,37 @@ impl RedisHealth {
         RedisHealth::default()
     }
 
+    /// A state that is not known yet, reported to `observer` (as down
+    /// now, and on every change).
+    pub fn observed_by(observer: Arc<dyn RedisObserver>) -> Self {
+        observer.up(false);
+        RedisHealth {
+            state: Arc::default(),
+            observer: Some(observer),
+        }
+    }
+
     /// Whether the last command or probe succeeded.
     pub fn is_up(&self) -> bool {
-        self.0.load(Ordering::Relaxed) == UP
+        self.state.load(Ordering::Relaxed) == UP
+    }
+
+    /// Reports one command's duration to the observer, if any.
+    pub fn command_took(&self, elapsed: Duration) {
+        if let Some(observer) = &self.observer {
+            observer.command(elapsed);
+        }
     }
 
     /// Records a success; logs once when Redis comes back (or first answers).
     pub fn mark_up(&self) {
-        match self.0.swap(UP, Ordering::Relaxed) {
+        let before = self.state.swap(UP, Ordering::Relaxed);
+        if before != UP
+            && let Some(observer) = &self.observer
+        {
+            observer.up(true);
+        }
+        match before {
             UNKNOWN => tracing::info!("Redis connected"),
             DOWN => tracing::info!("Redis is back; limits and fan-out go through it again"),
             _ => {}
@@ -39,7 +78,10 @@ impl RedisHealth {
     /// Records a failure; logs once when Redis goes away (or is unreachable
     /// from the start), not on every failed command while it stays away.
     pub fn mark_down(&self, error: &dyn std::fmt::Display) {
-        if self.0.swap(DOWN, Ordering::Relaxed) != DOWN {
+        if self.state.swap(DOWN, Ordering::Relaxed) != DOWN {
+            if let Some(observer) = &self.observer {
+                observer.up(false);
+            }
             tracing::warn!(
                 error = %error,
                 "Redis unavailable; rate limits fall back to this instance's memory and fan-out to the resync (and NOTIFY on PostgreSQL) until it returns"

@@ -14,7 +14,7 @@
 
 mod health;
 
-pub use health::RedisHealth;
+pub use health::{RedisHealth, RedisObserver};
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -69,6 +69,24 @@ impl RedisLink {
     /// where things stand) and starts the probe. Only a malformed URL is an
     /// error: a Redis that does not answer yet is retried in the background.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, RedisUrlError> {
+        Self::connect_with(url, prefix, RedisHealth::new()).await
+    }
+
+    /// As [`Self::connect`], reporting whether Redis answers and how long
+    /// commands take to `observer` (the server's `/metrics`).
+    pub async fn connect_observed(
+        url: &str,
+        prefix: &str,
+        observer: Arc<dyn RedisObserver>,
+    ) -> Result<Self, RedisUrlError> {
+        Self::connect_with(url, prefix, RedisHealth::observed_by(observer)).await
+    }
+
+    async fn connect_with(
+        url: &str,
+        prefix: &str,
+        health: RedisHealth,
+    ) -> Result<Self, RedisUrlError> {
         let client = Client::open(url).map_err(|err| RedisUrlError(describe(&err)))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(COMMAND_TIMEOUT))
@@ -81,7 +99,7 @@ impl RedisLink {
             inner: Arc::new(Inner {
                 client,
                 commands,
-                health: RedisHealth::new(),
+                health,
                 prefix: prefix.to_owned(),
             }),
         };
@@ -123,6 +141,18 @@ impl RedisLink {
             Err(err) => self.inner.health.mark_down(err),
         }
         result
+    }
+
+    /// Runs one command, timing it for the observer, and records its
+    /// outcome as [`Self::observe`] does.
+    pub async fn run<T>(
+        &self,
+        command: impl Future<Output = Result<T, RedisError>>,
+    ) -> Result<T, RedisError> {
+        let started = std::time::Instant::now();
+        let result = command.await;
+        self.inner.health.command_took(started.elapsed());
+        self.observe(result)
     }
 
     /// Pings once, with the command timeout, and records the outcome.

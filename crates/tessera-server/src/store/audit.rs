@@ -8,7 +8,8 @@ use super::{AuditFilter, AuditRecord, NewAuditEvent, Store, StoreError};
 impl Store {
     /// Records an audit event.
     pub async fn insert_audit(&self, event: &NewAuditEvent) -> Result<(), StoreError> {
-        insert_audit_in(self.pool(), event).await
+        self.timed("insert_audit", insert_audit_in(self.pool(), event))
+            .await
     }
 
     /// A page of events, newest first, and how many matched in all.

@@ -259,7 +259,7 @@ async fn connect_postgres(
 /// the main file's mode. An existing file is left as it is (its mode is
 /// the operator's choice).
 fn create_owner_only(path: &Path) -> Result<(), StoreError> {
-    match crate::env_file::create_private(path) {
+    match crate::private_file::create_private(path) {
         Ok(_) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(err) => Err(StoreError::Unavailable(format!(

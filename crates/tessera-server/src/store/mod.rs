@@ -34,6 +34,7 @@ mod records;
 mod revocations;
 mod sessions;
 mod signing_keys;
+mod timing;
 mod users;
 
 pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
@@ -45,6 +46,7 @@ pub use records::{
 };
 pub use sessions::{Revocation, SessionSelector};
 pub use signing_keys::{KeyState, RotationOutcome, SigningKeyRecord};
+pub use timing::StoreObserver;
 
 use std::sync::Arc;
 
@@ -64,6 +66,8 @@ pub struct Store {
     outage: Arc<outage::OutageWatch>,
     /// SQLite: the task that commits refresh-token swaps in groups.
     swaps: Option<Arc<group_commit::SwapWriter>>,
+    /// Told how long timed calls take (`/metrics`), when set.
+    observer: Option<Arc<dyn StoreObserver>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -86,6 +90,7 @@ impl Store {
             postgres_schema: options.schema().map(str::to_owned),
             outage: Arc::default(),
             swaps: None,
+            observer: None,
         };
         store.migrate().await?;
         let swaps = (backend == Backend::Sqlite)
@@ -112,7 +117,8 @@ impl Store {
 
     /// A round trip to the database (for readiness checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        self.timed("ping", sqlx::query("SELECT 1").execute(&self.pool))
+            .await?;
         Ok(())
     }
 

@@ -47,7 +47,7 @@ impl Store {
     /// Inserts a new session; `false` (nothing stored) when its user no
     /// longer exists, e.g. deleted while the login was checking the password.
     pub async fn insert_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
-        let inserted = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason, \
              refresh_jti, previous_jti, rotated_at, user_agent, ip) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -64,9 +64,8 @@ impl Store {
         .bind(session.rotated_at)
         .bind(&session.user_agent)
         .bind(&session.ip)
-        .execute(self.pool())
-        .await;
-        match inserted {
+        .execute(self.pool());
+        match self.timed("insert_session", insert).await {
             Ok(_) => Ok(true),
             // The only foreign key is the owner (`sessions.user_id`).
             Err(sqlx::Error::Database(err)) if err.is_foreign_key_violation() => Ok(false),
@@ -101,22 +100,25 @@ impl Store {
         now: i64,
         idle_cutoff: i64,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let swap = Swap {
-            id: id.to_owned(),
-            presented: presented.to_owned(),
-            new_jti: new_jti.to_owned(),
-            now,
-            idle_cutoff,
+        let answer = async {
+            let swap = Swap {
+                id: id.to_owned(),
+                presented: presented.to_owned(),
+                new_jti: new_jti.to_owned(),
+                now,
+                idle_cutoff,
+            };
+            let swap = match self.swap_writer() {
+                Some(writer) => match writer.swap(swap).await {
+                    Ok(answer) => return answer,
+                    // The writer's runtime is gone: commit this one alone.
+                    Err(swap) => swap,
+                },
+                None => swap,
+            };
+            swap_refresh_jti_in(self.pool(), &swap).await
         };
-        let swap = match self.swap_writer() {
-            Some(writer) => match writer.swap(swap).await {
-                Ok(answer) => return answer,
-                // The writer's runtime is gone: commit this one alone.
-                Err(swap) => swap,
-            },
-            None => swap,
-        };
-        swap_refresh_jti_in(self.pool(), &swap).await
+        self.timed("swap_refresh_jti", answer).await
     }
 
     /// Ends the selected live sessions, records each id in `revocations`

@@ -11,26 +11,25 @@ impl Store {
     /// Inserts a user; [`StoreError::Conflict`] when the username key or
     /// skeleton is taken.
     pub async fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {
-        insert_user_in(self.pool(), user).await
+        self.timed("insert_user", insert_user_in(self.pool(), user))
+            .await
     }
 
     /// The user with this id.
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let query = sqlx::query(&sql).bind(id).fetch_optional(self.pool());
+        let row = self.timed("user_by_id", query).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     /// The user with this normalised username key.
     pub async fn user_by_key(&self, username_key: &str) -> Result<Option<UserRecord>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = $1");
-        let row = sqlx::query(&sql)
+        let query = sqlx::query(&sql)
             .bind(username_key)
-            .fetch_optional(self.pool())
-            .await?;
+            .fetch_optional(self.pool());
+        let row = self.timed("user_by_key", query).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 

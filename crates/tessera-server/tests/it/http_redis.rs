@@ -97,6 +97,15 @@ backend_tests! {
         // No resync runs for an hour: the feed is what tells B.
         eventually("B refuses the logged-out token", || refuses(&b, &tokens)).await;
         assert_eq!(redis_up(&a).await, "1");
+        // A's rate-limit scripts and its announcement were timed.
+        let text = a.get("/metrics").send().await.text();
+        let commands: u64 = text
+            .lines()
+            .find_map(|line| line.strip_prefix("tessera_redis_command_duration_seconds_count "))
+            .unwrap_or_else(|| panic!("no Redis command histogram in {text}"))
+            .parse()
+            .unwrap();
+        assert!(commands >= 3, "registration, login and logout talk to Redis: {commands}");
     }
 
     async fn guesses_spread_over_two_instances_meet_one_account_limit(db) {

@@ -125,6 +125,11 @@ backend_tests! {
 
         // The instance picks it up on its next resync.
         server.state.auth.sync_revocations().await.unwrap();
+        assert_eq!(
+            signing_key_gauges(&server).await,
+            ["current 1", "next 1", "previous 1", "retired 0"],
+            "/metrics counts the keys by state after the resync"
+        );
         let after = server.login("ada").await;
         assert_eq!(kid_of(&after.access), new);
         let mut published = jwks_kids(&server).await;
@@ -293,6 +298,19 @@ backend_tests! {
 
 /// Everything the database holds, as bytes: the SQLite files, or the
 /// PostgreSQL rows as text.
+/// The `tessera_signing_keys{state="…"}` samples of `/metrics`, as
+/// `"state count"`, sorted.
+async fn signing_key_gauges(server: &Server) -> Vec<String> {
+    let text = server.get("/metrics").send().await.text();
+    let mut samples: Vec<String> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("tessera_signing_keys{state=\""))
+        .map(|rest| rest.replacen("\"} ", " ", 1))
+        .collect();
+    samples.sort();
+    samples
+}
+
 async fn dump(db: &TestDb) -> Vec<u8> {
     match db {
         TestDb::Sqlite(path) => {

@@ -25,6 +25,8 @@ mod http_cluster;
 mod cli_keys;
 // `tessera serve` as a process: zero-config start, a real request, a clean exit on SIGTERM.
 mod cli_serve;
+// `TESSERA_LOG_FORMAT=json`: one JSON object per line, request ids, no secrets.
+mod cli_log_format;
 // `tessera token issue | verify | decode` against the configured keys.
 mod cli_token;
 // Help on every command, and usage mistakes as one line.
@@ -95,6 +97,10 @@ mod http_ops;
 mod http_outage;
 // Credential rate limits a client cannot step around, and the admin unlock.
 mod http_rate_limits;
+// `X-Request-Id`: kept from a trusted proxy when sound, else made; on every answer.
+mod http_request_ids;
+// `/metrics`: the request-duration histogram by route template, store latency, the hooks.
+mod http_metrics;
 // `POST /auth/refresh`: rotation, reuse, grace, parallel refreshes, where the token comes from.
 mod http_refresh;
 // Two instances on one store and Redis: feed, shared limits, unlock, a Redis killed mid-run.
