@@ -77,7 +77,7 @@ pub async fn serve(dir: &Path) -> Result<(), ServeError> {
         EnsureOutcome::Kept | EnsureOutcome::Replaced => {}
     }
     if env_file::ensure_encryption_key(dir)? != EnsureOutcome::Kept {
-        eprintln!(
+        tracing::info!(
             "added a fresh TESSERA_ENCRYPTION_KEY to .env (it encrypts signing keys kept in the store)"
         );
     }
