@@ -17,7 +17,10 @@ base="http://127.0.0.1:$port"
 
 # TESSERA_BIN: an already built binary (e.g. an older commit's, for a
 # before/after comparison in one sitting); DATABASE_URL is passed on, so
-# `DATABASE_URL=postgres://…/EMPTY_DB bench/server.sh` measures PostgreSQL.
+# `DATABASE_URL=postgres://…/EMPTY_DB bench/server.sh` measures PostgreSQL;
+# REDIS_URL (and TESSERA_REDIS_PREFIX) are passed on the same way, so
+# `REDIS_URL=redis://127.0.0.1:6379 TESSERA_REDIS_PREFIX=bench: bench/server.sh`
+# measures an instance with Redis configured.
 if [ -n "${TESSERA_BIN:-}" ]; then
   bin=$TESSERA_BIN
 else

@@ -93,11 +93,30 @@ async fn with_store(
             true
         }
     };
-    if changed && let Err(err) = app::revocation_feed(store).announce().await {
-        // The instances' periodic resync picks the change up anyway.
-        tracing::warn!(error = %err, "could not tell running instances; they pick the change up within 15 s");
+    if changed {
+        announce(settings, store).await;
     }
     Ok(())
+}
+
+/// Tells the running instances on the feed they listen on: Redis pub/sub
+/// with `REDIS_URL` (beside `NOTIFY` on PostgreSQL), else `NOTIFY`. A
+/// failure is only a warning: the instances' periodic resync picks the
+/// change up anyway.
+async fn announce(settings: &super::Settings, store: &Store) {
+    const LATER: &str = "could not tell running instances; they pick the change up within 15 s";
+    let redis = app::redis_link(&settings.server)
+        .await
+        .unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "{LATER}");
+            None
+        });
+    if let Err(err) = app::revocation_feed_with(store, redis.as_ref())
+        .announce()
+        .await
+    {
+        tracing::warn!(error = %err, "{LATER}");
+    }
 }
 
 async fn list(keys: &StoredKeys, out: &mut dyn Write) -> Result<(), CliError> {

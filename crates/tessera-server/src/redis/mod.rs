@@ -10,7 +10,8 @@
 //! users of the link fall back (to each instance's memory, to the resync).
 //!
 //! `rediss://` URLs connect over TLS with rustls on the aws-lc-rs provider,
-//! checking the server against the system's trust store.
+//! checking the server against the system's trust store (which
+//! `SSL_CERT_FILE` replaces, for a private CA).
 
 mod health;
 

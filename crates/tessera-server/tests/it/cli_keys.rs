@@ -156,3 +156,70 @@ fn init_writes_an_encryption_key_once() {
         "kept: replacing it would lock the stored keys away"
     );
 }
+
+/// The kids an instance's JWKS publishes.
+async fn published_kids(instance: &crate::cluster_support::Instance) -> Vec<String> {
+    let reply = instance
+        .call(axum::http::Method::GET, "/.well-known/jwks.json", &[], None)
+        .await
+        .unwrap();
+    let jwks = reply.expect(200);
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// On SQLite there is no `NOTIFY`: with `REDIS_URL` a change made from the
+/// shell reaches a running instance through Redis, the feed the instance
+/// listens on, long before its 15 s resync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retire_from_the_shell_reaches_an_instance_on_sqlite_through_redis() {
+    use crate::cluster_support::{ClusterDb, Instance, eventually};
+    let Some(url) = crate::redis_support::machine_redis_url().await else {
+        return;
+    };
+    let prefix = crate::redis_support::unique_prefix();
+    let db = ClusterDb::sqlite();
+    let vars: Vec<(String, String)> = [
+        ("JWT_ALGORITHM", "ES256"),
+        ("TESSERA_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY),
+        ("REDIS_URL", url.as_str()),
+        ("TESSERA_REDIS_PREFIX", prefix.as_str()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    .collect();
+    let instance = Instance::start(&db, &vars);
+    let kids = published_kids(&instance).await;
+    assert_eq!(kids.len(), 2, "current and next: {kids:?}");
+
+    let project = stored_project();
+    let rows = listed(
+        &project
+            .tessera(["keys", "list"])
+            .env("DATABASE_URL", db.url())
+            .run()
+            .success(),
+    );
+    let next = kid_in(&rows, "next");
+    assert!(kids.contains(&next), "{kids:?} {rows:?}");
+    project
+        .tessera(["keys", "retire", &next])
+        .env("DATABASE_URL", db.url())
+        .env("REDIS_URL", &url)
+        .env("TESSERA_REDIS_PREFIX", &prefix)
+        .run()
+        .success();
+    // Well inside the resync period: only the feed can deliver this soon.
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || async {
+            !published_kids(&instance).await.contains(&next)
+        })
+        .await,
+        "the instance still publishes the retired key: {}",
+        instance.log()
+    );
+}

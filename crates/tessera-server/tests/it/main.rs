@@ -49,6 +49,7 @@ mod cluster_support;
 mod redis_support;
 // Redis rate limits (the Lua window, atomic across instances, memory while down) and the pub/sub feed.
 mod redis_limits;
+mod redis_tls;
 // The store and domain tests' harness: each behaviour on SQLite, and on PostgreSQL when set.
 mod store_support;
 // PostgreSQL over TLS by `sslmode`: `require` encrypts, `verify-full` checks the certificate.
