@@ -105,7 +105,7 @@ async fn with_store(
 /// change up anyway.
 async fn announce(settings: &super::Settings, store: &Store) {
     const LATER: &str = "could not tell running instances; they pick the change up within 15 s";
-    let redis = app::redis_link(&settings.server)
+    let redis = app::redis_link(&settings.server, None)
         .await
         .unwrap_or_else(|err| {
             tracing::warn!(error = %err, "{LATER}");
