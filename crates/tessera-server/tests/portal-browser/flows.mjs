@@ -4,6 +4,8 @@
 //
 //   PORTAL_URL=http://localhost:PORT   the portal (TESSERA_PUBLIC_URL)
 //   APP_URL=http://localhost:PORT2     an app origin on TESSERA_RETURN_TO
+//   GUARDED_URL=http://localhost:PORT3 an app behind forward auth (redirect=1),
+//                                      its /private/ on TESSERA_RETURN_TO
 //   CHROMIUM=/usr/bin/chromium         the browser
 //   PASSWORD, NEW_PASSWORD             passwords the policy accepts
 //   SCREENSHOT_DIR                     where to save the pages' screenshots
@@ -19,6 +21,7 @@ const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const portal = process.env.PORTAL_URL;
 const app = process.env.APP_URL;
+const guarded = process.env.GUARDED_URL;
 const password = process.env.PASSWORD;
 const newPassword = process.env.NEW_PASSWORD;
 const screenshots = process.env.SCREENSHOT_DIR;
@@ -174,6 +177,32 @@ try {
   await k.keyboard.type(password);
   await Promise.all([k.waitForURL(`${portal}/account`), k.keyboard.press('Enter')]);
   check((await k.textContent('#who')) === 'grace', 'keyboard sign-in did not sign grace in');
+
+  begin('forward auth sends a browser to the login page and back where it was going');
+  const visitor = await browser.newContext();
+  const v = await visitor.newPage();
+  const wanted = `${guarded}/private/report?id=7&view=full`;
+  await v.goto(wanted);
+  check(v.url().startsWith(`${portal}/login?rd=`), `the guarded page sent the browser to ${v.url()}`);
+  check(new URL(v.url()).searchParams.get('rd') === wanted, `rd is not the page asked for: ${v.url()}`);
+  await v.fill('#username', 'grace');
+  await v.fill('#password', password);
+  await Promise.all([v.waitForURL(wanted), v.click('form[action="/login"] button[type=submit]')]);
+  check((await v.textContent('h1')) === 'guarded page', 'the guarded page did not load after sign-in');
+  check((await v.textContent('#user')).length > 0, 'the guarded page got no X-Auth-User');
+
+  begin('forward auth: an expired access cookie comes straight back through the login page');
+  await visitor.clearCookies({ name: 'access_token_cookie' });
+  await v.goto(`${guarded}/private/other`);
+  check(v.url() === `${guarded}/private/other`, `without the access cookie: ${v.url()}`);
+  check((await v.textContent('h1')) === 'guarded page', 'not the guarded page');
+
+  begin('forward auth: off the allowlist the app gets the 401, not a redirect');
+  const off = await v.goto(`${guarded}/public-area`);
+  await visitor.clearCookies();
+  const denied = await v.goto(`${guarded}/public-area`);
+  check(off.status() === 200 && denied.status() === 401, `statuses ${off.status()} / ${denied.status()}`);
+  check(v.url() === `${guarded}/public-area`, `went to ${v.url()}`);
 
   for (const colorScheme of ['light', 'dark']) {
     begin(`axe-core finds no serious or critical violation (${colorScheme})`);
