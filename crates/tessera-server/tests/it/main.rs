@@ -124,6 +124,8 @@ mod pages_http;
 mod pages_forward_auth;
 // The README's nginx `error_page 401 = @login` recipe in a real nginx.
 mod pages_nginx_login;
+// The /admin pages: role check, CSRF, the actions, escaping.
+mod pages_admin;
 // The flows in a real Chromium (playwright-core), on a real socket at http://localhost:PORT.
 mod pages_browser;
 // A cookie-keeping, form-posting client for the page tests.
