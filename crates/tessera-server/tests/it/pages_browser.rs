@@ -176,6 +176,8 @@ async fn the_portal_flows_work_in_chromium() {
             )
             .start(&db)
             .await;
+        // The administrator of the admin flow (as `tessera user add --role admin`).
+        server.admin("root").await;
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(serve::run(listener, server.state.clone(), async move {
             let _ = stopped.await;
@@ -192,6 +194,7 @@ async fn the_portal_flows_work_in_chromium() {
                 .env("GUARDED_URL", script_guarded)
                 .env("CHROMIUM", chromium)
                 .env("PASSWORD", PASSWORD)
+                .env("ADMIN_USER", "root")
                 .env("NEW_PASSWORD", "a-brand-new-passphrase")
                 .env("SCREENSHOT_DIR", screenshot_dir())
                 .stdin(Stdio::null())

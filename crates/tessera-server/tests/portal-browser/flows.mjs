@@ -8,6 +8,7 @@
 //                                      its /private/ on TESSERA_RETURN_TO
 //   CHROMIUM=/usr/bin/chromium         the browser
 //   PASSWORD, NEW_PASSWORD             passwords the policy accepts
+//   ADMIN_USER                         a user with the admin role (PASSWORD)
 //   SCREENSHOT_DIR                     where to save the pages' screenshots
 //
 // Prints one line per step; exits 1 with the failing step on any mismatch.
@@ -25,6 +26,7 @@ const guarded = process.env.GUARDED_URL;
 const password = process.env.PASSWORD;
 const newPassword = process.env.NEW_PASSWORD;
 const screenshots = process.env.SCREENSHOT_DIR;
+const adminUser = process.env.ADMIN_USER;
 const INVALID = 'Incorrect username or password.';
 
 let step = 'start';
@@ -204,6 +206,36 @@ try {
   check(off.status() === 200 && denied.status() === 401, `statuses ${off.status()} / ${denied.status()}`);
   check(v.url() === `${guarded}/public-area`, `went to ${v.url()}`);
 
+  begin('an admin disables a user, whose open page then goes to the login page');
+  await k.goto(`${portal}/account`);
+  check((await k.textContent('#who')) === 'grace', 'grace is not signed in');
+  const root = await browser.newContext();
+  const r = await root.newPage();
+  await signIn(r, adminUser, password);
+  await r.goto(`${portal}/admin`);
+  await r.fill('#q', 'grace');
+  await Promise.all([r.waitForLoadState('load'), r.click('form[action="/admin"] button[type=submit]')]);
+  check((await r.locator('#users li.user').count()) === 1, 'the search did not find grace alone');
+  await Promise.all([r.waitForLoadState('load'), r.click('#users a.username')]);
+  check((await r.textContent('#who')) === 'grace', `not grace's page: ${r.url()}`);
+  check((await r.locator('#sessions li.session').count()) >= 1, 'grace has no session listed');
+  await r.click('#disable');
+  check((await r.textContent('#status')) === 'Disabled', 'not shown as disabled');
+  check((await r.textContent('#notice')).includes('disabled'), 'no notice');
+  await k.reload();
+  check((await path(k)) === '/login', `grace's open page stayed on ${k.url()}`);
+  await signIn(k, 'grace', password);
+  check((await path(k)) === '/login', 'a disabled user signed in');
+
+  begin('the admin enables the user again and finds both in the audit log');
+  await r.click('#enable');
+  check((await r.textContent('#status')) === 'Enabled', 'not shown as enabled');
+  await Promise.all([r.waitForLoadState('load'), r.click('text=Audit log for this user')]);
+  const kinds = await r.locator('#events .kind').allTextContents();
+  check(kinds.includes('user_disabled') && kinds.includes('user_enabled'), `the log shows ${kinds.join(', ')}`);
+  await signIn(k, 'grace', password);
+  check((await path(k)) === '/account', `grace could not sign in again: ${k.url()}`);
+
   for (const colorScheme of ['light', 'dark']) {
     begin(`axe-core finds no serious or critical violation (${colorScheme})`);
     // axe is injected as a script, which the pages' policy forbids: only the
@@ -222,6 +254,15 @@ try {
         await page.click('form[action="/register"] button[type=submit]');
       }],
       ['/account', async () => signIn(page, 'grace', password)],
+      ['/admin', async () => {
+        await signIn(page, adminUser, password);
+        await page.goto(`${portal}/admin`);
+      }],
+      ['/admin (a user)', async () => {
+        await page.goto(`${portal}/admin?q=grace`);
+        await page.click('#users a.username');
+      }],
+      ['/admin/log', null],
     ];
     for (const [name, open] of pages) {
       if (open) await open();
@@ -234,7 +275,13 @@ try {
         `${name}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`,
       );
       console.log(`  ${name}: ${results.passes.length} rules pass, ${results.violations.length} minor findings`);
-      const shot = { '/login': 'login', '/register (refused)': 'register', '/account': 'account' }[name];
+      const shot = {
+        '/login': 'login',
+        '/register (refused)': 'register',
+        '/account': 'account',
+        '/admin': 'admin',
+        '/admin (a user)': 'admin-user',
+      }[name];
       if (screenshots && shot) {
         // Without axe's additions: reload the page as it was served.
         const view = await browser.newContext({ colorScheme, viewport: { width: 900, height: 700 } });
@@ -250,7 +297,8 @@ try {
   begin('a narrow phone screen needs no sideways scrolling');
   const phone = await browser.newContext({ viewport: { width: 360, height: 740 } });
   const p = await phone.newPage();
-  for (const page of ['/login', '/register']) {
+  await signIn(p, adminUser, password);
+  for (const page of ['/login', '/register', '/account', '/admin', '/admin/log']) {
     await p.goto(`${portal}${page}`);
     const wide = await p.evaluate(() => document.documentElement.scrollWidth);
     check(wide <= 360, `${page} is ${wide}px wide on a 360px screen`);
