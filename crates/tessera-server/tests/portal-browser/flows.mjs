@@ -263,6 +263,7 @@ try {
         await page.click('#users a.username');
       }],
       ['/admin/log', null],
+      ['/docs', null],
     ];
     for (const [name, open] of pages) {
       if (open) await open();
