@@ -3,8 +3,10 @@
 //! lockfile), against the server on a real socket at `http://localhost:PORT`
 //! (`TESSERA_PUBLIC_URL`), with a second origin on `TESSERA_RETURN_TO` for
 //! the `rd` flows and an app guarded by forward auth (asking
-//! `/auth/verify?redirect=1` as Traefik does) on a third. Each page is checked with axe-core (no serious or
-//! critical violation) in light and dark, and signing in works by keyboard.
+//! `/auth/verify?redirect=1` as Traefik does) on a third, and social
+//! sign-in through the real OpenID provider of the social tests. Each page
+//! is checked with axe-core (no serious or critical violation) in light and
+//! dark, and signing in works by keyboard.
 //!
 //! Without Chromium or Node.js the test prints a skip, unless
 //! `TESSERA_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
@@ -16,12 +18,15 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::{Html, IntoResponse};
+use tessera::{Clock, ManualClock, SystemClock};
 use tessera_server::serve;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::http_support::{PASSWORD, setup};
-use crate::oidc_support::{fetch, npm_ci};
+use crate::oidc_support::{
+    OidcClient, OidcProvider, PROVIDER_PASSWORD, ProviderOptions, fetch, npm_ci,
+};
 use crate::store_support::{Kind, run};
 
 /// Where the browser script and its lockfile live.
@@ -168,13 +173,33 @@ async fn the_portal_flows_work_in_chromium() {
         let portal = format!("http://localhost:{port}");
         let (app, stop_app) = app_origin().await;
         let (guarded, stop_guarded) = guarded_app(format!("http://127.0.0.1:{port}")).await;
+        // The real OpenID provider of the social sign-in tests, with the
+        // portal's callback registered: the login page shows its button.
+        let client = OidcClient::new(
+            "tessera-portal",
+            "client-secret-for-portal-tests",
+            &format!("{portal}/auth/oauth/corp/callback"),
+        );
+        let provider = OidcProvider::start(ProviderOptions::new().client(client))
+            .await
+            .expect("node runs the OpenID provider (checked above)");
         let server = setup()
+            .var("TESSERA_OIDC_PROVIDERS", "corp")
+            .var("TESSERA_OIDC_CORP_ISSUER", provider.issuer())
+            .var("TESSERA_OIDC_CORP_CLIENT_ID", "tessera-portal")
+            .var(
+                "TESSERA_OIDC_CORP_CLIENT_SECRET",
+                "client-secret-for-portal-tests",
+            )
+            .var("TESSERA_OIDC_CORP_LABEL", "Corp")
+            .var("TESSERA_OIDC_ALLOW_LOOPBACK_HTTP", "true")
             .var("TESSERA_PUBLIC_URL", portal.as_str())
             .var(
                 "TESSERA_RETURN_TO",
                 format!("{portal},{app},{guarded}/private/"),
             )
-            .start(&db)
+            // The provider's id_tokens are stamped with the real time.
+            .start_with_clock(&db, ManualClock::new(SystemClock.now()))
             .await;
         // The administrator of the admin flow (as `tessera user add --role admin`).
         server.admin("root").await;
@@ -195,6 +220,8 @@ async fn the_portal_flows_work_in_chromium() {
                 .env("CHROMIUM", chromium)
                 .env("PASSWORD", PASSWORD)
                 .env("ADMIN_USER", "root")
+                .env("PROVIDER_USER", "ada")
+                .env("PROVIDER_PASSWORD", PROVIDER_PASSWORD)
                 .env("NEW_PASSWORD", "a-brand-new-passphrase")
                 .env("SCREENSHOT_DIR", screenshot_dir())
                 .stdin(Stdio::null())
@@ -210,6 +237,9 @@ async fn the_portal_flows_work_in_chromium() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         println!("{stdout}\nscreenshots: {}", screenshot_dir().display());
+        if !output.status.success() {
+            println!("the OpenID provider's log:\n{}", provider.log());
+        }
         assert!(
             output.status.success() && stdout.contains("all portal flows passed"),
             "the browser flows failed ({}):\n{stdout}\n{stderr}",

@@ -9,6 +9,7 @@
 //   CHROMIUM=/usr/bin/chromium         the browser
 //   PASSWORD, NEW_PASSWORD             passwords the policy accepts
 //   ADMIN_USER                         a user with the admin role (PASSWORD)
+//   PROVIDER_USER, PROVIDER_PASSWORD   an account at the OpenID provider ("Corp")
 //   SCREENSHOT_DIR                     where to save the pages' screenshots
 //
 // Prints one line per step; exits 1 with the failing step on any mismatch.
@@ -27,6 +28,8 @@ const password = process.env.PASSWORD;
 const newPassword = process.env.NEW_PASSWORD;
 const screenshots = process.env.SCREENSHOT_DIR;
 const adminUser = process.env.ADMIN_USER;
+const providerUser = process.env.PROVIDER_USER;
+const providerPassword = process.env.PROVIDER_PASSWORD;
 const INVALID = 'Incorrect username or password.';
 
 let step = 'start';
@@ -304,6 +307,26 @@ try {
     const wide = await p.evaluate(() => document.documentElement.scrollWidth);
     check(wide <= 360, `${page} is ${wide}px wide on a 360px screen`);
   }
+
+  begin('the provider button signs in through the OpenID provider and lands on /account');
+  const social = await browser.newContext();
+  const o = await social.newPage();
+  await o.goto(`${portal}/login`);
+  check((await o.textContent('.providers a')).trim() === 'Corp', 'no Corp button on /login');
+  await Promise.all([o.waitForLoadState('load'), o.click('.providers a')]);
+  check(!o.url().startsWith(portal), `the button did not lead to the provider: ${o.url()}`);
+  await o.fill('form[name=login] input[name=login]', providerUser);
+  await o.fill('form[name=login] input[name=password]', providerPassword);
+  const hops = [];
+  o.on('response', (r) => hops.push(`${r.status()} ${r.url()} -> ${r.headers().location ?? ''} ${(r.headers()['set-cookie'] ?? '').replace(/=[^;\n]{12,}/g, '=…')}`));
+  await Promise.all([o.waitForLoadState('load'), o.click('form[name=login] button[type=submit]')]);
+  await o.waitForLoadState('load');
+  check(o.url() === `${portal}/account`, `landed on ${o.url()} after:\n${hops.join('\n')}`);
+  const who = (await o.textContent('#who')).trim();
+  // The new account's name comes from the provider's profile (ada's is "Ada Lovelace").
+  check(who.toLowerCase().includes(providerUser.toLowerCase()), `signed in as ${who}`);
+  check(!(await social.cookies(portal)).some((c) => c.name === 'tessera_oauth_flow'), 'the flow cookie stayed');
+  check((await sessionCount(o)) === 1, 'not exactly one session after social sign-in');
 
   console.log('all portal flows passed');
 } catch (err) {
