@@ -71,10 +71,11 @@ pub async fn verify(State(state): State<AppState>, request: Request) -> Response
         Ok(token) => allow(&state, &token),
         Err(err) => {
             let denied = deny(&state, err);
-            if redirect && denied.status() == StatusCode::UNAUTHORIZED {
-                if let Some(to_login) = forward_login::to_login(&state, &parts.headers) {
-                    return to_login;
-                }
+            if redirect
+                && denied.status() == StatusCode::UNAUTHORIZED
+                && let Some(to_login) = forward_login::to_login(&state, &parts.headers)
+            {
+                return to_login;
             }
             denied
         }
