@@ -1,12 +1,17 @@
 //! `/openapi.json` and `/docs`: the API description and a page rendered from
-//! it on the server, so it works offline (no CDN, no script).
+//! it on the server, so it works offline (no CDN, no script). The page is
+//! served with the portal pages' security headers.
 
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
+use axum::extract::State;
 use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
+
+use super::pages::headers::PageHeaders;
+use super::state::AppState;
 
 /// The OpenAPI 3.1 document describing every endpoint.
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");
@@ -21,9 +26,9 @@ pub async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }
 
-/// `GET /docs`.
-pub async fn docs() -> Html<&'static str> {
-    Html(DOCS_HTML.as_str())
+/// `GET /docs`, with the portal pages' security headers.
+pub async fn docs(State(state): State<AppState>) -> Response {
+    PageHeaders::new(&state).apply(Html(DOCS_HTML.as_str()).into_response())
 }
 
 /// The paths the document describes, as `(METHOD, path)` pairs.
@@ -48,12 +53,15 @@ fn escape(text: &str) -> String {
 
 fn render(spec: &Value) -> String {
     let text = |value: Option<&Value>| escape(value.and_then(Value::as_str).unwrap_or(""));
+    // No inline style or script: the page is served with the portal's
+    // Content-Security-Policy, so it takes the portal's stylesheet (light
+    // and dark, colours checked for contrast) from this server.
     let mut html = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tessera API</title>\
-         <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
-         code,.path{font-family:ui-monospace,monospace}.op{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}\
-         .m{display:inline-block;min-width:4.5rem;font-weight:700}.get{color:#0a6}.post{color:#06c}.put{color:#a60}.delete{color:#c22}\
-         table{border-collapse:collapse}td{padding:.1rem .6rem;vertical-align:top}</style></head><body>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\">\
+         <title>Tessera API</title><link rel=\"stylesheet\" href=\"/static/portal.css\"></head>\
+         <body class=\"docs\"><header class=\"top\"><a class=\"brand\" href=\"/login\">Tessera</a></header><main>",
     );
     let info = spec.get("info");
     let _ = write!(
@@ -101,7 +109,7 @@ fn render(spec: &Value) -> String {
             html.push_str("</table></div>");
         }
     }
-    html.push_str("</body></html>");
+    html.push_str("</main></body></html>");
     html
 }
 

@@ -24,6 +24,7 @@ use serde_json::Value;
 use tessera::{AuthError, Location, Requirement, SESSION_ID_CLAIM, Token};
 
 use super::error::ApiError;
+use super::forward_login;
 use super::metrics::Metrics;
 use super::state::AppState;
 
@@ -34,9 +35,12 @@ const X_FORWARDED_METHOD: HeaderName = HeaderName::from_static("x-forwarded-meth
 const X_ORIGINAL_METHOD: HeaderName = HeaderName::from_static("x-original-method");
 
 /// `GET /auth/verify`: 200 with `X-Auth-User`, `X-Auth-Roles` and
-/// `X-Auth-Session`, or the library's 401/403.
+/// `X-Auth-Session`, or the library's 401/403. With `?redirect=1`, a
+/// browser's page load of an allowlisted URL gets a 302 to the sign-in page
+/// instead of the 401 ([`forward_login`](super::forward_login)).
 pub async fn verify(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
+    let redirect = forward_login::asked(parts.uri.query());
     let headers_enabled = state.jwt.config().locations.contains(&Location::Headers);
     let from_headers = if headers_enabled {
         state
@@ -65,7 +69,16 @@ pub async fn verify(State(state): State<AppState>, request: Request) -> Response
     };
     match verified {
         Ok(token) => allow(&state, &token),
-        Err(err) => deny(&state, err),
+        Err(err) => {
+            let denied = deny(&state, err);
+            if redirect
+                && denied.status() == StatusCode::UNAUTHORIZED
+                && let Some(to_login) = forward_login::to_login(&state, &parts.headers)
+            {
+                return to_login;
+            }
+            denied
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod domain_error;
 pub mod error;
 pub mod forward_auth;
+pub mod forward_login;
 pub mod json;
 pub mod metrics;
 pub mod oauth;

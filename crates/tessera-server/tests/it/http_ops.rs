@@ -242,9 +242,12 @@ backend_tests! {
         for (_, path) in documented_routes() {
             assert!(html.contains(&path), "{path} missing from /docs");
         }
-        for external in ["http://", "https://", "//cdn", "<script", "<link", "@import"] {
+        for external in ["http://", "https://", "//cdn", "<script", "@import", "<style"] {
             assert!(!html.contains(external), "{external} in /docs");
         }
+        // Its one stylesheet is the portal's, from this server.
+        assert_eq!(html.matches("<link").count(), 1);
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"/static/portal.css\">"));
     }
 }
 

@@ -127,6 +127,12 @@ mod keys_instances;
 
 // Over plain HTTP: page headers, CSRF refusals, escaping, closed registration, rd, refresh, sign-out.
 mod pages_http;
+// Forward auth for browsers: /auth/verify?redirect=1 to /login?rd= and back.
+mod pages_forward_auth;
+// The README's nginx `error_page 401 = @login` recipe in a real nginx.
+mod pages_nginx_login;
+// The /admin pages: role check, CSRF, the actions, escaping.
+mod pages_admin;
 // The flows in a real Chromium (playwright-core), on a real socket at http://localhost:PORT.
 mod pages_browser;
 // A cookie-keeping, form-posting client for the page tests.

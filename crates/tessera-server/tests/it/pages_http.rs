@@ -78,6 +78,17 @@ backend_tests! {
         assert!(css.text().contains("prefers-color-scheme: dark"));
     }
 
+    async fn the_api_docs_page_carries_the_page_headers_and_no_inline_style(db) {
+        let server = Server::start(&db).await;
+        let reply = server.get("/docs").send().await;
+        reply.expect_status(200);
+        assert_html(&reply);
+        assert_page_headers(&reply);
+        let html = reply.text();
+        assert!(!html.contains("<style") && !html.contains("style="), "inline style in /docs");
+        assert!(html.contains("href=\"/static/portal.css\""));
+    }
+
     async fn form_action_names_the_allowed_return_origins(db) {
         let server = setup()
             .var("TESSERA_RETURN_TO", format!("{PUBLIC_URL},https://app.example.com/area/"))

@@ -4,8 +4,12 @@
 //
 //   PORTAL_URL=http://localhost:PORT   the portal (TESSERA_PUBLIC_URL)
 //   APP_URL=http://localhost:PORT2     an app origin on TESSERA_RETURN_TO
+//   GUARDED_URL=http://localhost:PORT3 an app behind forward auth (redirect=1),
+//                                      its /private/ on TESSERA_RETURN_TO
 //   CHROMIUM=/usr/bin/chromium         the browser
 //   PASSWORD, NEW_PASSWORD             passwords the policy accepts
+//   ADMIN_USER                         a user with the admin role (PASSWORD)
+//   PROVIDER_USER, PROVIDER_PASSWORD   an account at the OpenID provider ("Corp")
 //   SCREENSHOT_DIR                     where to save the pages' screenshots
 //
 // Prints one line per step; exits 1 with the failing step on any mismatch.
@@ -19,9 +23,13 @@ const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const portal = process.env.PORTAL_URL;
 const app = process.env.APP_URL;
+const guarded = process.env.GUARDED_URL;
 const password = process.env.PASSWORD;
 const newPassword = process.env.NEW_PASSWORD;
 const screenshots = process.env.SCREENSHOT_DIR;
+const adminUser = process.env.ADMIN_USER;
+const providerUser = process.env.PROVIDER_USER;
+const providerPassword = process.env.PROVIDER_PASSWORD;
 const INVALID = 'Incorrect username or password.';
 
 let step = 'start';
@@ -175,6 +183,62 @@ try {
   await Promise.all([k.waitForURL(`${portal}/account`), k.keyboard.press('Enter')]);
   check((await k.textContent('#who')) === 'grace', 'keyboard sign-in did not sign grace in');
 
+  begin('forward auth sends a browser to the login page and back where it was going');
+  const visitor = await browser.newContext();
+  const v = await visitor.newPage();
+  const wanted = `${guarded}/private/report?id=7&view=full`;
+  await v.goto(wanted);
+  check(v.url().startsWith(`${portal}/login?rd=`), `the guarded page sent the browser to ${v.url()}`);
+  check(new URL(v.url()).searchParams.get('rd') === wanted, `rd is not the page asked for: ${v.url()}`);
+  await v.fill('#username', 'grace');
+  await v.fill('#password', password);
+  await Promise.all([v.waitForURL(wanted), v.click('form[action="/login"] button[type=submit]')]);
+  check((await v.textContent('h1')) === 'guarded page', 'the guarded page did not load after sign-in');
+  check((await v.textContent('#user')).length > 0, 'the guarded page got no X-Auth-User');
+
+  begin('forward auth: an expired access cookie comes straight back through the login page');
+  await visitor.clearCookies({ name: 'access_token_cookie' });
+  await v.goto(`${guarded}/private/other`);
+  check(v.url() === `${guarded}/private/other`, `without the access cookie: ${v.url()}`);
+  check((await v.textContent('h1')) === 'guarded page', 'not the guarded page');
+
+  begin('forward auth: off the allowlist the app gets the 401, not a redirect');
+  const off = await v.goto(`${guarded}/public-area`);
+  await visitor.clearCookies();
+  const denied = await v.goto(`${guarded}/public-area`);
+  check(off.status() === 200 && denied.status() === 401, `statuses ${off.status()} / ${denied.status()}`);
+  check(v.url() === `${guarded}/public-area`, `went to ${v.url()}`);
+
+  begin('an admin disables a user, whose open page then goes to the login page');
+  await k.goto(`${portal}/account`);
+  check((await k.textContent('#who')) === 'grace', 'grace is not signed in');
+  const root = await browser.newContext();
+  const r = await root.newPage();
+  await signIn(r, adminUser, password);
+  await r.goto(`${portal}/admin`);
+  await r.fill('#q', 'grace');
+  await Promise.all([r.waitForLoadState('load'), r.click('form[action="/admin"] button[type=submit]')]);
+  check((await r.locator('#users li.user').count()) === 1, 'the search did not find grace alone');
+  await Promise.all([r.waitForLoadState('load'), r.click('#users a.username')]);
+  check((await r.textContent('#who')) === 'grace', `not grace's page: ${r.url()}`);
+  check((await r.locator('#sessions li.session').count()) >= 1, 'grace has no session listed');
+  await r.click('#disable');
+  check((await r.textContent('#status')) === 'Disabled', 'not shown as disabled');
+  check((await r.textContent('#notice')).includes('disabled'), 'no notice');
+  await k.reload();
+  check((await path(k)) === '/login', `grace's open page stayed on ${k.url()}`);
+  await signIn(k, 'grace', password);
+  check((await path(k)) === '/login', 'a disabled user signed in');
+
+  begin('the admin enables the user again and finds both in the audit log');
+  await r.click('#enable');
+  check((await r.textContent('#status')) === 'Enabled', 'not shown as enabled');
+  await Promise.all([r.waitForLoadState('load'), r.click('text=Audit log for this user')]);
+  const kinds = await r.locator('#events .kind').allTextContents();
+  check(kinds.includes('user_disabled') && kinds.includes('user_enabled'), `the log shows ${kinds.join(', ')}`);
+  await signIn(k, 'grace', password);
+  check((await path(k)) === '/account', `grace could not sign in again: ${k.url()}`);
+
   for (const colorScheme of ['light', 'dark']) {
     begin(`axe-core finds no serious or critical violation (${colorScheme})`);
     // axe is injected as a script, which the pages' policy forbids: only the
@@ -193,6 +257,16 @@ try {
         await page.click('form[action="/register"] button[type=submit]');
       }],
       ['/account', async () => signIn(page, 'grace', password)],
+      ['/admin', async () => {
+        await signIn(page, adminUser, password);
+        await page.goto(`${portal}/admin`);
+      }],
+      ['/admin (a user)', async () => {
+        await page.goto(`${portal}/admin?q=grace`);
+        await page.click('#users a.username');
+      }],
+      ['/admin/log', null],
+      ['/docs', null],
     ];
     for (const [name, open] of pages) {
       if (open) await open();
@@ -205,7 +279,13 @@ try {
         `${name}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`,
       );
       console.log(`  ${name}: ${results.passes.length} rules pass, ${results.violations.length} minor findings`);
-      const shot = { '/login': 'login', '/register (refused)': 'register', '/account': 'account' }[name];
+      const shot = {
+        '/login': 'login',
+        '/register (refused)': 'register',
+        '/account': 'account',
+        '/admin': 'admin',
+        '/admin (a user)': 'admin-user',
+      }[name];
       if (screenshots && shot) {
         // Without axe's additions: reload the page as it was served.
         const view = await browser.newContext({ colorScheme, viewport: { width: 900, height: 700 } });
@@ -221,11 +301,32 @@ try {
   begin('a narrow phone screen needs no sideways scrolling');
   const phone = await browser.newContext({ viewport: { width: 360, height: 740 } });
   const p = await phone.newPage();
-  for (const page of ['/login', '/register']) {
+  await signIn(p, adminUser, password);
+  for (const page of ['/login', '/register', '/account', '/admin', '/admin/log']) {
     await p.goto(`${portal}${page}`);
     const wide = await p.evaluate(() => document.documentElement.scrollWidth);
     check(wide <= 360, `${page} is ${wide}px wide on a 360px screen`);
   }
+
+  begin('the provider button signs in through the OpenID provider and lands on /account');
+  const social = await browser.newContext();
+  const o = await social.newPage();
+  await o.goto(`${portal}/login`);
+  check((await o.textContent('.providers a')).trim() === 'Corp', 'no Corp button on /login');
+  await Promise.all([o.waitForLoadState('load'), o.click('.providers a')]);
+  check(!o.url().startsWith(portal), `the button did not lead to the provider: ${o.url()}`);
+  await o.fill('form[name=login] input[name=login]', providerUser);
+  await o.fill('form[name=login] input[name=password]', providerPassword);
+  const hops = [];
+  o.on('response', (r) => hops.push(`${r.status()} ${r.url()} -> ${r.headers().location ?? ''} ${(r.headers()['set-cookie'] ?? '').replace(/=[^;\n]{12,}/g, '=…')}`));
+  await Promise.all([o.waitForLoadState('load'), o.click('form[name=login] button[type=submit]')]);
+  await o.waitForLoadState('load');
+  check(o.url() === `${portal}/account`, `landed on ${o.url()} after:\n${hops.join('\n')}`);
+  const who = (await o.textContent('#who')).trim();
+  // The new account's name comes from the provider's profile (ada's is "Ada Lovelace").
+  check(who.toLowerCase().includes(providerUser.toLowerCase()), `signed in as ${who}`);
+  check(!(await social.cookies(portal)).some((c) => c.name === 'tessera_oauth_flow'), 'the flow cookie stayed');
+  check((await sessionCount(o)) === 1, 'not exactly one session after social sign-in');
 
   console.log('all portal flows passed');
 } catch (err) {

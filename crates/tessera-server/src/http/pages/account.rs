@@ -81,15 +81,15 @@ pub struct AccountPage {
 }
 
 /// A signed-in request whose session is still live.
-struct Current {
-    page_user: PageUser,
-    user: User,
-    sessions: Vec<SessionInfo>,
-    jar: CookieJar,
+pub(super) struct Current {
+    pub(super) page_user: PageUser,
+    pub(super) user: User,
+    pub(super) sessions: Vec<SessionInfo>,
+    pub(super) jar: CookieJar,
 }
 
 /// Either the person (session live) or the response that signs them out.
-enum Gate {
+pub(super) enum Gate {
     Open(Box<Current>),
     Closed(Response),
 }
@@ -97,7 +97,7 @@ enum Gate {
 /// Reads the session and checks it still stands: the user exists and is
 /// enabled, and the session is among its live ones (so a session ended
 /// elsewhere is signed out on this very load).
-async fn gate(state: &AppState, jar: CookieJar) -> Result<Gate, PageError> {
+pub(super) async fn gate(state: &AppState, jar: CookieJar) -> Result<Gate, PageError> {
     let (page_user, jar) = match session::resolve(state, jar).await? {
         Signed::In(page_user, jar) => (page_user, jar),
         Signed::Out(jar) => return Ok(Gate::Closed(to_login(jar))),

@@ -60,13 +60,23 @@ pub struct LoginForm {
     rd: Option<String>,
 }
 
-/// `GET /login`.
+/// `GET /login`. A browser that is already signed in (after renewing its
+/// access cookie, if need be) and asks for an allowed `rd` goes straight
+/// on there: that is how forward auth's redirect returns a browser whose
+/// access token had only expired.
 pub async fn show(
     State(state): State<AppState>,
     jar: CookieJar,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let rd = ReturnQuery::from_raw(query.as_deref()).allowed(&state);
+    let jar = match session::resolve(&state, jar).await? {
+        session::Signed::In(_, jar) => match rd {
+            Some(rd) => return Ok((jar, Redirect::to(&rd)).into_response()),
+            None => jar,
+        },
+        session::Signed::Out(jar) => jar,
+    };
     let (jar, csrf) = csrf::token(&state, jar)?;
     let page = page(&state, csrf, rd, String::new(), None);
     Ok((jar, render(StatusCode::OK, &page)).into_response())

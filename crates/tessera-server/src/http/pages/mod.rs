@@ -1,5 +1,6 @@
 //! The sign-in portal: server-rendered pages for people (`/login`,
-//! `/register`, `/account`, `POST /logout`, `/signed-out`), a client of the
+//! `/register`, `/account`, `POST /logout`, `/signed-out`, and `/admin` for
+//! administrators), a client of the
 //! same domain operations as the JSON API — never of the API over HTTP.
 //!
 //! # Template engine: askama
@@ -34,6 +35,7 @@
 //! No page needs JavaScript.
 
 pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod csrf;
 pub mod destination;
@@ -61,6 +63,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/account/sessions/end", post(account::end_session))
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/password", post(account::change_password))
+        .route("/admin", get(admin::users))
+        .route("/admin/log", get(admin::log))
+        .route("/admin/people/{id}", get(admin::user))
+        .route("/admin/people/{id}/roles", post(admin::set_roles))
+        .route("/admin/people/{id}/disable", post(admin::disable))
+        .route("/admin/people/{id}/enable", post(admin::enable))
+        .route("/admin/people/{id}/unlock", post(admin::unlock))
+        .route("/admin/people/{id}/sessions/end", post(admin::end_session))
         .route("/logout", post(logout::submit))
         .route("/signed-out", get(logout::signed_out))
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
