@@ -11,42 +11,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::Project;
+use crate::support::{Project, RawReply};
 
 const PASSWORD: &str = "Correct-Horse-Battery-7261";
 const WRONG_PASSWORD: &str = "Guessed-Wrong-Staple-5518";
 
-/// An HTTP/1.1 answer, read whole.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+/// Header `name` of `answer`, which must be there.
+fn must_header<'a>(answer: &'a RawReply, name: &str) -> &'a str {
+    answer
+        .header(name)
+        .unwrap_or_else(|| panic!("no {name} in {:?}", answer.headers))
 }
 
-impl Answer {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-            .unwrap_or_else(|| panic!("no {name} in {:?}", self.headers))
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|err| panic!("{err}: {}", self.body))
-    }
-
-    /// `name=value` of each `Set-Cookie`.
-    fn cookies(&self) -> Vec<String> {
-        self.headers
-            .iter()
-            .filter(|(key, _)| key == "set-cookie")
-            .map(|(_, value)| value.split(';').next().unwrap().to_owned())
-            .collect()
-    }
-}
-
-fn call(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+fn call(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> RawReply {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -63,27 +40,7 @@ fn call(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
     stream.write_all(request.as_bytes()).unwrap();
     let mut raw = String::new();
     stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').unwrap();
-            (name.trim().to_ascii_lowercase(), value.trim().to_owned())
-        })
-        .collect();
-    Answer {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
+    RawReply::parse(&raw)
 }
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
@@ -183,7 +140,7 @@ fn json_logs_are_one_object_per_line_with_request_ids_and_no_secrets() {
 
     let login = call(&addr, "POST", "/auth/login", &[JSON], &credentials);
     assert_eq!(login.status, 200, "{}", login.body);
-    let login_id = login.header("x-request-id").to_owned();
+    let login_id = must_header(&login, "x-request-id").to_owned();
     let access = login.json()["access_token"].as_str().unwrap().to_owned();
     let refresh = login.json()["refresh_token"].as_str().unwrap().to_owned();
 
@@ -202,7 +159,7 @@ fn json_logs_are_one_object_per_line_with_request_ids_and_no_secrets() {
     let bearer = format!("Bearer {access}");
     let me = call(&addr, "GET", "/auth/me", &[("Authorization", &bearer)], "");
     assert_eq!(me.status, 200, "{}", me.body);
-    let me_id = me.header("x-request-id").to_owned();
+    let me_id = must_header(&me, "x-request-id").to_owned();
     let verify = call(
         &addr,
         "GET",

@@ -13,27 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::http_support::{PASSWORD, Setup, setup};
 use crate::store_support::{Kind, TestDb, run};
-
-/// A response as read off the socket.
-#[derive(Debug)]
-struct RawReply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl RawReply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|err| panic!("{err}: {self:?}"))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-}
+use crate::support::RawReply;
 
 /// The head of a request with a JSON body of `length` bytes.
 fn head(method: &str, path: &str, headers: &[(&str, &str)], length: usize) -> String {
@@ -54,28 +34,7 @@ fn head(method: &str, path: &str, headers: &[(&str, &str)], length: usize) -> St
 async fn read_reply(stream: &mut TcpStream) -> RawReply {
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes).await.unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').unwrap();
-            (name.trim().to_owned(), value.trim().to_owned())
-        })
-        .collect();
-    RawReply {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
+    RawReply::parse(&String::from_utf8(bytes).unwrap())
 }
 
 async fn exchange(

@@ -196,3 +196,62 @@ impl Outcome {
         serde_json::from_str(&self.stdout).unwrap_or_else(|err| panic!("{err}: {self:#?}"))
     }
 }
+
+/// A whole HTTP/1.1 response as read off a `Connection: close` socket, for
+/// the tests that talk to a real listener byte by byte.
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: u16,
+    /// Names lower-cased, in the order they came.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawReply {
+    /// Splits `text` (status line, headers, blank line, body).
+    pub fn parse(text: &str) -> RawReply {
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no end of head in {text:?}"));
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {text:?}"));
+        let headers = lines
+            .map(|line| {
+                let (name, value) = line.split_once(':').unwrap();
+                (name.trim().to_ascii_lowercase(), value.trim().to_owned())
+            })
+            .collect();
+        RawReply {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|err| panic!("{err}: {self:?}"))
+    }
+
+    /// `name=value` of each `Set-Cookie`.
+    pub fn cookies(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(key, _)| key == "set-cookie")
+            .map(|(_, value)| value.split(';').next().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
