@@ -311,5 +311,6 @@ pub async fn build_state(
         social: Arc::new(social),
         discovery: Arc::new(discovery),
         trust_forwarded: config.trust_forwarded,
+        edge: Arc::new(config.edge.clone()),
     }))
 }

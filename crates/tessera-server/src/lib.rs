@@ -72,10 +72,12 @@
 //! # Ok(()) }
 //! ```
 
+pub mod accept;
 pub mod app;
 pub mod boxed;
 pub mod cli;
 pub mod domain;
+pub mod edge_settings;
 pub mod env_file;
 pub mod fanout;
 pub mod http;

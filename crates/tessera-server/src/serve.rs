@@ -4,7 +4,6 @@
 //! the store and runs its migrations, binds, logs one line with the URL, and
 //! shuts down gracefully on SIGINT/SIGTERM (in-flight requests finish).
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +11,7 @@ use std::time::Duration;
 use tessera::{Clock, SystemClock};
 use tokio::net::TcpListener;
 
-use crate::app;
+use crate::{accept, app};
 use crate::domain::{AccountError, AuthService, FollowError, ServerSettings};
 use crate::env_file::{self, EnsureOutcome};
 use crate::http::{self, AppState};
@@ -105,6 +104,25 @@ pub async fn serve(dir: &Path) -> Result<(), ServeError> {
         store_label,
     } = assemble(Arc::new(SystemClock), config).await?;
     spawn_maintenance(&state, SYNC_EVERY);
+    if let Some(metrics_bind) = state.edge.metrics_bind {
+        let metrics_listener =
+            TcpListener::bind(metrics_bind)
+                .await
+                .map_err(|source| ServeError::Bind {
+                    addr: metrics_bind,
+                    source,
+                })?;
+        tracing::info!(
+            "metrics on http://{}/metrics (TESSERA_METRICS_BIND; not on the public listener)",
+            metrics_listener.local_addr()?
+        );
+        // Ends with the process; scrapes need no graceful shutdown.
+        tokio::spawn(run_metrics(
+            metrics_listener,
+            state.clone(),
+            std::future::pending(),
+        ));
+    }
     tracing::info!(
         "tessera listening on http://{local} (store: {}, public URL {})",
         store_label,
@@ -117,16 +135,28 @@ pub async fn serve(dir: &Path) -> Result<(), ServeError> {
 
 /// Serves the API on `listener` until `shutdown` completes; then stops
 /// accepting connections, lets in-flight requests finish, and returns.
-/// Handlers see the client's address (`ConnectInfo<SocketAddr>`).
+/// Handlers see the client's address (`ConnectInfo<SocketAddr>`). The
+/// connections are bounded as [`accept`](crate::accept) describes.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let edge = Arc::clone(&state.edge);
+    let busy = http::edge::busy(&edge);
+    accept::serve_connections(listener, http::router(state), busy, &edge, shutdown).await
+}
+
+/// Serves `/metrics` alone on `listener` (`TESSERA_METRICS_BIND`) until
+/// `shutdown` completes.
+pub async fn run_metrics(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let edge = Arc::clone(&state.edge);
+    let busy = http::edge::busy(&edge);
+    accept::serve_connections(listener, http::metrics_router(state), busy, &edge, shutdown).await
 }
 
 /// Starts the background tasks of a running server: following the

@@ -14,12 +14,17 @@
 //! | `TESSERA_REDIS_PREFIX` | `tessera:` | prefix of this deployment's Redis keys and channel |
 //! | `TESSERA_ENCRYPTION_KEY` | written into `.env` | 32 random bytes, base64url: encrypts the signing keys kept in the store |
 //! | `TESSERA_KEY_ROTATION_DAYS` | `30` | automatic rotation of the signing keys kept in the store (0: off) |
+//!
+//! The edge's settings (timeouts, connections, CORS, the metrics listener)
+//! are in [`crate::edge_settings`].
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use tessera::ConfigError;
 use tessera::env::Env;
+
+use crate::edge_settings::EdgeSettings;
 
 /// Settings read once at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +53,8 @@ pub struct ServerConfig {
     pub encryption_key: Option<crate::keys::EncryptionKeyText>,
     /// `TESSERA_KEY_ROTATION_DAYS`: automatic rotation of the stored keys (0: off).
     pub key_rotation_days: u32,
+    /// Timeouts, the connection cap, CORS, the metrics listener, HSTS.
+    pub edge: EdgeSettings,
 }
 
 impl ServerConfig {
@@ -89,8 +96,10 @@ impl ServerConfig {
                 Err(format!("{url:?} must start with http:// or https://"))
             }
         })?;
+        let edge = EdgeSettings::read(env, explicit_url.as_deref().unwrap_or("http://"))?;
         Ok(ServerConfig {
             bind,
+            edge,
             database_url: env.text("DATABASE_URL"),
             public_url_is_explicit: explicit_url.is_some(),
             public_url: explicit_url.unwrap_or_else(|| format!("http://{bind}")),

@@ -214,6 +214,10 @@ pub enum AccountError {
     /// Password hashing failed or its worker pool is gone (500).
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    /// Every hashing slot is busy and the line in front of them is full or
+    /// too slow (503 with `Retry-After`).
+    #[error("the server is busy hashing passwords")]
+    HashingBusy,
 }
 
 impl AccountError {
@@ -230,6 +234,7 @@ impl AccountError {
             AccountError::Store(_) => "store_error",
             AccountError::RegistrationClosed => "registration_closed",
             AccountError::Hashing(_) => "internal_error",
+            AccountError::HashingBusy => "server_busy",
         }
     }
 }

@@ -4,13 +4,19 @@
 //! runs on an async worker: jobs go to `spawn_blocking`, and a semaphore
 //! sized to the cores lets only that many run at once. A login flood
 //! therefore waits in line instead of starving the runtime or exhausting
-//! memory.
+//! memory — and the line is bounded: at most [`QUEUE_PER_SLOT`] waiters
+//! per running hash, each waiting at most [`MAX_WAIT`]. Beyond either, the
+//! request is refused at once with [`AccountError::HashingBusy`] (`503`
+//! with `Retry-After`), so requests that need no hashing (health checks,
+//! forward auth, refreshes) never queue behind a flood.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use super::error::AccountError;
 use super::password::Password;
@@ -32,9 +38,14 @@ pub struct PasswordHasher {
     inner: Arc<Inner>,
 }
 
+/// Waiters allowed per hash that may run at once.
+pub(crate) const QUEUE_PER_SLOT: usize = 16;
+/// The longest a request waits for a hashing slot.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(5);
+
 struct Inner {
     params: Params,
-    permits: Arc<Semaphore>,
+    permits: Arc<Permits>,
     /// A hash of a random password with the configured parameters, verified
     /// against when the user is unknown so that case costs the same work.
     dummy_hash: String,
@@ -61,7 +72,7 @@ impl PasswordHasher {
             None,
         )
         .map_err(|err| AccountError::Hashing(format!("argon2 parameters: {err}")))?;
-        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let permits = Arc::new(Permits::new(concurrency.max(1)));
         let mut random = [0_u8; 32];
         aws_lc_rs::rand::fill(&mut random)
             .map_err(|_| AccountError::Hashing("no randomness".to_owned()))?;
@@ -157,16 +168,68 @@ fn differs(hash: &PasswordHash<'_>, params: &Params) -> bool {
     }
 }
 
+/// The hashing slots and the bounded line in front of them.
+struct Permits {
+    running: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+}
+
+impl Permits {
+    fn new(concurrency: usize) -> Self {
+        Permits {
+            running: Arc::new(Semaphore::new(concurrency)),
+            waiting: AtomicUsize::new(0),
+            max_waiting: concurrency.saturating_mul(QUEUE_PER_SLOT),
+        }
+    }
+
+    /// A slot now, or after waiting in a line that has room, for at most
+    /// [`MAX_WAIT`].
+    async fn acquire(&self) -> Result<OwnedSemaphorePermit, AccountError> {
+        let closed = || AccountError::Hashing("the hashing pool is closed".to_owned());
+        match Arc::clone(&self.running).try_acquire_owned() {
+            Ok(permit) => return Ok(permit),
+            Err(TryAcquireError::Closed) => return Err(closed()),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        let _place = Place::take(&self.waiting, self.max_waiting)?;
+        match tokio::time::timeout(MAX_WAIT, Arc::clone(&self.running).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(closed()),
+            Err(_) => Err(AccountError::HashingBusy),
+        }
+    }
+}
+
+/// A place in the line; given back when dropped (served, timed out or
+/// abandoned by a client that went away).
+struct Place<'a>(&'a AtomicUsize);
+
+impl<'a> Place<'a> {
+    fn take(waiting: &'a AtomicUsize, max: usize) -> Result<Self, AccountError> {
+        waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                (now < max).then_some(now + 1)
+            })
+            .map(|_| Place(waiting))
+            .map_err(|_| AccountError::HashingBusy)
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Runs `job` on the blocking pool once a permit is free; the permit is held
 /// until the job ends, even if the caller stops waiting.
 async fn run_limited<T: Send + 'static>(
-    permits: &Arc<Semaphore>,
+    permits: &Permits,
     job: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AccountError> {
-    let permit = Arc::clone(permits)
-        .acquire_owned()
-        .await
-        .map_err(|_| AccountError::Hashing("the hashing pool is closed".to_owned()))?;
+    let permit = permits.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let out = job();
         drop(permit);

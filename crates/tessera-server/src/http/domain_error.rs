@@ -41,6 +41,7 @@ impl From<AccountError> for ApiError {
                 "registration is closed on this server (TESSERA_REGISTRATION=closed); an administrator creates accounts",
             ),
             AccountError::Hashing(problem) => ApiError::internal("password hashing", problem),
+            AccountError::HashingBusy => ApiError::server_busy(),
         }
     }
 }

@@ -124,6 +124,21 @@ impl ApiError {
         error
     }
 
+    /// 503 `server_busy` with `Retry-After`: the server is at capacity
+    /// (password hashing saturated, or too many connections).
+    pub fn server_busy() -> Self {
+        let seconds = crate::edge_settings::BUSY_RETRY_AFTER_SECONDS;
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            format!("the server is at capacity; retry in {seconds} s"),
+        );
+        error
+            .headers
+            .push((header::RETRY_AFTER, HeaderValue::from(seconds)));
+        error
+    }
+
     /// 500, logged, with a message that reveals nothing.
     pub fn internal(context: &str, err: &dyn std::fmt::Display) -> Self {
         tracing::error!(%context, error = %err, "internal error");

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod client;
 pub mod docs;
 pub mod domain_error;
+pub mod edge;
 pub mod error;
 pub mod forward_auth;
 pub mod forward_login;
@@ -39,12 +40,22 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The whole API.
 ///
-/// Around every route, from the outside in: the incoming `X-Request-Id` is
-/// screened ([`request_id::screen`]), set (a UUID v4 when there is none)
-/// and copied onto the response; the request's span and answered line
-/// ([`request_log`]); the request-duration histogram; then panics caught,
-/// store outages reported and the body limit.
+/// Around every route, from the outside in: the response headers and CORS
+/// ([`edge`]); the incoming `X-Request-Id` is screened
+/// ([`request_id::screen`]), set (a UUID v4 when there is none) and copied
+/// onto the response; the request's span and answered line
+/// ([`request_log`]); the request-duration histogram; the request timeout;
+/// the headers screened ([`edge::screen`]); then panics caught, store
+/// outages reported and the body limit.
+///
+/// `/metrics` is here unless `TESSERA_METRICS_BIND` gives it a listener of
+/// its own ([`metrics_router`]).
 pub fn router(state: AppState) -> Router {
+    let edge = state.edge.clone();
+    let csrf_headers = [
+        state.jwt.config().csrf.access_header.clone(),
+        state.jwt.config().csrf.refresh_header.clone(),
+    ];
     let jwt = state.jwt.clone();
     let admin = Router::new()
         .route("/admin/users", get(admin::list_users))
@@ -66,7 +77,7 @@ pub fn router(state: AppState) -> Router {
             Location::Json,
         ]))
         .route_layer(jwt.body_layer());
-    Router::new()
+    let routes = Router::new()
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", refresh)
@@ -92,11 +103,16 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/openid-configuration", get(ops::discovery))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(docs::openapi))
         .route("/docs", get(docs::docs))
         // The sign-in portal's pages (their own headers; see `pages`).
-        .merge(pages::routes(&state))
+        .merge(pages::routes(&state));
+    let routes = if edge.metrics_bind.is_none() {
+        routes.route("/metrics", get(ops::metrics))
+    } else {
+        routes
+    };
+    let routes = routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -114,6 +130,11 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            edge::screen::screen_headers,
+        ));
+    let routes = edge::request_timeout(routes, edge.request_timeout)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             request_log::observe_duration,
         ))
         .layer(request_log::trace_layer())
@@ -125,8 +146,18 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::map_request_with_state(
             state.trust_forwarded,
             request_id::screen,
-        ))
-        .with_state(state)
+        ));
+    let routes = edge::cors::apply(routes, &edge, &csrf_headers);
+    edge::response_headers::apply(routes, &edge).with_state(state)
+}
+
+/// `/metrics` alone, for the private listener of `TESSERA_METRICS_BIND`.
+pub fn metrics_router(state: AppState) -> Router {
+    let edge = state.edge.clone();
+    let routes = Router::new()
+        .route("/metrics", get(ops::metrics))
+        .fallback(not_found);
+    edge::response_headers::apply(routes, &edge).with_state(state)
 }
 
 /// Hands the cause of a `503 store_unavailable` to the store, which logs

@@ -58,9 +58,16 @@ pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// `GET /.well-known/openid-configuration`.
+/// `GET /.well-known/openid-configuration`: public, cacheable like the JWKS.
 pub async fn discovery(State(state): State<AppState>) -> impl IntoResponse {
-    (StatusCode::OK, Json(state.discovery.as_ref().clone()))
+    (
+        StatusCode::OK,
+        [(
+            header::CACHE_CONTROL,
+            format!("public, max-age={JWKS_MAX_AGE_SECONDS}"),
+        )],
+        Json(state.discovery.as_ref().clone()),
+    )
 }
 
 /// The discovery document for a server reachable at `base_url`.

@@ -9,6 +9,7 @@ use tessera::JwtManager;
 
 use super::metrics::Metrics;
 use crate::domain::AuthService;
+use crate::edge_settings::EdgeSettings;
 use crate::limits::RateLimitStore;
 use crate::oauth::{Providers, SocialSettings};
 
@@ -62,6 +63,8 @@ pub struct Shared {
     pub discovery: Arc<Value>,
     /// Trust `X-Forwarded-For` for the client IP (behind a proxy only).
     pub trust_forwarded: bool,
+    /// Timeouts, the connection cap, CORS, the metrics listener, HSTS.
+    pub edge: Arc<EdgeSettings>,
 }
 
 impl FromRef<AppState> for JwtManager {

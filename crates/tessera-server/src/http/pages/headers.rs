@@ -1,5 +1,6 @@
-//! The headers of every portal response: a strict Content-Security-Policy
-//! and the rest of the usual hardening.
+//! The headers of every portal response beyond those of every response
+//! ([`crate::http::edge::response_headers`]): a strict
+//! Content-Security-Policy and a same-origin opener policy.
 
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::Response;
@@ -28,15 +29,6 @@ impl PageHeaders {
     pub fn apply(&self, mut response: Response) -> Response {
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_SECURITY_POLICY, self.csp.clone());
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
