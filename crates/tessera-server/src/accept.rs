@@ -86,12 +86,13 @@ pub async fn serve_connections(
             let header_timeout = edge.header_timeout;
             tokio::spawn(async move {
                 let _slot = slot;
-                // hyper's header-read timeout starts with the first request
-                // head; a client that never sends a byte (or an HTTP/2
-                // preface) is bounded here.
+                // hyper's header-read timeout starts once the protocol is
+                // known; a client that never sends a byte is bounded here
+                // (a peek, since readiness alone may be spurious).
+                let mut first = [0u8; 1];
                 if !matches!(
-                    tokio::time::timeout(header_timeout, stream.readable()).await,
-                    Ok(Ok(()))
+                    tokio::time::timeout(header_timeout, stream.peek(&mut first)).await,
+                    Ok(Ok(1..))
                 ) {
                     return;
                 }

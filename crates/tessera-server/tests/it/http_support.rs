@@ -72,7 +72,12 @@ impl Setup {
 
     /// The service settings these variables give.
     pub fn server_config(&self) -> ServerConfig {
-        ServerConfig::from_lookup(|name| self.vars.get(name).cloned()).unwrap()
+        self.server_config_result().unwrap()
+    }
+
+    /// The service settings, or why these variables give none.
+    pub fn server_config_result(&self) -> Result<ServerConfig, tessera::ConfigError> {
+        ServerConfig::from_lookup(|name| self.vars.get(name).cloned())
     }
 
     /// Builds a server on `db` with a fresh clock at [`START`].
@@ -286,6 +291,15 @@ impl Call {
         self.headers.append(
             HeaderName::from_bytes(name.as_bytes()).unwrap(),
             HeaderValue::from_str(value).unwrap(),
+        );
+        self
+    }
+
+    /// A header whose value is raw bytes (not necessarily UTF-8).
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Call {
+        self.headers.append(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_bytes(value).unwrap(),
         );
         self
     }

@@ -84,6 +84,19 @@ mod ops_deploy;
 
 // The HTTP API, through the real router.
 
+// CORS: off by default; listed origins only, with credentials, never `*`; preflights answered.
+mod edge_cors;
+// Headers on every response: no-store on tokens and personal data, nosniff, no-referrer, HSTS, 401 challenges.
+mod edge_headers;
+// `TESSERA_METRICS_BIND`: `/metrics` on a private listener and not on the public one.
+mod edge_metrics_bind;
+// Smuggling and parsing: conflicting framing, duplicate or ambiguous headers, non-ASCII bytes: a 400.
+mod edge_parsing;
+// The edge tests' harness: the server on a real socket and a raw HTTP/1.1 client.
+mod edge_support;
+// Slow and greedy clients: slowloris, idle connections, endless bodies, the connection cap, a login flood.
+mod edge_timeouts;
+
 // Registering and logging in: username and password rules, one answer for every failed login.
 mod http_accounts;
 // `/admin/…`: who may call it, users, roles, disabling, deleting, sessions, the audit trail.
