@@ -149,6 +149,12 @@ impl ApiError {
         )
     }
 
+    /// Adds a response header (a challenge, a retry hint).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status

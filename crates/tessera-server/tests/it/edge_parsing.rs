@@ -11,12 +11,32 @@ use crate::edge_support::{listen, send_raw};
 use crate::http_support::{PASSWORD, Reply, Server, assert_error_shape, setup};
 use crate::store_support::{Kind, run};
 
+/// A 400 naming the header: `invalid_request` with RFC 6750's challenge
+/// for the token header, `invalid_header` for the others.
 #[track_caller]
 fn assert_invalid_header(reply: &Reply, name: &str) {
-    let body = reply.expect_error(400, "invalid_header");
+    assert_refused(reply, 400, name);
+}
+
+/// As [`assert_invalid_header`], with the status the endpoint gives.
+#[track_caller]
+fn assert_refused(reply: &Reply, status: u16, name: &str) {
+    let code = if name == "authorization" {
+        "invalid_request"
+    } else {
+        "invalid_header"
+    };
+    let body = reply.expect_error(status, code);
     assert_error_shape(&body);
     let message = body["message"].as_str().unwrap();
     assert!(message.contains(name), "{name}: {message}");
+    if name == "authorization" {
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some("Bearer error=\"invalid_request\"")
+        );
+    }
+    assert!(reply.header("x-auth-user").is_none());
 }
 
 #[tokio::test]
@@ -39,14 +59,14 @@ async fn two_authorization_headers_are_refused_whichever_token_is_good() {
             assert_invalid_header(&reply, "authorization");
             assert!(reply.header("x-auth-user").is_none());
         }
+        // Forward auth refuses with 401: a proxy would turn a 400 into a 500.
         let verify = server
             .get("/auth/verify")
             .bearer(&ada.access)
             .bearer(&bob.access)
             .send()
             .await;
-        assert_invalid_header(&verify, "authorization");
-        assert!(verify.header("x-auth-user").is_none());
+        assert_refused(&verify, 401, "authorization");
     })
     .await;
 }
@@ -117,6 +137,12 @@ async fn bytes_other_than_printable_ascii_in_a_read_header_are_refused() {
         ] {
             for value in [&b"caf\xc3\xa9"[..], b"\xff\xfe"] {
                 let mut call = server.get("/auth/verify");
+                if name != "authorization" {
+                    call = call.header("authorization", &bearer);
+                }
+                let reply = call.header_bytes(name, value).send().await;
+                assert_refused(&reply, 401, name);
+                let mut call = server.get("/auth/me");
                 if name != "authorization" {
                     call = call.header("authorization", &bearer);
                 }

@@ -1,15 +1,18 @@
 //! Screening the request headers Tessera reads, before any handler does:
-//! a value that is not printable ASCII, a second copy of a header that must
-//! be single, or an `Authorization` field that is not exactly
-//! `<type> <token>` is a `400 invalid_header` naming the header — never a
-//! 500, and never a guess at which token was meant.
+//! a value that is not printable ASCII or a second copy of a header that
+//! must be single is a `400 invalid_header` naming the header; for the token
+//! header (`Authorization`), also a field that is not exactly one
+//! `<type> <token>`, it is the library's `400 invalid_request` with its
+//! RFC 6750 challenge — never a 500, and never a guess at which token was
+//! meant. At the forward-auth endpoint the status is 401 instead, as for
+//! every refusal there (a proxy turns any other status into its own 500).
 //!
 //! Framing (`Content-Length` against `Transfer-Encoding`, malformed heads,
 //! control bytes) is hyper's, which refuses such a request before it is
 //! routed.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -40,24 +43,38 @@ const READ: [&str; 9] = [
     "x-csrf-token",
 ];
 
-/// Passes the request on when its headers are sound; otherwise answers 400.
-pub async fn screen_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The forward-auth endpoint, whose refusals are all 401.
+const FORWARD_AUTH: &str = "/auth/verify";
+
+/// Passes the request on when its headers are sound; otherwise answers 400
+/// (401 at [`FORWARD_AUTH`]).
+pub async fn screen_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     match check(request.headers(), &state) {
         Ok(()) => next.run(request).await,
-        Err(refusal) => refusal.into_response(),
+        Err(refusal) => {
+            let mut response = refusal.into_response();
+            if request.uri().path() == FORWARD_AUTH {
+                *response.status_mut() = StatusCode::UNAUTHORIZED;
+            }
+            response
+        }
     }
 }
 
 fn check(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError> {
     let config = state.jwt.config();
     let token_header = &config.header.name;
+    if headers.get_all(token_header).iter().nth(1).is_some() {
+        return Err(bad_credentials(token_header, "appears more than once"));
+    }
     for name in &SINGLE {
         if headers.get_all(name).iter().nth(1).is_some() {
             return Err(invalid(name.as_str(), "appears more than once"));
         }
-    }
-    if headers.get_all(token_header).iter().nth(1).is_some() {
-        return Err(invalid(token_header.as_str(), "appears more than once"));
     }
     let read = SINGLE
         .iter()
@@ -68,21 +85,26 @@ fn check(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError> {
             config.csrf.access_header.as_str(),
             config.csrf.refresh_header.as_str(),
         ]);
+    const UNPRINTABLE: &str = "holds bytes other than printable ASCII";
     for name in read {
         for value in headers.get_all(name) {
             if !value.as_bytes().iter().all(|&byte| printable(byte)) {
-                return Err(invalid(name, "holds bytes other than printable ASCII"));
+                return Err(if name == token_header.as_str() {
+                    bad_credentials(token_header, UNPRINTABLE)
+                } else {
+                    invalid(name, UNPRINTABLE)
+                });
             }
         }
     }
     if let Some(value) = headers.get(token_header) {
-        let kind = config.header.kind.as_str();
-        // printable ASCII, checked above
+        let kind = kind_name(config.header.kind.as_str());
+        // Printable ASCII, as checked above, so always text.
         let text = value.to_str().unwrap_or_default();
-        if !one_credential_of_kind(text, kind) {
-            return Err(invalid(
-                token_header.as_str(),
-                &format!("must hold one {} credential: {} <token>", kind_name(kind), kind_name(kind)),
+        if !one_credential_of_kind(text, config.header.kind.as_str()) {
+            return Err(bad_credentials(
+                token_header,
+                &format!("must hold one {kind} credential: {kind} <token>"),
             ));
         }
     }
@@ -118,9 +140,22 @@ fn kind_name(kind: &str) -> &str {
 
 fn invalid(name: &str, problem: &str) -> ApiError {
     ApiError::new(
-        axum::http::StatusCode::BAD_REQUEST,
+        StatusCode::BAD_REQUEST,
         "invalid_header",
         format!("the {name} header {problem}"),
+    )
+}
+
+/// The token header's refusal, as the library words a malformed one.
+fn bad_credentials(name: &HeaderName, problem: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        format!("the {name} header {problem}"),
+    )
+    .with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_request\""),
     )
 }
 
