@@ -88,6 +88,8 @@ mod ops_deploy;
 mod edge_cors;
 // Headers on every response: no-store on tokens and personal data, nosniff, no-referrer, HSTS, 401 challenges.
 mod edge_headers;
+// Connection limits: HTTP/2's announced stream and header-list limits, oversized HTTP/1.1 heads.
+mod edge_limits;
 // `TESSERA_METRICS_BIND`: `/metrics` on a private listener and not on the public one.
 mod edge_metrics_bind;
 // Smuggling and parsing: conflicting framing, duplicate or ambiguous headers, non-ASCII bytes: a 400.
