@@ -164,10 +164,12 @@ fn service(
     Future: Send + 'static,
 > + Send
 + 'static {
-    let router = router.clone().map_request(move |request: Request<Incoming>| {
-        let mut request = request.map(Body::new);
-        request.extensions_mut().insert(ConnectInfo(remote));
-        request
-    });
+    let router = router
+        .clone()
+        .map_request(move |request: Request<Incoming>| {
+            let mut request = request.map(Body::new);
+            request.extensions_mut().insert(ConnectInfo(remote));
+            request
+        });
     TowerToHyperService::new(router)
 }

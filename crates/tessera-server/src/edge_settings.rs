@@ -105,16 +105,20 @@ impl Default for EdgeSettings {
 /// with credentials is exactly what CORS must never allow).
 fn parse_origins(text: &str) -> Result<Vec<String>, String> {
     let mut origins = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+    for item in text
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
         let origin = item.strip_suffix('/').unwrap_or(item);
         let authority = origin
             .strip_prefix("https://")
             .or_else(|| origin.strip_prefix("http://"));
         let sound = authority.is_some_and(|authority| {
             !authority.is_empty()
-                && authority.chars().all(|c| {
-                    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
-                })
+                && authority
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
         });
         if !sound {
             return Err(format!(

@@ -11,7 +11,6 @@ use std::time::Duration;
 use tessera::{Clock, SystemClock};
 use tokio::net::TcpListener;
 
-use crate::{accept, app};
 use crate::domain::{AccountError, AuthService, FollowError, ServerSettings};
 use crate::env_file::{self, EnsureOutcome};
 use crate::http::{self, AppState};
@@ -19,6 +18,7 @@ use crate::oauth::SocialSettings;
 pub use crate::serve_error::ServeError;
 use crate::server_config::ServerConfig;
 use crate::store::{Store, StoreOptions};
+use crate::{accept, app};
 
 /// How often revocations made by other instances are pulled in (the
 /// backstop behind the revocation feed).

@@ -20,7 +20,10 @@ fn cors_headers(reply: &Reply) -> Vec<String> {
 
 async fn with_origins(db: &crate::store_support::TestDb) -> Server {
     setup()
-        .var("TESSERA_CORS_ORIGINS", format!("{APP}, http://localhost:3000"))
+        .var(
+            "TESSERA_CORS_ORIGINS",
+            format!("{APP}, http://localhost:3000"),
+        )
         .start(db)
         .await
 }
@@ -58,7 +61,8 @@ async fn a_listed_origin_may_call_with_credentials() {
         assert!(exposed.contains("www-authenticate"), "{exposed}");
         let vary: Vec<_> = reply.headers.get_all("vary").iter().collect();
         assert!(
-            vary.iter().any(|value| value.to_str().unwrap().contains("origin")),
+            vary.iter()
+                .any(|value| value.to_str().unwrap().contains("origin")),
             "{reply}"
         );
     })
@@ -73,7 +77,10 @@ async fn a_preflight_from_a_listed_origin_is_answered() {
             .request(axum::http::Method::OPTIONS, "/auth/login")
             .header("origin", "http://localhost:3000")
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type, x-csrf-token")
+            .header(
+                "access-control-request-headers",
+                "content-type, x-csrf-token",
+            )
             .send()
             .await;
         assert!(preflight.status.is_success(), "{preflight}");

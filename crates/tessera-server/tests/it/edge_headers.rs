@@ -71,7 +71,10 @@ async fn errors_and_plain_answers_carry_the_same_headers() {
 async fn the_public_documents_keep_their_cache_lifetime() {
     run(Kind::Sqlite, |db| async move {
         let server = Server::start(&db).await;
-        for path in ["/.well-known/jwks.json", "/.well-known/openid-configuration"] {
+        for path in [
+            "/.well-known/jwks.json",
+            "/.well-known/openid-configuration",
+        ] {
             let reply = server.get(path).send().await;
             reply.expect(200);
             let values: Vec<_> = reply.headers.get_all("cache-control").iter().collect();
@@ -171,7 +174,10 @@ async fn portal_pages_carry_each_header_once_beside_their_own_policy() {
                 .unwrap()
                 .contains("default-src 'none'")
         );
-        assert_eq!(page.header("cross-origin-opener-policy"), Some("same-origin"));
+        assert_eq!(
+            page.header("cross-origin-opener-policy"),
+            Some("same-origin")
+        );
     })
     .await;
 }

@@ -37,7 +37,11 @@ async fn http2_announces_its_stream_and_header_list_limits() {
             .await
             .unwrap();
         let (kind, flags, payload) = read_frame(&mut stream).await;
-        assert_eq!((kind, flags & 0x1), (SETTINGS, 0), "the server's SETTINGS first");
+        assert_eq!(
+            (kind, flags & 0x1),
+            (SETTINGS, 0),
+            "the server's SETTINGS first"
+        );
         let settings: Vec<(u16, u32)> = payload
             .chunks_exact(6)
             .map(|entry| {

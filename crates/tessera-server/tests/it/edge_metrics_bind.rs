@@ -81,8 +81,7 @@ fn serve(project: &Project, vars: &[(&str, &str)]) -> (Running, String, Option<S
 #[test]
 fn metrics_move_to_their_own_listener() {
     let project = Project::new();
-    let (_running, public, metrics) =
-        serve(&project, &[("TESSERA_METRICS_BIND", "127.0.0.1:0")]);
+    let (_running, public, metrics) = serve(&project, &[("TESSERA_METRICS_BIND", "127.0.0.1:0")]);
     let metrics = metrics.expect("the metrics address is logged");
     assert_ne!(public, metrics);
 

@@ -92,7 +92,10 @@ async fn a_bearer_header_with_two_tokens_is_refused() {
         // Another scheme beside one Bearer credential is still read.
         let beside = server
             .get("/auth/me")
-            .header("authorization", &format!("Basic eDp5, Bearer {}", ada.access))
+            .header(
+                "authorization",
+                &format!("Basic eDp5, Bearer {}", ada.access),
+            )
             .send()
             .await;
         assert_eq!(beside.expect(200)["username"], "ada");
@@ -186,7 +189,10 @@ async fn content_length_beside_chunked_is_read_as_chunked_and_the_connection_clo
             [400, 422].contains(&reply.status),
             "the chunked body is empty: {reply:?}"
         );
-        assert!(!reply.body.contains("HTTP/1.1"), "a second answer: {reply:?}");
+        assert!(
+            !reply.body.contains("HTTP/1.1"),
+            "a second answer: {reply:?}"
+        );
         assert_eq!(reply.header("connection"), Some("close"), "{reply:?}");
         listening.stop().await;
     })

@@ -164,8 +164,8 @@ async fn health_and_forward_auth_are_answered_while_logins_saturate_hashing() {
         // limit never answers first: every one needs a hash.
         let logins: Vec<_> = (0..60)
             .map(|i| {
-                let body = json!({ "username": format!("guess{i}"), "password": PASSWORD })
-                    .to_string();
+                let body =
+                    json!({ "username": format!("guess{i}"), "password": PASSWORD }).to_string();
                 tokio::spawn(async move { post_json(addr, "/auth/login", &[], &body).await })
             })
             .collect();

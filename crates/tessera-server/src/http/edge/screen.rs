@@ -76,15 +76,11 @@ fn check(headers: &HeaderMap, state: &AppState) -> Result<(), ApiError> {
             return Err(invalid(name.as_str(), "appears more than once"));
         }
     }
-    let read = SINGLE
-        .iter()
-        .map(HeaderName::as_str)
-        .chain(READ)
-        .chain([
-            token_header.as_str(),
-            config.csrf.access_header.as_str(),
-            config.csrf.refresh_header.as_str(),
-        ]);
+    let read = SINGLE.iter().map(HeaderName::as_str).chain(READ).chain([
+        token_header.as_str(),
+        config.csrf.access_header.as_str(),
+        config.csrf.refresh_header.as_str(),
+    ]);
     const UNPRINTABLE: &str = "holds bytes other than printable ASCII";
     for name in read {
         for value in headers.get_all(name) {
