@@ -39,9 +39,9 @@ pub struct PasswordHasher {
 }
 
 /// Waiters allowed per hash that may run at once.
-pub(crate) const QUEUE_PER_SLOT: usize = 16;
+pub(crate) const QUEUE_PER_SLOT: usize = 64;
 /// The longest a request waits for a hashing slot.
-pub(crate) const MAX_WAIT: Duration = Duration::from_secs(5);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(20);
 
 struct Inner {
     params: Params,

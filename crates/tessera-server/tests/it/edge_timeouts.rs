@@ -162,7 +162,7 @@ async fn health_and_forward_auth_are_answered_while_logins_saturate_hashing() {
         let ada = listening.server.signed_up("ada").await;
         // Each guess names another account, so the per-account failure
         // limit never answers first: every one needs a hash.
-        let logins: Vec<_> = (0..60)
+        let logins: Vec<_> = (0..200)
             .map(|i| {
                 let body =
                     json!({ "username": format!("guess{i}"), "password": PASSWORD }).to_string();
@@ -191,7 +191,7 @@ async fn health_and_forward_auth_are_answered_while_logins_saturate_hashing() {
                 _ => panic!("a login in the flood got {reply:?}"),
             }
         }
-        // One slot and a line of 16: most of 60 simultaneous logins are
+        // One slot and a line of 64: many of 200 simultaneous logins are
         // turned away rather than queued without bound.
         assert!(busy > 0, "no login was turned away");
         listening.stop().await;
