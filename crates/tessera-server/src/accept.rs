@@ -9,8 +9,13 @@
 //!   once. One more is answered at once with `503 server_busy` and
 //!   `Retry-After`, then closed, rather than left waiting.
 //! - HTTP/2 connections carry at most [`H2_MAX_STREAMS`] concurrent
-//!   streams and [`MAX_HEADER_BYTES`] of headers per request; HTTP/1.1 at
-//!   most [`H1_MAX_HEADERS`] header fields.
+//!   streams and [`MAX_HEADER_BYTES`] of headers per request; an HTTP/1.1
+//!   head has at most [`H1_MAX_HEADERS`] fields and must fit hyper's read
+//!   buffer (four times [`MAX_HEADER_BYTES`]); beyond either, `431`.
+//!
+//! Not bounded here: HTTP/2 request headers sent slowly (hyper has no
+//! HTTP/2 header timeout; the connection cap and the keep-alive pings
+//! bound what such clients hold).
 //!
 //! The whole-request timeout and the rest of the edge are router layers
 //! (see [`crate::http::edge`]).
@@ -29,7 +34,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
@@ -37,9 +42,7 @@ use crate::edge_settings::EdgeSettings;
 
 /// Concurrent streams per HTTP/2 connection (hyper's default is 200).
 pub const H2_MAX_STREAMS: u32 = 100;
-/// The largest request head accepted: 16 KiB of header fields (HTTP/2's
-/// header-list size; HTTP/1.1 heads beyond it are refused by hyper's buffer
-/// limit of the same order).
+/// HTTP/2's header-list size: 16 KiB of header fields per request.
 pub const MAX_HEADER_BYTES: u32 = 16 * 1024;
 /// Header fields per HTTP/1.1 request (hyper's default is 100).
 pub const H1_MAX_HEADERS: usize = 64;
@@ -87,12 +90,10 @@ pub async fn serve_connections(
             tokio::spawn(async move {
                 let _slot = slot;
                 // hyper's header-read timeout starts once the protocol is
-                // known; a client that never sends a byte is bounded here
-                // (a peek, since readiness alone may be spurious).
-                let mut first = [0u8; 1];
+                // known; until then the same timeout is kept here.
                 if !matches!(
-                    tokio::time::timeout(header_timeout, stream.peek(&mut first)).await,
-                    Ok(Ok(1..))
+                    tokio::time::timeout(header_timeout, protocol_known(&stream)).await,
+                    Ok(true)
                 ) {
                     return;
                 }
@@ -113,6 +114,25 @@ pub async fn serve_connections(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// The client preface that opens an HTTP/2 connection.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Waits (by peeking, so hyper still reads every byte) until the client has
+/// sent enough to tell HTTP/1.1 from HTTP/2: a byte that leaves the HTTP/2
+/// preface, or the whole preface. `false` when it closes first.
+async fn protocol_known(stream: &TcpStream) -> bool {
+    let mut seen = [0u8; H2_PREFACE.len()];
+    loop {
+        match stream.peek(&mut seen).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) if n == seen.len() || seen[..n] != H2_PREFACE[..n] => return true,
+            // Part of the preface: wait for the rest (a peek does not
+            // consume, so readiness stays set; poll gently instead).
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
 }
 
 /// The connection settings of the API listener.

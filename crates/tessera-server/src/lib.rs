@@ -11,13 +11,17 @@
 //! - [`serve`] reads the environment ([`env_file`], [`server_config`]),
 //!   binds, and runs the router with its background tasks (following the
 //!   revocation feed, the periodic resync, housekeeping) until a signal.
+//!   [`accept`] serves the connections: hyper's HTTP/1.1 and HTTP/2 with
+//!   the timeouts, the connection cap and the limits of [`edge_settings`].
 //! - [`app`] builds the router's [`http::AppState`] from explicit parts. It
 //!   is the one place where each seam's implementation is chosen (below),
 //!   and tests call it with a test secret and a manual clock, so they run
 //!   the same wiring as `tessera serve`.
 //! - [`http`] is the JSON API: it parses requests, calls the domain, mints
 //!   tokens with the library's `JwtManager` and answers every error as
-//!   `{error, message}`. It never touches the store.
+//!   `{error, message}`. It never touches the store. [`http::edge`] is what
+//!   every request and response passes: security headers, CORS, header
+//!   screening, the request timeout.
 //! - [`domain`] holds the rules: [`domain::AuthService`] decides
 //!   registrations, logins, refresh rotation, logout and revocation, admin
 //!   operations and the audit trail. It knows nothing of HTTP.

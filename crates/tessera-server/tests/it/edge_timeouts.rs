@@ -63,6 +63,19 @@ async fn a_client_that_says_nothing_is_disconnected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_stopping_inside_the_http2_preface_is_disconnected() {
+    run(Kind::Sqlite, |db| async move {
+        let listening = listen(setup().var("TESSERA_HEADER_TIMEOUT", "1"), &db).await;
+        let mut stalled = TcpStream::connect(listening.addr).await.unwrap();
+        stalled.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+        let sent = closed_by_server(&mut stalled).await;
+        assert!(sent.is_empty(), "{:?}", String::from_utf8_lossy(&sent));
+        listening.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_kept_alive_connection_is_closed() {
     run(Kind::Sqlite, |db| async move {
         let listening = listen(setup().var("TESSERA_HEADER_TIMEOUT", "1"), &db).await;
