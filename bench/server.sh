@@ -9,6 +9,7 @@
 # python3, standard library only) serves discovery and a JWKS on loopback, and
 # one ES256 id_token minted with `tessera token issue` signs the same user in
 # again and again (the returning-user case).
+# SATURATE=1 adds /auth/verify under a login flood (see below).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 duration=${DURATION:-10}
@@ -106,6 +107,18 @@ for round in $(seq 1 "${REPEAT:-3}"); do
   same_cpu+=("$(ratio "$(field_of "$h" -1)" "$(field_of "$v" -1)")")
   bare_cpu+=("$(ratio "$(field_of "$b" -1)" "$(field_of "$v" -1)")")
 done
+# SATURATE=1: /auth/verify measured again while a second wrk (64
+# connections, on wrk's core) floods POST /auth/login, so password hashing is
+# saturated the whole time; the flood's refusals are 503 server_busy. (The
+# cpu/req figure of that run counts the flood's hashing too.)
+if [ "${SATURATE:-0}" = 1 ]; then
+  taskset -c 1 wrk -t1 -c64 -d"$((duration + 2))s" -s "$root/bench/login.lua" "$base/auth/login" >flood.txt 2>&1 &
+  flood=$!
+  sleep 1
+  echo "GET /auth/verify, logins saturating hashing $(load -t1 -c32 -H "Authorization: Bearer $access" "$base/auth/verify")"
+  wait $flood
+  echo "  the login flood meanwhile: $(awk '/Requests\/sec/ {printf "%s req/s ", $2} /Non-2xx/ {printf "%s non-2xx ", $NF}' flood.txt)"
+fi
 m() { printf '%s\n' "$@" | median; }
 echo "verify/healthz (same header), median of per-round ratios: requests/s $(m "${same_rps[@]}"), capacity (cpu/req) $(m "${same_cpu[@]}")"
 echo "verify/healthz (bare),        median of per-round ratios: requests/s $(m "${bare_rps[@]}"), capacity (cpu/req) $(m "${bare_cpu[@]}")"
