@@ -221,6 +221,7 @@ async fn the_portal_flows_work_in_chromium() {
                 .env("PASSWORD", PASSWORD)
                 .env("ADMIN_USER", "root")
                 .env("PROVIDER_USER", "ada")
+                .env("LINK_PROVIDER_USER", "grace")
                 .env("PROVIDER_PASSWORD", PROVIDER_PASSWORD)
                 .env("NEW_PASSWORD", "a-brand-new-passphrase")
                 .env("SCREENSHOT_DIR", screenshot_dir())

@@ -46,16 +46,28 @@ async fn at_provider(provider_url: &str, who: &str) -> String {
 }
 
 /// Presses "Link Corp" (with `password` when the form asks for one); the
-/// provider URL it sends the browser to.
-async fn press_link(browser: &mut Browser<'_>, password: Option<&str>) -> String {
+/// provider URL the answer's "Continue" link goes to.
+async fn press_link(
+    browser: &mut Browser<'_>,
+    provider: &OidcProvider,
+    password: Option<&str>,
+) -> String {
     let mut fields = vec![("provider", "corp")];
     if let Some(password) = password {
         fields.push(("current_password", password));
     }
     let reply = browser.post("/account/providers/link", &fields).await;
-    reply.expect_status(303);
+    reply.expect_status(200);
     assert!(browser.has(FLOW_COOKIE), "no flow cookie: {reply}");
-    reply.header("location").unwrap().to_owned()
+    let html = reply.text();
+    let marker = "id=\"continue\" href=\"";
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no continue link: {html}"))
+        + marker.len();
+    let href = &html[at..at + html[at..].find('"').unwrap()];
+    assert!(href.starts_with(provider.issuer()), "{href}");
+    href.replace("&#38;", "&")
 }
 
 fn identity_rows(html: &str) -> usize {
@@ -64,7 +76,7 @@ fn identity_rows(html: &str) -> usize {
 
 backend_tests! {
     async fn a_fresh_session_links_a_provider_from_the_account_page_and_unlinks_it(db) {
-        let Some((server, _provider)) = with_provider(&db).await else { return };
+        let Some((server, provider)) = with_provider(&db).await else { return };
         let grace = server.register("grace_h").await;
         let user = grace["id"].as_str().unwrap().to_owned();
         let mut browser = Browser::new(&server);
@@ -78,7 +90,7 @@ backend_tests! {
         assert!(html.contains(">Link Corp</button>"), "{html}");
         assert!(!html.contains("id=\"link-password-1\""), "a fresh session is asked for its password: {html}");
 
-        let url = press_link(&mut browser, None).await;
+        let url = press_link(&mut browser, &provider, None).await;
         let callback = at_provider(&url, "grace").await;
         let back = browser.get(&callback).await;
         back.expect_status(302);
@@ -130,7 +142,7 @@ backend_tests! {
     }
 
     async fn a_session_that_is_not_fresh_links_only_with_the_current_password(db) {
-        let Some((server, _provider)) = with_provider(&db).await else { return };
+        let Some((server, provider)) = with_provider(&db).await else { return };
         server.register("grace_h").await;
         let mut browser = Browser::new(&server);
         browser.sign_in("grace_h", PASSWORD).await.expect_status(303);
@@ -148,19 +160,19 @@ backend_tests! {
         let missing = browser.post("/account/providers/link", &[("provider", "corp")]).await;
         missing.expect_status(401);
 
-        let url = press_link(&mut browser, Some(PASSWORD)).await;
+        let url = press_link(&mut browser, &provider, Some(PASSWORD)).await;
         let callback = at_provider(&url, "grace").await;
         browser.get(&callback).await.expect_status(302);
         assert_eq!(identity_rows(&browser.get("/account").await.text()), 1);
     }
 
     async fn a_provider_refusal_comes_back_as_a_message_on_the_account_page(db) {
-        let Some((server, _provider)) = with_provider(&db).await else { return };
+        let Some((server, provider)) = with_provider(&db).await else { return };
         server.register("grace_h").await;
         let mut browser = Browser::new(&server);
         browser.sign_in("grace_h", PASSWORD).await.expect_status(303);
         browser.get("/account").await.expect_status(200);
-        let url = press_link(&mut browser, None).await;
+        let url = press_link(&mut browser, &provider, None).await;
         // The person says no at the provider, which sends them back so.
         let state = query_param(&url, "state").unwrap();
         let back = browser

@@ -16,9 +16,20 @@
 //! finds them signed in. Someone who signed up through a provider and has
 //! no password signs out and in again to get a fresh session.
 //!
+//! # Why the form answers with a page, not a redirect
+//!
+//! The pages' `Content-Security-Policy` limits `form-action` to this
+//! server and the `TESSERA_RETURN_TO` origins, and browsers apply it to
+//! the redirects that follow a form POST too. A provider's authorization
+//! endpoint is discovered at run time, so a 303 from the form to the
+//! provider would be blocked. The form instead answers with a short page
+//! whose link continues to the provider (following a link is not a form
+//! submission); the flow's browser-binding cookie is set on that answer.
+//!
 //! The provider sends the browser back to `/account?done=linked`, or with
 //! `?error=<code>`, which the page turns into a fixed sentence.
 
+use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -127,6 +138,16 @@ async fn refused(
     Ok((jar, render(status, &page)).into_response())
 }
 
+/// The answer to the link form: a link on to the provider.
+#[derive(Debug, Template)]
+#[template(path = "pages/link_continue.html")]
+pub struct ContinuePage {
+    /// The provider's display name.
+    pub provider: String,
+    /// The provider's authorization URL for this flow.
+    pub url: String,
+}
+
 /// The "Link <Provider>" form.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -136,9 +157,10 @@ pub struct LinkForm {
     current_password: String,
 }
 
-/// `POST /account/providers/link`: starts the provider's link flow (303
-/// to the provider, with the flow's browser-binding cookie); a session
-/// that is not fresh must give the current password first.
+/// `POST /account/providers/link`: starts the provider's link flow (a
+/// page linking on to the provider, with the flow's browser-binding
+/// cookie); a session that is not fresh must give the current password
+/// first.
 pub async fn link(
     State(state): State<AppState>,
     session: PageSession,
@@ -189,7 +211,11 @@ pub async fn link(
     .await
     {
         Ok((url, binding)) => {
-            let mut response = (session.jar, Redirect::to(&url)).into_response();
+            let page = ContinuePage {
+                provider: provider.display_name().to_owned(),
+                url,
+            };
+            let mut response = (session.jar, render(StatusCode::OK, &page)).into_response();
             oauth::set_flow_cookie(&state, &mut response, Some(&binding));
             Ok(response)
         }
