@@ -71,6 +71,11 @@ pub fn is_local_path(url: &str) -> bool {
             .is_ok_and(|uri| uri.scheme().is_none())
 }
 
+/// Where to send the browser after a sign-in that asked for `requested`.
+pub fn after_sign_in(state: &AppState, requested: Option<String>) -> String {
+    allowed(state, requested).unwrap_or_else(|| ACCOUNT.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_local_path;
@@ -103,9 +108,4 @@ mod tests {
             assert!(!is_local_path(bad), "{bad}");
         }
     }
-}
-
-/// Where to send the browser after a sign-in that asked for `requested`.
-pub fn after_sign_in(state: &AppState, requested: Option<String>) -> String {
-    allowed(state, requested).unwrap_or_else(|| ACCOUNT.to_owned())
 }

@@ -57,6 +57,8 @@ pub struct PageSession {
 impl PageSession {
     /// Checks a form POST of this session (`Sec-Fetch-Site`/`Origin` and
     /// the double-submit token); the refusal page when it fails.
+    // The refusal is the response itself, built once per request and
+    // returned at once; boxing it would buy nothing.
     #[allow(clippy::result_large_err)]
     pub fn check_form(
         self,
