@@ -20,9 +20,10 @@
 //! A strict `Content-Security-Policy` (no script at all, styles only from
 //! the one embedded stylesheet, `frame-ancestors 'none'`, `form-action`
 //! limited to this server and the `TESSERA_RETURN_TO` origins, since a
-//! browser applies it to the redirect after a sign-in), `nosniff`,
-//! `Referrer-Policy: no-referrer` and `Cache-Control: no-store`
-//! ([`headers`]).
+//! browser applies it to the redirect after a sign-in) and a same-origin
+//! opener policy ([`headers`]); beside them the headers of every response
+//! (`nosniff`, `Referrer-Policy: no-referrer`, `Cache-Control: no-store`;
+//! see [`crate::http::edge::response_headers`]).
 //!
 //! # Sessions and forms
 //!
