@@ -129,6 +129,10 @@ mod keys_instances;
 mod security_brute_force;
 // Unknown user, wrong password and disabled account take the same time (medians, interleaved).
 mod security_timing;
+// Arbitrary bytes and JSON at every endpoint that reads a body: a 4xx JSON error, never a 5xx.
+mod security_properties;
+// Session fixation: a login never adopts the session a client brings.
+mod security_sessions;
 // Every token attack gets a 401 from the server and fools a deliberately weak verifier.
 mod security_tokens;
 // A verifier with the classic JWT bugs, in the tests only: proof each attack case can fail.
