@@ -19,7 +19,7 @@ struct Fixture {
 }
 
 impl Fixture {
-    fn new(key: tessera::Key) -> Fixture {
+    fn new(key: Key) -> Fixture {
         let token = valid_token(&key);
         let codec = match key.public_only() {
             Some(public) => codec(KeySet::new(public)),
