@@ -25,20 +25,35 @@ static APP: LazyLock<(tokio::runtime::Runtime, Router)> = LazyLock::new(|| {
     config.locations = vec![Location::Headers, Location::Cookies, Location::QueryString];
     let manager = JwtManager::new(config).expect("a valid configuration");
     let router = Router::new()
-        .route("/protected", any(|jwt: Jwt| async move { jwt.claims().sub.clone() }))
+        .route(
+            "/protected",
+            any(|jwt: Jwt| async move { jwt.claims().sub.clone() }),
+        )
         .with_state(manager);
     (runtime, router)
 });
 
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.split(|&byte| byte == 0xff);
-    let mut request = Request::post("/protected").body(Body::empty()).expect("a request");
+    let mut request = Request::post("/protected")
+        .body(Body::empty())
+        .expect("a request");
     for name in ["authorization", "cookie", "x-csrf-token"] {
-        if let Some(value) = parts.next().and_then(|bytes| HeaderValue::from_bytes(bytes).ok()) {
+        if let Some(value) = parts
+            .next()
+            .and_then(|bytes| HeaderValue::from_bytes(bytes).ok())
+        {
             request.headers_mut().insert(name, value);
         }
     }
     let (runtime, router) = &*APP;
-    let status = runtime.block_on(async { router.clone().oneshot(request).await.expect("infallible").status() });
+    let status = runtime.block_on(async {
+        router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible")
+            .status()
+    });
     assert!(!status.is_server_error(), "{status}");
 });

@@ -32,7 +32,9 @@ const ENDPOINTS: [&str; 7] = [
 /// The server's variables: a fuzzing-only secret, limits out of the way.
 fn var(name: &str) -> Option<String> {
     match name {
-        "JWT_SECRET_KEY" => Some("fuzz-only-secret-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb".into()),
+        "JWT_SECRET_KEY" => {
+            Some("fuzz-only-secret-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb".into())
+        }
         "TESSERA_PUBLIC_URL" => Some("http://auth.fuzz".into()),
         "TESSERA_IP_MAX_ATTEMPTS" | "TESSERA_LOGIN_MAX_FAILURES" => Some("1000000000".into()),
         _ => None,
@@ -48,13 +50,19 @@ static SERVER: LazyLock<(tokio::runtime::Runtime, Router)> = LazyLock::new(|| {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let router = runtime.block_on(async {
         let config = ServerConfig::from_lookup(var).expect("valid settings");
-        let jwt = tessera_server::app::server_jwt_config(var, &config).expect("valid token settings");
-        let social = SocialSettings::from_env(&Env::new(var), &config.public_url).expect("no providers");
+        let jwt =
+            tessera_server::app::server_jwt_config(var, &config).expect("valid token settings");
+        let social =
+            SocialSettings::from_env(&Env::new(var), &config.public_url).expect("no providers");
         let store = Store::open(&StoreOptions::sqlite(dir.join("fuzz.db")))
             .await
             .expect("the store opens");
         let settings = ServerSettings {
-            argon2: Argon2Params { memory_kib: 8, iterations: 1, parallelism: 1 },
+            argon2: Argon2Params {
+                memory_kib: 8,
+                iterations: 1,
+                parallelism: 1,
+            },
             ..ServerSettings::default()
         };
         let clock = Arc::new(ManualClock::new(1_700_000_000));
@@ -79,11 +87,19 @@ fuzz_target!(|data: &[u8]| {
     runtime.block_on(async {
         let response = router.clone().oneshot(request).await.expect("infallible");
         let status = response.status();
-        let bytes = response.into_body().collect().await.expect("a body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
         assert!(!status.is_server_error(), "{path}: {status} {bytes:?}");
         if status.is_client_error() {
             let error: serde_json::Value = serde_json::from_slice(&bytes).expect("a JSON error");
-            assert!(error["error"].is_string() && error["message"].is_string(), "{error}");
+            assert!(
+                error["error"].is_string() && error["message"].is_string(),
+                "{error}"
+            );
         }
     });
 });

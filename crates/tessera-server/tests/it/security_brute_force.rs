@@ -54,7 +54,15 @@ fn ipv4(n: usize) -> String {
 async fn guess_from_one_ip(server: &Server, username: &str) -> Vec<Reply> {
     let mut replies = Vec::with_capacity(GUESSES);
     for n in 0..GUESSES {
-        replies.push(login_from(server, "203.0.113.66", username, &format!("guess-{n}-password")).await);
+        replies.push(
+            login_from(
+                server,
+                "203.0.113.66",
+                username,
+                &format!("guess-{n}-password"),
+            )
+            .await,
+        );
     }
     replies
 }

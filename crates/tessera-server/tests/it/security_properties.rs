@@ -28,7 +28,10 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .enable_all()
         .build()
         .unwrap();
-    let dir = std::env::temp_dir().join(format!("tessera-it-props-{}", uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!(
+        "tessera-it-props-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let (server, user, admin) = runtime.block_on(async {
         let server = setup()
@@ -41,7 +44,13 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         (server, user, admin)
     });
     let user_id = claims(&user.access)["sub"].as_str().unwrap().to_owned();
-    Fixture { runtime, server, user, admin, user_id }
+    Fixture {
+        runtime,
+        server,
+        user,
+        admin,
+        user_id,
+    }
 });
 
 /// Who calls an endpoint.
@@ -58,11 +67,23 @@ fn endpoints() -> Vec<(Method, String, Caller)> {
     vec![
         (Method::POST, "/auth/register".into(), Caller::Anyone),
         (Method::POST, "/auth/login".into(), Caller::Anyone),
-        (Method::POST, "/auth/login?cookies=true".into(), Caller::Anyone),
+        (
+            Method::POST,
+            "/auth/login?cookies=true".into(),
+            Caller::Anyone,
+        ),
         (Method::POST, "/auth/refresh".into(), Caller::Anyone),
         (Method::POST, "/auth/password".into(), Caller::User),
-        (Method::POST, "/auth/oauth/google/id-token".into(), Caller::Anyone),
-        (Method::PUT, format!("/admin/users/{user}/roles"), Caller::Admin),
+        (
+            Method::POST,
+            "/auth/oauth/google/id-token".into(),
+            Caller::Anyone,
+        ),
+        (
+            Method::PUT,
+            format!("/admin/users/{user}/roles"),
+            Caller::Admin,
+        ),
     ]
 }
 
@@ -94,7 +115,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|float| serde_json::Number::from_f64(float).map_or(Value::Null, Value::Number)),
+        any::<f64>().prop_map(
+            |float| serde_json::Number::from_f64(float).map_or(Value::Null, Value::Number)
+        ),
         "\\PC{0,40}".prop_map(Value::String),
         "[\\x00-\\x1f a-zａ-ｚ]{0,20}".prop_map(Value::String),
         (0usize..5000).prop_map(|len| Value::String("a".repeat(len))),

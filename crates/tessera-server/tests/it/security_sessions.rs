@@ -6,8 +6,8 @@
 
 use serde_json::json;
 
-use crate::http_support::{PASSWORD, claims};
 use crate::http_support::Server;
+use crate::http_support::{PASSWORD, claims};
 use crate::store_support::backend_tests;
 
 backend_tests! {

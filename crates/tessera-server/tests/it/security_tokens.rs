@@ -81,7 +81,10 @@ fn with_trailing_bits(token: &str) -> String {
     let unused_bits = match signature.len() % 4 {
         2 => 4,
         3 => 2,
-        _ => panic!("no unused bits in a signature of {} characters", signature.len()),
+        _ => panic!(
+            "no unused bits in a signature of {} characters",
+            signature.len()
+        ),
     };
     let last = *signature.as_bytes().last().unwrap();
     let value = ALPHABET.iter().position(|&c| c == last).unwrap();
@@ -172,18 +175,38 @@ impl Scene {
     /// fooled, Tessera answers 401.
     async fn run(&self, weak: &WeakVerifier, control: &str, attacks: Vec<Attack>) {
         assert_eq!(weak.verify(control).await.unwrap(), self.user_id);
-        self.server.get("/auth/me").bearer(control).send().await.expect(200);
-        self.server.get("/auth/verify").bearer(control).send().await.expect(200);
+        self.server
+            .get("/auth/me")
+            .bearer(control)
+            .send()
+            .await
+            .expect(200);
+        self.server
+            .get("/auth/verify")
+            .bearer(control)
+            .send()
+            .await
+            .expect(200);
         for attack in &attacks {
             let believed = weak.verify(&attack.token).await.unwrap_or_else(|why| {
-                panic!("{}: the weak verifier refused it ({why}); the case proves nothing", attack.name)
+                panic!(
+                    "{}: the weak verifier refused it ({why}); the case proves nothing",
+                    attack.name
+                )
             });
             assert_eq!(believed, attack.believed, "{}", attack.name);
             for path in ["/auth/me", "/auth/verify"] {
                 let reply = self.server.get(path).bearer(&attack.token).send().await;
-                assert_eq!(reply.status.as_u16(), 401, "{} at {path}: {reply}", attack.name);
+                assert_eq!(
+                    reply.status.as_u16(),
+                    401,
+                    "{} at {path}: {reply}",
+                    attack.name
+                );
                 assert!(
-                    reply.header("www-authenticate").is_some_and(|value| value.starts_with("Bearer")),
+                    reply
+                        .header("www-authenticate")
+                        .is_some_and(|value| value.starts_with("Bearer")),
                     "{} at {path}: no challenge: {reply}",
                     attack.name
                 );
@@ -195,7 +218,10 @@ impl Scene {
     }
 }
 
-fn with(header: &Map<String, Value>, edit: impl FnOnce(&mut Map<String, Value>)) -> Map<String, Value> {
+fn with(
+    header: &Map<String, Value>,
+    edit: impl FnOnce(&mut Map<String, Value>),
+) -> Map<String, Value> {
     let mut header = header.clone();
     edit(&mut header);
     header
@@ -261,7 +287,11 @@ async fn hs256_attacks(scene: &Scene, attacker: &AttackerKeys) -> Vec<Attack> {
     ));
     // The user's own claims, re-signed with the real secret, one rule broken.
     let resigned = |name: &str, edit: &dyn Fn(&mut Map<String, Value>)| {
-        scene.attack(name, hmac_token(secret, &scene.header, &edited(&scene.claims, edit)), user)
+        scene.attack(
+            name,
+            hmac_token(secret, &scene.header, &edited(&scene.claims, edit)),
+            user,
+        )
     };
     attacks.push(resigned("expired", &|claims| {
         claims.insert("iat".into(), json!(START - 960));
@@ -292,7 +322,12 @@ async fn hs256_attacks(scene: &Scene, attacker: &AttackerKeys) -> Vec<Attack> {
     // serde_json's own Value stops at 128 levels, so the 2000-level one is
     // spliced in as text (the weak verifier skips it without a limit).
     let deep = edited(&scene.claims, |_| {});
-    let deep = format!("{},\"nest\":{}{}}}", &deep[..deep.len() - 1], "[".repeat(2000), "]".repeat(2000));
+    let deep = format!(
+        "{},\"nest\":{}{}}}",
+        &deep[..deep.len() - 1],
+        "[".repeat(2000),
+        "]".repeat(2000)
+    );
     attacks.push(scene.attack(
         "deeply nested claim (2000 levels)",
         hmac_token(secret, &scene.header, &deep),
@@ -300,8 +335,15 @@ async fn hs256_attacks(scene: &Scene, attacker: &AttackerKeys) -> Vec<Attack> {
     ));
     // A duplicate `sub`: the last one names the admin.
     let claims_text = edited(&scene.claims, |_| {});
-    let duplicated = format!("{},\"sub\":\"{admin}\"}}", &claims_text[..claims_text.len() - 1]);
-    attacks.push(scene.attack("duplicate sub", hmac_token(secret, &scene.header, &duplicated), admin));
+    let duplicated = format!(
+        "{},\"sub\":\"{admin}\"}}",
+        &claims_text[..claims_text.len() - 1]
+    );
+    attacks.push(scene.attack(
+        "duplicate sub",
+        hmac_token(secret, &scene.header, &duplicated),
+        admin,
+    ));
     attacks.push(scene.attack(
         "unknown crit extension",
         hmac_token(
@@ -328,11 +370,25 @@ async fn hs256_attacks(scene: &Scene, attacker: &AttackerKeys) -> Vec<Attack> {
     ));
     let honest = hmac_token(secret, &scene.header, &edited(&scene.claims, |_| {}));
     attacks.push(scene.attack("padded signature", format!("{honest}="), user));
-    attacks.push(scene.attack("non-canonical trailing bits", with_trailing_bits(&honest), user));
+    attacks.push(scene.attack(
+        "non-canonical trailing bits",
+        with_trailing_bits(&honest),
+        user,
+    ));
     // Tokens the server issued, used where they do not belong.
-    attacks.push(scene.attack("refresh token as an access token", scene.user.refresh.clone(), user));
+    attacks.push(scene.attack(
+        "refresh token as an access token",
+        scene.user.refresh.clone(),
+        user,
+    ));
     let ended = scene.server.login("mallory").await;
-    scene.server.post("/auth/logout").bearer(&ended.access).send().await.expect(200);
+    scene
+        .server
+        .post("/auth/logout")
+        .bearer(&ended.access)
+        .send()
+        .await
+        .expect(200);
     attacks.push(scene.attack("access token replayed after logout", ended.access, user));
     attacks
 }

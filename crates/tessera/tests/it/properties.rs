@@ -149,7 +149,11 @@ fn status_with_headers(authorization: &[u8], cookie: &[u8], csrf: &[u8]) -> http
     let mut request = http::Request::post("/protected")
         .body(axum::body::Body::empty())
         .unwrap();
-    for (name, bytes) in [("authorization", authorization), ("cookie", cookie), ("x-csrf-token", csrf)] {
+    for (name, bytes) in [
+        ("authorization", authorization),
+        ("cookie", cookie),
+        ("x-csrf-token", csrf),
+    ] {
         if let Ok(value) = http::HeaderValue::from_bytes(bytes) {
             request.headers_mut().insert(name, value);
         }
