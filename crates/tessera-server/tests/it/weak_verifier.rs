@@ -38,7 +38,7 @@ pub enum WeakKeys {
     /// An HMAC server: the shared secret.
     Hmac(Vec<u8>),
     /// An asymmetric server: its public key and that key's PEM text.
-    Public { key: Key, pem: String },
+    Public { key: Box<Key>, pem: String },
 }
 
 /// The broken verifier.
