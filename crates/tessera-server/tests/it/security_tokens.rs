@@ -428,7 +428,7 @@ backend_tests! {
         let control = signed_token(&signing, &scene.header, &edited(&scene.claims, |_| {}));
         let admin = scene.admin_id.clone();
         let attacks = vec![
-            // HS256 keyed with the public key, in the forms an attacker finds it.
+            // HS256 keyed with the public key as published (PEM text).
             attack(
                 "HS256 keyed with the public PEM",
                 hmac_token(pair.public_pem.as_bytes(), &object(json!({ "alg": "HS256", "typ": "JWT" })), &scene.as_admin()),
