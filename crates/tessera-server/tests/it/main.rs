@@ -138,6 +138,21 @@ mod keys_stored;
 // Two instances on one PostgreSQL: a rotation reaches both and a RemoteJwks resource server, no failed request.
 mod keys_instances;
 
+// The security suite (SECURITY.md maps every catalogue entry to a test).
+
+// A thousand guesses from one address, one IPv6 /64, two instances on Redis: only the limit is checked.
+mod security_brute_force;
+// Unknown user, wrong password and disabled account take the same time (medians, interleaved).
+mod security_timing;
+// Arbitrary bytes and JSON at every endpoint that reads a body: a 4xx JSON error, never a 5xx.
+mod security_properties;
+// Session fixation: a login never adopts the session a client brings.
+mod security_sessions;
+// Every token attack gets a 401 from the server and fools a deliberately weak verifier.
+mod security_tokens;
+// A verifier with the classic JWT bugs, in the tests only: proof each attack case can fail.
+mod weak_verifier;
+
 // The sign-in portal (`/login`, `/register`, `/account`, `/logout`).
 
 // Over plain HTTP: page headers, CSRF refusals, escaping, closed registration, rd, refresh, sign-out.

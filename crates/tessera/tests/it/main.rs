@@ -31,7 +31,7 @@ mod interop;
 mod key_swap;
 // Key sets: kid lookup, rotation, thumbprints, JWKS, which JWKs load.
 mod keyset;
-// Generated cases: no byte flip survives, no input panics.
+// Generated cases: no byte flip survives; no token, key material or header panics (the fuzz entry points).
 mod properties;
 // RemoteJwks against a real issuer on 127.0.0.1: fetching, caching, key rules, outages.
 #[cfg(feature = "remote-jwks")]
