@@ -214,6 +214,13 @@ pub enum AccountError {
     /// Password hashing failed or its worker pool is gone (500).
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    /// The password was right, but the account has a second factor and
+    /// the caller cannot take an `mfa_token` ([`AuthService::sign_in`]
+    /// can; 401).
+    ///
+    /// [`AuthService::sign_in`]: super::AuthService::sign_in
+    #[error("this account signs in with a second factor")]
+    SecondFactorRequired,
 }
 
 impl AccountError {
@@ -230,6 +237,7 @@ impl AccountError {
             AccountError::Store(_) => "store_error",
             AccountError::RegistrationClosed => "registration_closed",
             AccountError::Hashing(_) => "internal_error",
+            AccountError::SecondFactorRequired => "mfa_required",
         }
     }
 }

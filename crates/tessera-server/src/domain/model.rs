@@ -118,7 +118,8 @@ pub struct ClientInfo {
 }
 
 /// What a successful login or refresh gives the caller to mint tokens from:
-/// access and refresh tokens for `user` (`sub` = `user.id`, `roles`), with
+/// access and refresh tokens for `user` (`sub` = `user.id`, `roles`: the
+/// user's roles less any the second-factor policy withholds), with
 /// `sid` = `session.id`; the refresh token's `jti` must be `refresh_jti`
 /// and its `exp` at most `session.expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +130,10 @@ pub struct Grant {
     pub session: Session,
     /// The `jti` for the refresh token to issue.
     pub refresh_jti: String,
+    /// `user.roles` lacks roles of `TESSERA_MFA_REQUIRED_ROLES` because
+    /// the session has no second factor, and the user has none to use:
+    /// they must enrol one (and sign in with it) to get those roles.
+    pub mfa_enrollment_required: bool,
 }
 
 /// How a refresh was answered.

@@ -127,11 +127,13 @@ impl AuthService {
                 return Err(AccountError::InvalidCredentials);
             }
         };
-        Ok(Grant {
+        self.apply_mfa_policy(Grant {
             user: User::from(&current),
             session: Session::from(&record),
             refresh_jti: record.refresh_jti,
+            mfa_enrollment_required: false,
         })
+        .await
     }
 
     /// Answers a refresh token of session `session_id` carrying
@@ -153,12 +155,14 @@ impl AuthService {
                 .await?
             {
                 let user = self.session_owner(&record).await?;
+                let grant = Grant {
+                    user,
+                    session: Session::from(&record),
+                    refresh_jti: new_jti,
+                    mfa_enrollment_required: false,
+                };
                 return Ok(Rotation {
-                    grant: Grant {
-                        user,
-                        session: Session::from(&record),
-                        refresh_jti: new_jti,
-                    },
+                    grant: self.apply_mfa_policy(grant).await?,
                     outcome: RotationOutcome::Rotated,
                 });
             }
@@ -189,12 +193,14 @@ impl AuthService {
                 continue;
             }
             if self.within_grace(&record, presented_jti, now) {
+                let grant = Grant {
+                    user,
+                    session: Session::from(&record),
+                    refresh_jti: record.refresh_jti,
+                    mfa_enrollment_required: false,
+                };
                 return Ok(Rotation {
-                    grant: Grant {
-                        user,
-                        session: Session::from(&record),
-                        refresh_jti: record.refresh_jti,
-                    },
+                    grant: self.apply_mfa_policy(grant).await?,
                     outcome: RotationOutcome::GraceReplay,
                 });
             }

@@ -51,6 +51,10 @@ pub struct TokenPair {
     pub expires_in: i64,
     /// Seconds until the refresh token (and at most the session) expires.
     pub refresh_expires_in: i64,
+    /// Roles were withheld until the user enrols a second factor (present
+    /// only when `true`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mfa_enrollment_required: bool,
 }
 
 /// How the client wants its tokens.
@@ -102,6 +106,7 @@ pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, A
         access_token: access.token,
         refresh_token: refresh.token,
         token_type: "Bearer",
+        mfa_enrollment_required: grant.mfa_enrollment_required,
     })
 }
 
@@ -115,15 +120,17 @@ pub fn respond(state: &AppState, pair: TokenPair, delivery: Delivery, jar: Cooki
                 .set_access_cookies(jar, &pair.access_token)
                 .and_then(|jar| state.jwt.set_refresh_cookies(jar, &pair.refresh_token));
             match jar {
-                Ok(jar) => (
-                    jar,
-                    Json(serde_json::json!({
+                Ok(jar) => {
+                    let mut body = serde_json::json!({
                         "token_type": "cookie",
                         "expires_in": pair.expires_in,
                         "refresh_expires_in": pair.refresh_expires_in,
-                    })),
-                )
-                    .into_response(),
+                    });
+                    if pair.mfa_enrollment_required {
+                        body["mfa_enrollment_required"] = Value::Bool(true);
+                    }
+                    (jar, Json(body)).into_response()
+                }
                 Err(err) => ApiError::internal("set token cookies", &err).into_response(),
             }
         }
