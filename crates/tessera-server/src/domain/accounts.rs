@@ -8,8 +8,8 @@ use super::account_fields::{
     USERNAME_MAX_CHARS, Username, parse_email, parse_roles, username_skeleton_of,
 };
 use super::amr::Amr;
-use super::mfa_sign_in::SignInOutcome;
 use super::error::{AccountError, Problem, Resource, ValidationError};
+use super::mfa_sign_in::SignInOutcome;
 use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
 use super::settings::MAX_PASSWORD_CHARS;

@@ -55,13 +55,22 @@ impl AuthService {
         let sealed = sealer
             .seal(&totp_context(user_id), secret.bytes())
             .map_err(|_| MfaError::Unavailable("the secret could not be sealed"))?;
-        if !self.store().put_pending_totp(user_id, &sealed, self.now()).await? {
+        if !self
+            .store()
+            .put_pending_totp(user_id, &sealed, self.now())
+            .await?
+        {
             return Err(MfaError::AlreadyEnabled);
         }
         let uri = otpauth_uri(&self.settings().totp_issuer, &user.username, &secret);
         let qr_svg = qr::svg(&uri).map_err(|_| MfaError::Unavailable("QR code"))?;
-        self.audit(AuditKind::MfaEnrolmentStarted, Some(user_id), None, json!({}))
-            .await;
+        self.audit(
+            AuditKind::MfaEnrolmentStarted,
+            Some(user_id),
+            None,
+            json!({}),
+        )
+        .await;
         Ok(TotpEnrolment {
             secret: secret.base32(),
             otpauth_uri: uri,
@@ -88,8 +97,13 @@ impl AuthService {
         {
             return Err(MfaError::InvalidCode);
         }
-        self.audit(AuditKind::MfaEnabled, Some(user_id), None, json!({ "method": "totp" }))
-            .await;
+        self.audit(
+            AuditKind::MfaEnabled,
+            Some(user_id),
+            None,
+            json!({ "method": "totp" }),
+        )
+        .await;
         Ok(codes)
     }
 
@@ -97,7 +111,10 @@ impl AuthService {
     /// unused recovery code: the authenticator, the recovery codes and any
     /// pending sign-in go.
     pub async fn disable_totp(&self, user_id: &str, code: &str) -> Result<(), MfaError> {
-        let record = self.confirmed_totp(user_id).await?.ok_or(MfaError::NotEnabled)?;
+        let record = self
+            .confirmed_totp(user_id)
+            .await?
+            .ok_or(MfaError::NotEnabled)?;
         if !self.spend_code(&record, code).await? {
             self.audit_refusal(user_id, "disable", "wrong_code").await;
             return Err(MfaError::InvalidCode);
@@ -115,7 +132,10 @@ impl AuthService {
         user_id: &str,
         code: &str,
     ) -> Result<Vec<String>, MfaError> {
-        let record = self.confirmed_totp(user_id).await?.ok_or(MfaError::NotEnabled)?;
+        let record = self
+            .confirmed_totp(user_id)
+            .await?
+            .ok_or(MfaError::NotEnabled)?;
         let accepted = match self.totp_step(&record, code)? {
             Some(step) => {
                 self.store()
@@ -180,7 +200,11 @@ impl AuthService {
     }
 
     /// The unused time step `code` is right for now, if any.
-    pub(super) fn totp_step(&self, record: &TotpRecord, code: &str) -> Result<Option<i64>, MfaError> {
+    pub(super) fn totp_step(
+        &self,
+        record: &TotpRecord,
+        code: &str,
+    ) -> Result<Option<i64>, MfaError> {
         let secret = self.open_secret(record)?;
         Ok(secret.verify(code, self.now(), record.last_step))
     }
@@ -195,11 +219,17 @@ impl AuthService {
         self.sealer()?
             .open(&totp_context(&record.user_id), &record.secret)
             .map(TotpSecret::from_bytes)
-            .map_err(|_| MfaError::Unavailable("a TOTP secret does not open under TESSERA_ENCRYPTION_KEY"))
+            .map_err(|_| {
+                MfaError::Unavailable("a TOTP secret does not open under TESSERA_ENCRYPTION_KEY")
+            })
     }
 
     /// Spends `code` as a TOTP code or else a recovery code; whether it was good.
-    pub(super) async fn spend_code(&self, record: &TotpRecord, code: &str) -> Result<bool, MfaError> {
+    pub(super) async fn spend_code(
+        &self,
+        record: &TotpRecord,
+        code: &str,
+    ) -> Result<bool, MfaError> {
         if let Some(step) = self.totp_step(record, code)? {
             return Ok(self
                 .store()
@@ -229,6 +259,9 @@ impl AuthService {
 /// Ten codes to show and their hashes to store.
 fn fresh_recovery_codes() -> Result<(Vec<String>, Vec<String>), MfaError> {
     let codes = recovery::generate().map_err(|_| MfaError::Unavailable("no randomness"))?;
-    let hashes = codes.iter().filter_map(|code| recovery::hash(code)).collect();
+    let hashes = codes
+        .iter()
+        .filter_map(|code| recovery::hash(code))
+        .collect();
     Ok((codes, hashes))
 }

@@ -244,5 +244,5 @@ fn new_token() -> Result<String, AccountError> {
     SystemRandom::new()
         .fill(&mut bytes)
         .map_err(|_| AccountError::Hashing("the system random number generator failed".into()))?;
-    Ok(tessera::b64::encode(&bytes))
+    Ok(tessera::b64::encode(bytes))
 }

@@ -40,6 +40,8 @@ pub struct Housekeeping {
     pub revocations_deleted: u64,
     /// Ended sessions deleted.
     pub sessions_deleted: u64,
+    /// Expired second-factor challenges (`mfa_token`s) deleted.
+    pub challenges_deleted: u64,
 }
 
 impl AuthService {
@@ -343,6 +345,7 @@ impl AuthService {
                 .store()
                 .delete_sessions_ended_before(now.saturating_sub(retention))
                 .await?,
+            challenges_deleted: self.store().delete_expired_challenges(now).await?,
         })
     }
 }

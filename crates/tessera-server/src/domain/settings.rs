@@ -170,8 +170,9 @@ impl ServerSettings {
                     .filter(|role| !role.is_empty())
                     .map(str::to_owned)
                     .collect();
-                super::account_fields::parse_roles(&roles)
-                    .map_err(|err| format!("{text:?} must be role names separated by commas ({err})"))
+                super::account_fields::parse_roles(&roles).map_err(|err| {
+                    format!("{text:?} must be role names separated by commas ({err})")
+                })
             })?
             .unwrap_or_default();
         let totp_issuer = env

@@ -18,8 +18,8 @@ use super::request_log::note_user;
 use super::state::AppState;
 use super::tokens::{self, Delivery, SessionClaims};
 use crate::domain::{
-    AccountError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, SignInOutcome,
-    User, Username,
+    AccountError, LogoutScope, Password, RefreshError, Registration, RotationOutcome,
+    SignInOutcome, User, Username,
 };
 
 /// `POST /auth/register` body.

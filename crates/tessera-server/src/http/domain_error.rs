@@ -41,10 +41,9 @@ impl From<AccountError> for ApiError {
                 "registration is closed on this server (TESSERA_REGISTRATION=closed); an administrator creates accounts",
             ),
             AccountError::Hashing(problem) => ApiError::internal("password hashing", problem),
-            AccountError::SecondFactorRequired => ApiError::unauthorized(
-                "mfa_required",
-                "this account signs in with a second factor",
-            ),
+            AccountError::SecondFactorRequired => {
+                ApiError::unauthorized("mfa_required", "this account signs in with a second factor")
+            }
         }
     }
 }

@@ -131,7 +131,12 @@ async fn guarded<T>(
 ) -> Result<T, ApiError> {
     let user = state.auth.user(user_id).await?;
     let key = failure_key(&user.username);
-    if let Err(retry) = state.limits.login_failures.acquire(&key, state.auth.now()).await {
+    if let Err(retry) = state
+        .limits
+        .login_failures
+        .acquire(&key, state.auth.now())
+        .await
+    {
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry.0));
     }
@@ -171,7 +176,12 @@ pub async fn verify(
     };
     // Wrong codes count toward the account's failed-login limit.
     let key = failure_key(&user.username);
-    if let Err(retry) = state.limits.login_failures.acquire(&key, state.auth.now()).await {
+    if let Err(retry) = state
+        .limits
+        .login_failures
+        .acquire(&key, state.auth.now())
+        .await
+    {
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry.0));
     }

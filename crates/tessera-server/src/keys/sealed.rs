@@ -197,10 +197,19 @@ mod tests {
     fn sealed_secrets_open_only_in_their_context() {
         let key = key();
         let sealed = SecretSealer::seal(&key, "totp\0user-1", b"secret").unwrap();
-        assert_eq!(SecretSealer::open(&key, "totp\0user-1", &sealed).unwrap(), b"secret");
-        assert_eq!(SecretSealer::open(&key, "totp\0user-2", &sealed), Err(SealFailure));
+        assert_eq!(
+            SecretSealer::open(&key, "totp\0user-1", &sealed).unwrap(),
+            b"secret"
+        );
+        assert_eq!(
+            SecretSealer::open(&key, "totp\0user-2", &sealed),
+            Err(SealFailure)
+        );
         // Nor is it a signing key.
-        assert_eq!(key.open("totp", "user-1", &sealed), Err(SealError::WrongKey));
+        assert_eq!(
+            key.open("totp", "user-1", &sealed),
+            Err(SealError::WrongKey)
+        );
     }
 
     #[test]

@@ -22,7 +22,8 @@ mod tests {
 
     #[test]
     fn an_otpauth_uri_renders_as_svg() {
-        let image = svg("otpauth://totp/Tessera:ada?secret=GEZDGNBVGY3TQOJQ&issuer=Tessera").unwrap();
+        let image =
+            svg("otpauth://totp/Tessera:ada?secret=GEZDGNBVGY3TQOJQ&issuer=Tessera").unwrap();
         assert!(image.contains("<svg"), "{image}");
         assert!(!image.contains("<script"));
     }

@@ -53,7 +53,8 @@ pub fn normalize(typed: &str) -> Option<String> {
 
 /// What is stored for a code: base64url(SHA-256(canonical form)).
 pub fn hash(code: &str) -> Option<String> {
-    normalize(code).map(|canonical| tessera::b64::encode(digest(&SHA256, canonical.as_bytes()).as_ref()))
+    normalize(code)
+        .map(|canonical| tessera::b64::encode(digest(&SHA256, canonical.as_bytes()).as_ref()))
 }
 
 #[cfg(test)]
@@ -84,7 +85,12 @@ mod tests {
 
     #[test]
     fn anything_else_is_no_code() {
-        for typed in ["", "abc", "aaaaaa-aaaaaa-aaaaaa-aaaaa1", "aaaaaa-aaaaaa-aaaaaa-aaaaaaa"] {
+        for typed in [
+            "",
+            "abc",
+            "aaaaaa-aaaaaa-aaaaaa-aaaaa1",
+            "aaaaaa-aaaaaa-aaaaaa-aaaaaaa",
+        ] {
             assert_eq!(normalize(typed), None, "{typed:?}");
         }
     }

@@ -65,8 +65,9 @@ impl TotpSecret {
         // Every candidate is computed and compared, matched or not.
         for step in (current - DRIFT_STEPS)..=(current + DRIFT_STEPS) {
             let expected = u64::try_from(step).map(|step| code_at(&self.0, step));
-            let equal = expected
-                .is_ok_and(|expected| verify_slices_are_equal(expected.as_bytes(), typed.as_bytes()).is_ok());
+            let equal = expected.is_ok_and(|expected| {
+                verify_slices_are_equal(expected.as_bytes(), typed.as_bytes()).is_ok()
+            });
             if equal && last_step.is_none_or(|last| step > last) && matched.is_none() {
                 matched = Some(step);
             }
@@ -146,7 +147,11 @@ mod tests {
         let step = step_at(now);
         for (offset, accepted) in [(-2, false), (-1, true), (0, true), (1, true), (2, false)] {
             let code = code_at(secret.bytes(), u64::try_from(step + offset).unwrap());
-            assert_eq!(secret.verify(&code, now, None).is_some(), accepted, "{offset}");
+            assert_eq!(
+                secret.verify(&code, now, None).is_some(),
+                accepted,
+                "{offset}"
+            );
         }
     }
 
@@ -157,7 +162,10 @@ mod tests {
         let code = code_at(secret.bytes(), u64::try_from(step_at(now)).unwrap());
         assert_eq!(secret.verify(&code, now, None), Some(step_at(now)));
         assert_eq!(secret.verify(&code, now, Some(step_at(now))), None);
-        assert_eq!(secret.verify(&code, now, Some(step_at(now) - 1)), Some(step_at(now)));
+        assert_eq!(
+            secret.verify(&code, now, Some(step_at(now) - 1)),
+            Some(step_at(now))
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@ use serde_json::json;
 use tessera::Clock as _;
 
 use crate::http_support::{Tokens, claims};
-use crate::mfa_support::{enrolled, mfa_server, mfa_setup, mfa_token, password_step, python_totp, verify};
+use crate::mfa_support::{
+    enrolled, mfa_server, mfa_setup, mfa_token, password_step, python_totp, verify,
+};
 use crate::store_support::backend_tests;
 
 backend_tests! {

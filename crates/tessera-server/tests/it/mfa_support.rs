@@ -37,7 +37,11 @@ print(f"{number % 1000000:06d}")
         .args(["-c", SCRIPT, secret, &at.to_string()])
         .output()
         .expect("python3 runs (the independent TOTP implementation)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 

@@ -152,7 +152,7 @@ backend_tests! {
             ("POST", "/auth/mfa/verify", Some("{\"mfa_token\": \"x\"}")),
             ("POST", "/auth/mfa/verify", Some("{\"mfa_token\": \"x\", \"code\": \"1\", \"recovery_code\": \"2\"}")),
             ("POST", "/auth/mfa/verify", Some("{\"mfa_token\": \"x\", \"code\": \"123456\"}")),
-            ("POST", "/auth/mfa/verify", Some(&"{\"mfa_token\": \"x\", \"code\": \"\u{0}\u{202e}\"}")),
+            ("POST", "/auth/mfa/verify", Some("{\"mfa_token\": \"x\", \"code\": \"\u{0}\u{202e}\"}")),
             ("POST", "/admin/users/x/mfa/reset", None),
         ];
         for (method, path, body) in cases {
@@ -177,5 +177,8 @@ backend_tests! {
 }
 
 fn claims_sub(tokens: &Tokens) -> String {
-    crate::http_support::claims(&tokens.access)["sub"].as_str().unwrap().to_owned()
+    crate::http_support::claims(&tokens.access)["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
