@@ -7,9 +7,12 @@
 //! use tessera_server::mfa::totp::{TotpSecret, code_at};
 //!
 //! let secret = TotpSecret::generate()?;
-//! let code = code_at(secret.bytes(), 59);
+//! // Unix time 59 is time step 1 (30-second steps).
+//! let code = code_at(secret.bytes(), 1);
 //! assert_eq!(code.len(), 6);
 //! assert_eq!(secret.verify(&code, 59, None), Some(1));
+//! // Once step 1 is used, its code is refused.
+//! assert_eq!(secret.verify(&code, 59, Some(1)), None);
 //! # Ok::<(), tessera_server::mfa::MfaCryptoError>(())
 //! ```
 
