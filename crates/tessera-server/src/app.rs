@@ -270,6 +270,12 @@ pub async fn build_state(
     let auth = AuthService::new(store, feed, settings, clock.clone())
         .await
         .map_err(|err| ServeError::Store(err.to_string()))?;
+    // Second-factor secrets are sealed under the same key as stored signing
+    // keys; without one, enrolling a second factor answers 503.
+    if let Some(text) = &config.encryption_key {
+        let key = text.key().map_err(KeysError::from)?;
+        auth.set_secret_sealer(Arc::new(key));
+    }
     // As `JwtManager::new`, with the keys from the chosen source: the
     // settings are checked first, then the keys loaded.
     jwt_config.check()?;

@@ -87,6 +87,7 @@ pub mod fanout;
 pub mod http;
 pub mod keys;
 pub mod limits;
+pub mod mfa;
 pub mod oauth;
 mod private_file;
 pub mod redis;

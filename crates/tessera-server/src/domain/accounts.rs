@@ -7,7 +7,9 @@ use serde_json::json;
 use super::account_fields::{
     USERNAME_MAX_CHARS, Username, parse_email, parse_roles, username_skeleton_of,
 };
+use super::amr::Amr;
 use super::error::{AccountError, Problem, Resource, ValidationError};
+use super::mfa_sign_in::SignInOutcome;
 use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
 use super::settings::MAX_PASSWORD_CHARS;
@@ -177,24 +179,44 @@ impl AuthService {
         }
     }
 
-    /// Checks a username and password and starts a session.
-    ///
-    /// Unknown user, wrong password and disabled account all end in
-    /// [`AccountError::InvalidCredentials`] after the same work: one look-up and
-    /// one argon2 verification (against a dummy hash when there is no user).
-    /// A correct password stored with other argon2 parameters is re-hashed.
+    /// Checks a username and password and starts a session, for callers
+    /// that cannot take a second step: an account with a second factor gets
+    /// [`AccountError::SecondFactorRequired`] (see [`sign_in`](Self::sign_in)).
     pub async fn login(
         &self,
         username: &str,
         password: &Password,
         client: ClientInfo,
     ) -> Result<Grant, AccountError> {
+        match self.sign_in(username, password, client).await? {
+            SignInOutcome::Session(grant) => Ok(grant),
+            SignInOutcome::SecondFactor(_) => Err(AccountError::SecondFactorRequired),
+        }
+    }
+
+    /// Checks a username and password; starts a session, or, for an
+    /// account with a second factor, a challenge to finish with
+    /// [`verify_second_factor`](Self::verify_second_factor).
+    ///
+    /// Unknown user, wrong password and disabled account all end in
+    /// [`AccountError::InvalidCredentials`] after the same work: one look-up and
+    /// one argon2 verification (against a dummy hash when there is no user).
+    /// A correct password stored with other argon2 parameters is re-hashed.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &Password,
+        client: ClientInfo,
+    ) -> Result<SignInOutcome, AccountError> {
         let (user, accepted_hash) = self.check_credentials(username, password, &client).await?;
+        if let Some(challenge) = self.challenge_if_enrolled(&user, &accepted_hash).await? {
+            return Ok(SignInOutcome::SecondFactor(challenge));
+        }
         // The session must not outlive a password change that commits while
         // the hash above is checked: it is kept only if the stored hash is
         // still the one this password matched.
         let grant = self
-            .create_session_for_password(&user, client.clone(), &accepted_hash)
+            .create_session_for_password(&user, client.clone(), Amr::password(), &accepted_hash)
             .await?;
         self.audit(
             AuditKind::Login,
@@ -203,7 +225,7 @@ impl AuthService {
             json!({ "ip": client.ip, "user_agent": client.user_agent }),
         )
         .await;
-        Ok(grant)
+        Ok(SignInOutcome::Session(grant))
     }
 
     /// The password check of [`login`](Self::login), without a session.

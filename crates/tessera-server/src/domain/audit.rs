@@ -39,6 +39,22 @@ pub enum AuditKind {
     IdentityLinked,
     /// A user unlinked a provider identity.
     IdentityUnlinked,
+    /// A user started enrolling a TOTP authenticator.
+    MfaEnrolmentStarted,
+    /// A user confirmed a TOTP authenticator (recovery codes issued).
+    MfaEnabled,
+    /// A user turned their second factor off.
+    MfaDisabled,
+    /// A user replaced their recovery codes.
+    MfaRecoveryCodesRegenerated,
+    /// An admin removed a user's second factors.
+    MfaReset,
+    /// A password was right and a second factor is now due (an `mfa_token`).
+    MfaChallenged,
+    /// A second factor completed a sign-in (detail: method).
+    MfaVerified,
+    /// A second factor was refused (detail: reason, e.g. a replayed code).
+    MfaFailed,
 }
 
 impl AuditKind {
@@ -62,6 +78,14 @@ impl AuditKind {
             AuditKind::SocialLoginFailed => "social_login_failed",
             AuditKind::IdentityLinked => "identity_linked",
             AuditKind::IdentityUnlinked => "identity_unlinked",
+            AuditKind::MfaEnrolmentStarted => "mfa_enrolment_started",
+            AuditKind::MfaEnabled => "mfa_enabled",
+            AuditKind::MfaDisabled => "mfa_disabled",
+            AuditKind::MfaRecoveryCodesRegenerated => "mfa_recovery_codes_regenerated",
+            AuditKind::MfaReset => "mfa_reset",
+            AuditKind::MfaChallenged => "mfa_challenged",
+            AuditKind::MfaVerified => "mfa_verified",
+            AuditKind::MfaFailed => "mfa_failed",
         }
     }
 }

@@ -218,6 +218,13 @@ pub enum AccountError {
     /// too slow (503 with `Retry-After`).
     #[error("the server is busy hashing passwords")]
     HashingBusy,
+    /// The password was right, but the account has a second factor and
+    /// the caller cannot take an `mfa_token` ([`AuthService::sign_in`]
+    /// can; 401).
+    ///
+    /// [`AuthService::sign_in`]: super::AuthService::sign_in
+    #[error("this account signs in with a second factor")]
+    SecondFactorRequired,
 }
 
 impl AccountError {
@@ -235,6 +242,7 @@ impl AccountError {
             AccountError::RegistrationClosed => "registration_closed",
             AccountError::Hashing(_) => "internal_error",
             AccountError::HashingBusy => "server_busy",
+            AccountError::SecondFactorRequired => "mfa_required",
         }
     }
 }

@@ -28,10 +28,16 @@
 mod account_fields;
 mod accounts;
 mod admin;
+mod amr;
 mod audit;
 mod error;
+mod fingerprint;
 mod hasher;
 mod identities;
+mod mfa_enrol;
+mod mfa_error;
+mod mfa_policy;
+mod mfa_sign_in;
 mod model;
 mod password;
 mod revocations;
@@ -45,10 +51,16 @@ pub use account_fields::{
     parse_email, parse_roles,
 };
 pub use accounts::{NewAccount, Registration};
+pub use amr::Amr;
 pub use audit::AuditKind;
 pub use error::{AccountError, Problem, RefreshError, Resource, ValidationError};
 pub use hasher::{PasswordHasher, Verified};
 pub use identities::{IdentityError, SocialSignIn};
+pub use mfa_enrol::{MfaStatus, TotpEnrolment};
+pub use mfa_error::{MfaError, SealFailure, SecretSealer};
+pub use mfa_sign_in::{
+    MFA_MAX_FAILURES, MFA_TOKEN_LIFETIME, MfaChallenge, SecondFactor, SignInOutcome,
+};
 pub use model::{
     AuditQuery, ClientInfo, Grant, LogoutScope, MAX_PAGE_SIZE, Page, Rotation, RotationOutcome,
     Session, SessionInfo, User, UserQuery,
@@ -89,6 +101,9 @@ struct Inner {
     users: user_cache::UserCache,
     /// Run after every revocation resync (set once, at start-up).
     after_sync: std::sync::OnceLock<Arc<dyn AfterSync>>,
+    /// Seals second-factor secrets (set once, at start-up, when there is a
+    /// `TESSERA_ENCRYPTION_KEY`).
+    sealer: std::sync::OnceLock<Arc<dyn SecretSealer>>,
 }
 
 /// Work that follows every revocation resync (a feed wake or the periodic
@@ -135,6 +150,7 @@ impl AuthService {
                 revoked,
                 users: user_cache::UserCache::new(user_cache::USER_CACHE_CAPACITY),
                 after_sync: std::sync::OnceLock::new(),
+                sealer: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -143,6 +159,20 @@ impl AuthService {
     /// one was set already (it is kept).
     pub fn set_after_sync(&self, hook: Arc<dyn AfterSync>) -> bool {
         self.inner.after_sync.set(hook).is_ok()
+    }
+
+    /// Seals second-factor secrets with `sealer` from now on; `false` when
+    /// one was set already (it is kept). Without one, enrolling and using a
+    /// TOTP authenticator answer [`MfaError::Unavailable`].
+    pub fn set_secret_sealer(&self, sealer: Arc<dyn SecretSealer>) -> bool {
+        self.inner.sealer.set(sealer).is_ok()
+    }
+
+    fn sealer(&self) -> Result<&Arc<dyn SecretSealer>, MfaError> {
+        self.inner
+            .sealer
+            .get()
+            .ok_or(MfaError::Unavailable("TESSERA_ENCRYPTION_KEY is not set"))
     }
 
     /// The store underneath.

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::amr::Amr;
 use crate::store::{SessionRecord, UserRecord};
 
 /// A user as callers see it.
@@ -53,6 +54,8 @@ pub struct Session {
     /// Absolute end, Unix seconds: no refresh token of this session may
     /// expire later, and no refresh succeeds after it.
     pub expires_at: i64,
+    /// How the user signed in; the `amr` claim of every access token.
+    pub amr: Amr,
 }
 
 impl From<&SessionRecord> for Session {
@@ -63,6 +66,7 @@ impl From<&SessionRecord> for Session {
             created_at: record.created_at,
             last_used_at: record.last_used_at,
             expires_at: record.expires_at,
+            amr: Amr::from_methods(record.amr.iter().cloned()),
         }
     }
 }
@@ -82,6 +86,8 @@ pub struct SessionInfo {
     pub user_agent: Option<String>,
     /// Client address at login.
     pub ip: Option<String>,
+    /// How the user signed in (`amr` values, e.g. `["pwd", "otp", "mfa"]`).
+    pub amr: Vec<String>,
     /// Whether this is the session of the token that asked.
     pub current: bool,
 }
@@ -95,6 +101,7 @@ impl SessionInfo {
             expires_at: record.expires_at,
             user_agent: record.user_agent.clone(),
             ip: record.ip.clone(),
+            amr: record.amr.clone(),
             current: current_sid == Some(record.id.as_str()),
         }
     }
@@ -111,7 +118,8 @@ pub struct ClientInfo {
 }
 
 /// What a successful login or refresh gives the caller to mint tokens from:
-/// access and refresh tokens for `user` (`sub` = `user.id`, `roles`), with
+/// access and refresh tokens for `user` (`sub` = `user.id`, `roles`: the
+/// user's roles less any the second-factor policy withholds), with
 /// `sid` = `session.id`; the refresh token's `jti` must be `refresh_jti`
 /// and its `exp` at most `session.expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +130,10 @@ pub struct Grant {
     pub session: Session,
     /// The `jti` for the refresh token to issue.
     pub refresh_jti: String,
+    /// `user.roles` lacks roles of `TESSERA_MFA_REQUIRED_ROLES` because
+    /// the session has no second factor, and the user has none to use:
+    /// they must enrol one (and sign in with it) to get those roles.
+    pub mfa_enrollment_required: bool,
 }
 
 /// How a refresh was answered.

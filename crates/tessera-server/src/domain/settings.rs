@@ -6,6 +6,8 @@
 //! | `TESSERA_PASSWORD_MIN_LENGTH` | `8` | shortest password accepted, in characters (8 to 128) |
 //! | `TESSERA_HASH_CONCURRENCY` | CPU cores | password hashes computed at once (1 to 1024); more wait in line |
 //! | `TESSERA_SESSION_IDLE_TIMEOUT` | `604800` (7 days) | a session not refreshed for this long ends (0 = off; else `1h` to `366d`, and longer than the access-token lifetime) |
+//! | `TESSERA_MFA_REQUIRED_ROLES` | empty | comma-separated roles a token carries only after a second factor |
+//! | `TESSERA_TOTP_ISSUER` | `Tessera` | the name authenticator apps show next to the account |
 //! | `TESSERA_REGISTRATION` | `open` | `open`: anyone may sign up (`POST /auth/register`, `/register`); `closed`: only administrators create accounts |
 //!
 //! Durations and "off" are spelled as everywhere else (see [`tessera::env`]):
@@ -86,6 +88,12 @@ pub struct ServerSettings {
     /// Whether anyone may sign up (`TESSERA_REGISTRATION=open`); when
     /// closed, only administrators create accounts.
     pub registration_open: bool,
+    /// Roles a token carries only after a second factor
+    /// (`TESSERA_MFA_REQUIRED_ROLES`, comma-separated; empty by default).
+    pub mfa_required_roles: Vec<String>,
+    /// The issuer an authenticator app shows next to the account
+    /// (`TESSERA_TOTP_ISSUER`, default `Tessera`).
+    pub totp_issuer: String,
 }
 
 impl Default for ServerSettings {
@@ -99,6 +107,8 @@ impl Default for ServerSettings {
             access_token_lifetime: Duration::from_secs(15 * 60),
             session_idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             registration_open: true,
+            mfa_required_roles: Vec::new(),
+            totp_issuer: "Tessera".to_owned(),
         }
     }
 }
@@ -152,9 +162,29 @@ impl ServerSettings {
                 }
             })?
             .unwrap_or(defaults.registration_open);
+        let mfa_required_roles = env
+            .parsed("TESSERA_MFA_REQUIRED_ROLES", |text| {
+                let roles: Vec<String> = text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|role| !role.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                super::account_fields::parse_roles(&roles).map_err(|err| {
+                    format!("{text:?} must be role names separated by commas ({err})")
+                })
+            })?
+            .unwrap_or_default();
+        let totp_issuer = env
+            .text("TESSERA_TOTP_ISSUER")
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+            .unwrap_or(defaults.totp_issuer.clone());
         Ok(ServerSettings {
             refresh_reuse_grace,
             registration_open,
+            mfa_required_roles,
+            totp_issuer,
             session_idle_timeout,
             password_min_chars: env
                 .integer(

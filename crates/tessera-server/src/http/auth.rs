@@ -18,8 +18,8 @@ use super::request_log::note_user;
 use super::state::AppState;
 use super::tokens::{self, Delivery, SessionClaims};
 use crate::domain::{
-    AccountError, LogoutScope, Password, RefreshError, Registration, RotationOutcome, User,
-    Username,
+    AccountError, LogoutScope, Password, RefreshError, Registration, RotationOutcome,
+    SignInOutcome, User, Username,
 };
 
 /// `POST /auth/register` body.
@@ -45,6 +45,16 @@ pub struct LoginBody {
 pub struct DeliveryQuery {
     #[serde(default)]
     cookies: bool,
+}
+
+impl From<DeliveryQuery> for Delivery {
+    fn from(query: DeliveryQuery) -> Self {
+        if query.cookies {
+            Delivery::Cookies
+        } else {
+            Delivery::Body
+        }
+    }
 }
 
 /// The public view of a user.
@@ -129,12 +139,12 @@ pub async fn login(
         Metrics::inc(&state.metrics.rate_limited);
         return Err(ApiError::too_many_requests(retry.0));
     }
-    let grant = match state
+    let outcome = match state
         .auth
-        .login(&body.username, &Password::new(body.password), client.0)
+        .sign_in(&body.username, &Password::new(body.password), client.0)
         .await
     {
-        Ok(grant) => grant,
+        Ok(outcome) => outcome,
         Err(err) => {
             if matches!(
                 err,
@@ -147,15 +157,18 @@ pub async fn login(
             return Err(err.into());
         }
     };
+    let grant = match outcome {
+        SignInOutcome::Session(grant) => grant,
+        // The password was right: the failure count waits for the code
+        // (`/auth/mfa/verify` clears it, or counts a wrong one).
+        SignInOutcome::SecondFactor(challenge) => {
+            return Ok(super::mfa::challenge_response(&challenge));
+        }
+    };
     state.limits.login_failures.clear(&account_key).await;
     Metrics::inc(&state.metrics.logins_ok);
     let pair = tokens::mint(&state, &grant, true)?;
-    let delivery = if delivery.cookies {
-        Delivery::Cookies
-    } else {
-        Delivery::Body
-    };
-    Ok(tokens::respond(&state, pair, delivery, jar))
+    Ok(tokens::respond(&state, pair, delivery.into(), jar))
 }
 
 /// `POST /auth/refresh`: rotates the refresh token (header, cookie or JSON).

@@ -42,6 +42,9 @@ impl From<AccountError> for ApiError {
             ),
             AccountError::Hashing(problem) => ApiError::internal("password hashing", problem),
             AccountError::HashingBusy => ApiError::server_busy(),
+            AccountError::SecondFactorRequired => {
+                ApiError::unauthorized("mfa_required", "this account signs in with a second factor")
+            }
         }
     }
 }

@@ -93,6 +93,10 @@ pub struct Metrics {
     pub identities_linked: Counter,
     /// Identities unlinked.
     pub identities_unlinked: Counter,
+    /// Second factors that completed a sign-in (TOTP or recovery code).
+    pub mfa_verified: Counter,
+    /// Refused second factors (wrong, replayed or on a dead `mfa_token`).
+    pub mfa_failed: Counter,
     revoked_entries: Gauge,
     requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
     store: StoreLatency,
@@ -128,6 +132,11 @@ impl Metrics {
             &mut registry,
             "tessera_social_logins",
             "Sign-ins and links through a provider (Google, OpenID)",
+        );
+        let mfa = result_family(
+            &mut registry,
+            "tessera_mfa_verifications",
+            "Second factors presented at sign-in (TOTP or recovery code)",
         );
         let identities_linked = counter(
             &mut registry,
@@ -197,6 +206,8 @@ impl Metrics {
             social_logins_failed: not_ok(&social, "failed"),
             identities_linked,
             identities_unlinked,
+            mfa_verified: ok(&mfa),
+            mfa_failed: not_ok(&mfa, "failed"),
             registry,
             revoked_entries,
             requests,

@@ -11,6 +11,7 @@ pub mod forward_auth;
 pub mod forward_login;
 pub mod json;
 pub mod metrics;
+pub mod mfa;
 pub mod oauth;
 pub mod ops;
 pub mod pages;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/disable", post(admin::disable))
         .route("/admin/users/{id}/enable", post(admin::enable))
         .route("/admin/users/{id}/unlock", post(admin::unlock))
+        .route("/admin/users/{id}/mfa/reset", post(mfa::admin_reset))
         .route("/admin/users/{id}/sessions", get(admin::user_sessions))
         .route("/admin/audit", get(admin::audit))
         .route_layer(RequireRoles::any(&jwt, ["admin"]));
@@ -87,6 +89,11 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sessions", get(sessions::list))
         .route("/auth/sessions/{id}", delete(sessions::end))
         .route("/auth/password", post(sessions::change_password))
+        .route("/auth/mfa", get(mfa::status))
+        .route("/auth/mfa/totp", post(mfa::enrol).delete(mfa::disable))
+        .route("/auth/mfa/totp/confirm", post(mfa::confirm))
+        .route("/auth/mfa/verify", post(mfa::verify))
+        .route("/auth/mfa/recovery-codes", post(mfa::regenerate))
         .route("/auth/providers", get(oauth::providers))
         .route("/auth/oauth/{provider}/start", get(oauth::start))
         .route("/auth/oauth/{provider}/callback", get(oauth::callback))

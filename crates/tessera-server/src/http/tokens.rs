@@ -6,7 +6,7 @@ use axum_extra::extract::CookieJar;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use tessera::{Expires, ExtraClaims, SESSION_ID_CLAIM, TokenOptions, TokenType};
+use tessera::{AMR_CLAIM, Expires, ExtraClaims, SESSION_ID_CLAIM, TokenOptions, TokenType};
 
 use super::error::ApiError;
 use super::request_log::note_user;
@@ -51,6 +51,10 @@ pub struct TokenPair {
     pub expires_in: i64,
     /// Seconds until the refresh token (and at most the session) expires.
     pub refresh_expires_in: i64,
+    /// Roles were withheld until the user enrols a second factor (present
+    /// only when `true`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mfa_enrollment_required: bool,
 }
 
 /// How the client wants its tokens.
@@ -63,8 +67,9 @@ pub enum Delivery {
 }
 
 /// Mints a pair for `grant`: the access token carries the session id
-/// ([`SESSION_ID_CLAIM`]) and the roles (under `JWT_ROLES_CLAIM`, where the
-/// library's `RequireRoles` reads them) and
+/// ([`SESSION_ID_CLAIM`]), the roles (under `JWT_ROLES_CLAIM`, where the
+/// library's `RequireRoles` reads them) and how the session signed in
+/// ([`AMR_CLAIM`], where `RequireAmr` reads it), and
 /// is fresh only straight after a password login; the refresh token carries
 /// the session's current refresh `jti` and never outlives the session.
 pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, ApiError> {
@@ -78,7 +83,8 @@ pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, A
             TokenOptions::new()
                 .fresh(fresh)
                 .claim(SESSION_ID_CLAIM, &grant.session.id)
-                .claim(jwt.config().roles_claim.as_str(), &grant.user.roles),
+                .claim(jwt.config().roles_claim.as_str(), &grant.user.roles)
+                .claim(AMR_CLAIM, grant.session.amr.methods()),
         )
         .map_err(|err| ApiError::internal("issue access token", &err))?;
     let refresh_exp = now
@@ -100,6 +106,7 @@ pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, A
         access_token: access.token,
         refresh_token: refresh.token,
         token_type: "Bearer",
+        mfa_enrollment_required: grant.mfa_enrollment_required,
     })
 }
 
@@ -113,15 +120,17 @@ pub fn respond(state: &AppState, pair: TokenPair, delivery: Delivery, jar: Cooki
                 .set_access_cookies(jar, &pair.access_token)
                 .and_then(|jar| state.jwt.set_refresh_cookies(jar, &pair.refresh_token));
             match jar {
-                Ok(jar) => (
-                    jar,
-                    Json(serde_json::json!({
+                Ok(jar) => {
+                    let mut body = serde_json::json!({
                         "token_type": "cookie",
                         "expires_in": pair.expires_in,
                         "refresh_expires_in": pair.refresh_expires_in,
-                    })),
-                )
-                    .into_response(),
+                    });
+                    if pair.mfa_enrollment_required {
+                        body["mfa_enrollment_required"] = Value::Bool(true);
+                    }
+                    (jar, Json(body)).into_response()
+                }
                 Err(err) => ApiError::internal("set token cookies", &err).into_response(),
             }
         }

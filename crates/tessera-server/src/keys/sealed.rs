@@ -8,6 +8,8 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::domain::{SealFailure, SecretSealer};
+
 /// The variable holding the encryption key.
 pub const ENCRYPTION_KEY_VAR: &str = "TESSERA_ENCRYPTION_KEY";
 
@@ -93,6 +95,12 @@ impl EncryptionKey {
     /// Encrypts `plaintext` for the key `kid`/`alg`: base64url of
     /// nonce ‖ ciphertext ‖ tag.
     pub fn seal(&self, kid: &str, alg: &str, plaintext: &[u8]) -> Result<String, SealError> {
+        self.seal_with(&associated_data(kid, alg), plaintext)
+    }
+
+    /// Encrypts `plaintext` bound to `associated` (AES-256-GCM associated
+    /// data): base64url of nonce ‖ ciphertext ‖ tag.
+    fn seal_with(&self, associated: &[u8], plaintext: &[u8]) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new()
             .fill(&mut nonce)
@@ -101,7 +109,7 @@ impl EncryptionKey {
         self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(associated_data(kid, alg)),
+                Aad::from(associated),
                 &mut buffer,
             )
             .map_err(|_| SealError::Crypto)?;
@@ -112,6 +120,11 @@ impl EncryptionKey {
 
     /// Decrypts what [`seal`](Self::seal) made for the same `kid`/`alg`.
     pub fn open(&self, kid: &str, alg: &str, sealed: &str) -> Result<Vec<u8>, SealError> {
+        self.open_with(&associated_data(kid, alg), sealed)
+    }
+
+    /// Decrypts what [`seal_with`](Self::seal_with) made for `associated`.
+    fn open_with(&self, associated: &[u8], sealed: &str) -> Result<Vec<u8>, SealError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(sealed)
             .map_err(|_| SealError::WrongKey)?;
@@ -123,10 +136,29 @@ impl EncryptionKey {
         let mut buffer = ciphertext.to_vec();
         let plaintext = self
             .key
-            .open_in_place(nonce, Aad::from(associated_data(kid, alg)), &mut buffer)
+            .open_in_place(nonce, Aad::from(associated), &mut buffer)
             .map_err(|_| SealError::WrongKey)?;
         Ok(plaintext.to_vec())
     }
+}
+
+/// Second-factor secrets (TOTP) are sealed under the same key, bound to
+/// their purpose and owner so that no row can be passed off as another's,
+/// nor as a signing key.
+impl SecretSealer for EncryptionKey {
+    fn seal(&self, context: &str, plaintext: &[u8]) -> Result<String, SealFailure> {
+        self.seal_with(&secret_associated_data(context), plaintext)
+            .map_err(|_| SealFailure)
+    }
+
+    fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, SealFailure> {
+        self.open_with(&secret_associated_data(context), sealed)
+            .map_err(|_| SealFailure)
+    }
+}
+
+fn secret_associated_data(context: &str) -> Vec<u8> {
+    format!("tessera secret\0{context}").into_bytes()
 }
 
 fn associated_data(kid: &str, alg: &str) -> Vec<u8> {
@@ -157,6 +189,25 @@ mod tests {
         );
         assert_eq!(
             self::key().open("kid-1", "ES256", &sealed),
+            Err(SealError::WrongKey)
+        );
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_in_their_context() {
+        let key = key();
+        let sealed = SecretSealer::seal(&key, "totp\0user-1", b"secret").unwrap();
+        assert_eq!(
+            SecretSealer::open(&key, "totp\0user-1", &sealed).unwrap(),
+            b"secret"
+        );
+        assert_eq!(
+            SecretSealer::open(&key, "totp\0user-2", &sealed),
+            Err(SealFailure)
+        );
+        // Nor is it a signing key.
+        assert_eq!(
+            key.open("totp", "user-1", &sealed),
             Err(SealError::WrongKey)
         );
     }

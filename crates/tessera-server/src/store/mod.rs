@@ -1,4 +1,4 @@
-//! Persistence: users, sessions, revocations, signing keys and the audit trail, in SQLite
+//! Persistence: users, sessions, revocations, signing keys, second factors and the audit trail, in SQLite
 //! (the embedded default) or PostgreSQL (for many instances).
 //!
 //! One [`Store`] serves both backends. Queries are written once, in the SQL
@@ -28,6 +28,7 @@ mod connect;
 mod error;
 mod group_commit;
 mod identities;
+mod mfa;
 mod outage;
 pub use outage::OutageCounts;
 mod records;
@@ -40,6 +41,7 @@ mod users;
 pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
 pub use error::StoreError;
 pub use identities::{FlowRecord, IdentityRecord, Unlinked};
+pub use mfa::{ChallengeRecord, TotpRecord};
 pub use records::{
     AuditFilter, AuditRecord, NewAuditEvent, NewSession, NewUser, RevocationBatch, RevocationKind,
     RevocationRecord, RevokedSession, SessionRecord, UserRecord,

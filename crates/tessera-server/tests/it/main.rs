@@ -99,6 +99,16 @@ mod edge_support;
 // Slow and greedy clients: slowloris, idle connections, endless bodies, the connection cap, a login flood.
 mod edge_timeouts;
 
+// The amr claim: how the session signed in, kept across refreshes, listed with the sessions.
+mod http_amr;
+// TOTP: enrol, confirm, turn off, recovery codes, admin reset, bad input on each endpoint.
+mod mfa_totp;
+// The second step of sign-in: codes once only, drift, recovery codes, five strikes, expiry.
+mod mfa_login;
+// TESSERA_MFA_REQUIRED_ROLES: roles withheld until a second factor.
+mod mfa_policy;
+// The second-factor tests' harness: an encryption key, TOTP codes from Python's hmac.
+mod mfa_support;
 // Registering and logging in: username and password rules, one answer for every failed login.
 mod http_accounts;
 // `/admin/…`: who may call it, users, roles, disabling, deleting, sessions, the audit trail.

@@ -134,6 +134,13 @@ pub async fn submit(
                 INVALID_CREDENTIALS.to_owned(),
             ));
         }
+        // The page has no second step yet: no session, and a plain answer.
+        Err(AccountError::SecondFactorRequired) => {
+            return Ok(again(
+                StatusCode::UNAUTHORIZED,
+                "This account signs in with a second factor, which this page cannot ask for yet; sign in through an app using POST /auth/login and POST /auth/mfa/verify.".to_owned(),
+            ));
+        }
         Err(err) => return Err(err.into()),
     };
     rate::clear_failures(&state, &form.username).await;
