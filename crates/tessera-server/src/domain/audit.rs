@@ -39,6 +39,21 @@ pub enum AuditKind {
     IdentityLinked,
     /// A user unlinked a provider identity.
     IdentityUnlinked,
+    /// A user registered a passkey.
+    PasskeyRegistered,
+    /// A passkey registration failed (detail: reason).
+    PasskeyRegistrationFailed,
+    /// A sign-in with a passkey succeeded (a session began).
+    PasskeyLogin,
+    /// A sign-in with a passkey failed (detail: reason, passkey when known).
+    PasskeyLoginFailed,
+    /// A passkey's signature counter did not move forward: the sign-in was
+    /// refused, the passkey may have been cloned.
+    PasskeyCloneDetected,
+    /// A user renamed a passkey.
+    PasskeyRenamed,
+    /// A user deleted a passkey.
+    PasskeyDeleted,
 }
 
 impl AuditKind {
@@ -62,6 +77,13 @@ impl AuditKind {
             AuditKind::SocialLoginFailed => "social_login_failed",
             AuditKind::IdentityLinked => "identity_linked",
             AuditKind::IdentityUnlinked => "identity_unlinked",
+            AuditKind::PasskeyRegistered => "passkey_registered",
+            AuditKind::PasskeyRegistrationFailed => "passkey_registration_failed",
+            AuditKind::PasskeyLogin => "passkey_login",
+            AuditKind::PasskeyLoginFailed => "passkey_login_failed",
+            AuditKind::PasskeyCloneDetected => "passkey_clone_detected",
+            AuditKind::PasskeyRenamed => "passkey_renamed",
+            AuditKind::PasskeyDeleted => "passkey_deleted",
         }
     }
 }

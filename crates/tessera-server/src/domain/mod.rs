@@ -33,6 +33,8 @@ mod error;
 mod hasher;
 mod identities;
 mod model;
+#[cfg(feature = "passkeys")]
+mod passkeys;
 mod password;
 mod revocations;
 mod revoked;
@@ -52,6 +54,11 @@ pub use identities::{IdentityError, SocialSignIn};
 pub use model::{
     AuditQuery, ClientInfo, Grant, LogoutScope, MAX_PAGE_SIZE, Page, Rotation, RotationOutcome,
     Session, SessionInfo, User, UserQuery,
+};
+#[cfg(feature = "passkeys")]
+pub use passkeys::{
+    CEREMONY_LIFETIME, CeremonyStart, PASSKEY_NAME_MAX_CHARS, PasskeyError, PasskeyService,
+    PasskeySignIn, RelyingParty, RelyingPartyError,
 };
 pub use password::{Password, PasswordPolicy, is_common_password};
 pub use revocations::FollowError;

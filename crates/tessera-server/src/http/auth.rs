@@ -47,6 +47,13 @@ pub struct DeliveryQuery {
     cookies: bool,
 }
 
+impl DeliveryQuery {
+    /// Whether cookies were asked for.
+    pub fn cookies(&self) -> bool {
+        self.cookies
+    }
+}
+
 /// The public view of a user.
 pub fn user_json(user: &User) -> serde_json::Value {
     json!({

@@ -93,6 +93,18 @@ pub struct Metrics {
     pub identities_linked: Counter,
     /// Identities unlinked.
     pub identities_unlinked: Counter,
+    /// Sign-ins with a passkey (passwordless).
+    pub passkey_logins_ok: Counter,
+    /// Refused passkey sign-ins (bad assertion, unknown passkey, disabled,
+    /// used or expired ceremony).
+    pub passkey_logins_failed: Counter,
+    /// Passkey sign-ins refused because the signature counter went back
+    /// (a possible clone); also counted as failed.
+    pub passkey_clones: Counter,
+    /// Passkeys registered.
+    pub passkeys_registered: Counter,
+    /// Passkeys deleted.
+    pub passkeys_deleted: Counter,
     revoked_entries: Gauge,
     requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
     store: StoreLatency,
@@ -139,6 +151,22 @@ impl Metrics {
             "tessera_identities_unlinked",
             "Provider identities unlinked",
         );
+        let passkey_logins = result_family(
+            &mut registry,
+            "tessera_passkey_logins",
+            "Passwordless sign-ins with a passkey",
+        );
+        let passkey_clones = counter(
+            &mut registry,
+            "tessera_passkey_clones",
+            "Passkey sign-ins refused because the signature counter went back (possible clone)",
+        );
+        let passkeys_registered = counter(
+            &mut registry,
+            "tessera_passkeys_registered",
+            "Passkeys registered",
+        );
+        let passkeys_deleted = counter(&mut registry, "tessera_passkeys_deleted", "Passkeys deleted");
         let revoked_entries = Gauge::default();
         registry.register(
             "tessera_revoked_entries",
@@ -197,6 +225,11 @@ impl Metrics {
             social_logins_failed: not_ok(&social, "failed"),
             identities_linked,
             identities_unlinked,
+            passkey_logins_ok: ok(&passkey_logins),
+            passkey_logins_failed: not_ok(&passkey_logins, "failed"),
+            passkey_clones,
+            passkeys_registered,
+            passkeys_deleted,
             registry,
             revoked_entries,
             requests,

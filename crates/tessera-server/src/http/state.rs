@@ -62,6 +62,10 @@ pub struct Shared {
     pub discovery: Arc<Value>,
     /// Trust `X-Forwarded-For` for the client IP (behind a proxy only).
     pub trust_forwarded: bool,
+    /// Passkeys, when `TESSERA_PUBLIC_URL` can be their relying party
+    /// (a domain name, not an IP address).
+    #[cfg(feature = "passkeys")]
+    pub passkeys: Option<crate::domain::PasskeyService>,
 }
 
 impl FromRef<AppState> for JwtManager {

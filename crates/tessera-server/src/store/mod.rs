@@ -29,6 +29,7 @@ mod error;
 mod group_commit;
 mod identities;
 mod outage;
+mod passkeys;
 pub use outage::OutageCounts;
 mod records;
 mod revocations;
@@ -40,6 +41,7 @@ mod users;
 pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
 pub use error::StoreError;
 pub use identities::{FlowRecord, IdentityRecord, Unlinked};
+pub use passkeys::{CeremonyPurpose, CeremonyRecord, CounterUpdate, PasskeyRecord};
 pub use records::{
     AuditFilter, AuditRecord, NewAuditEvent, NewSession, NewUser, RevocationBatch, RevocationKind,
     RevocationRecord, RevokedSession, SessionRecord, UserRecord,
