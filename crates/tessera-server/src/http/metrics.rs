@@ -166,7 +166,11 @@ impl Metrics {
             "tessera_passkeys_registered",
             "Passkeys registered",
         );
-        let passkeys_deleted = counter(&mut registry, "tessera_passkeys_deleted", "Passkeys deleted");
+        let passkeys_deleted = counter(
+            &mut registry,
+            "tessera_passkeys_deleted",
+            "Passkeys deleted",
+        );
         let revoked_entries = Gauge::default();
         registry.register(
             "tessera_revoked_entries",

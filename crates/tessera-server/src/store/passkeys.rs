@@ -220,11 +220,12 @@ impl Store {
         let outcome = if done.rows_affected() > 0 {
             Unlinked::Deleted
         } else {
-            let exists = sqlx::query("SELECT 1 AS one FROM passkeys WHERE id = $1 AND user_id = $2")
-                .bind(id)
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let exists =
+                sqlx::query("SELECT 1 AS one FROM passkeys WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if exists.is_some() {
                 Unlinked::LastWay
             } else {

@@ -114,6 +114,12 @@ mod http_sessions;
 mod http_facebook;
 // Social sign-in against the real OpenID provider.
 mod http_social;
+// Passkeys with a software authenticator: register, sign in without a password, clones and bad answers refused.
+#[cfg(feature = "passkeys")]
+mod http_passkeys;
+// A software passkey (ES256, resident, user-verifying) answering WebAuthn options as a browser would.
+#[cfg(feature = "passkeys")]
+mod passkey_support;
 // The HTTP tests' harness: the router wired as `tessera serve` wires it, from explicit values.
 mod http_support;
 // `GET /auth/verify` (forward auth): headers for a good token, 401 otherwise, the CSRF check.

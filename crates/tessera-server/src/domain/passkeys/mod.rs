@@ -23,8 +23,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use webauthn_rs::prelude::{
     CreationChallengeResponse, DiscoverableAuthentication, DiscoverableKey, Passkey,
-    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid,
-    WebauthnError,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid, WebauthnError,
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
