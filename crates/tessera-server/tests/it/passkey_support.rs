@@ -80,7 +80,7 @@ impl SoftPasskey {
         auth_data.push(UP | AT | if context.user_verified { UV } else { 0 });
         auth_data.extend_from_slice(&0u32.to_be_bytes());
         auth_data.extend_from_slice(&[0u8; 16]); // AAGUID: none
-        auth_data.extend_from_slice(&(passkey.credential_id.len() as u16).to_be_bytes());
+        auth_data.extend_from_slice(&u16::try_from(passkey.credential_id.len()).unwrap().to_be_bytes());
         auth_data.extend_from_slice(&passkey.credential_id);
         auth_data.extend_from_slice(&passkey.cose_key());
         let attestation = attestation_none(&auth_data);
@@ -169,8 +169,9 @@ fn attestation_none(auth_data: &[u8]) -> Vec<u8> {
 
 /// A short CBOR text string.
 fn text(value: &str) -> Vec<u8> {
-    assert!(value.len() < 24);
-    let mut cbor = vec![0x60 | value.len() as u8];
+    let len = u8::try_from(value.len()).unwrap();
+    assert!(len < 24);
+    let mut cbor = vec![0x60 | len];
     cbor.extend_from_slice(value.as_bytes());
     cbor
 }
@@ -178,11 +179,11 @@ fn text(value: &str) -> Vec<u8> {
 /// The head of a CBOR byte string of `len` bytes.
 fn bytes_header(len: usize) -> Vec<u8> {
     match len {
-        0..=23 => vec![0x40 | len as u8],
-        24..=255 => vec![0x58, len as u8],
+        0..=23 => vec![0x40 | u8::try_from(len).unwrap()],
+        24..=255 => vec![0x58, u8::try_from(len).unwrap()],
         _ => {
             let mut head = vec![0x59];
-            head.extend_from_slice(&(len as u16).to_be_bytes());
+            head.extend_from_slice(&u16::try_from(len).unwrap().to_be_bytes());
             head
         }
     }

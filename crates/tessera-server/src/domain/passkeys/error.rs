@@ -51,8 +51,7 @@ impl PasskeyError {
         match self {
             PasskeyError::CeremonyInvalid => "ceremony_invalid",
             PasskeyError::CredentialMalformed => "credential_malformed",
-            PasskeyError::RegistrationRejected => "passkey_rejected",
-            PasskeyError::SignInRejected => "passkey_rejected",
+            PasskeyError::RegistrationRejected | PasskeyError::SignInRejected => "passkey_rejected",
             PasskeyError::PossibleClone => "passkey_counter_regressed",
             PasskeyError::AlreadyRegistered => "passkey_taken",
             PasskeyError::NotFound => "passkey_not_found",

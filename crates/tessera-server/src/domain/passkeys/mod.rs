@@ -499,6 +499,7 @@ fn corrupt(what: &str) -> PasskeyError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
