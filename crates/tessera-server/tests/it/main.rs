@@ -141,5 +141,8 @@ mod pages_nginx_login;
 mod pages_admin;
 // The flows in a real Chromium (playwright-core), on a real socket at http://localhost:PORT.
 mod pages_browser;
+// Passkeys in a real Chromium (virtual authenticator over the DevTools Protocol) at http://localhost:PORT.
+#[cfg(feature = "passkeys")]
+mod passkeys_browser;
 // A cookie-keeping, form-posting client for the page tests.
 mod pages_support;

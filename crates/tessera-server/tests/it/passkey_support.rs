@@ -80,7 +80,11 @@ impl SoftPasskey {
         auth_data.push(UP | AT | if context.user_verified { UV } else { 0 });
         auth_data.extend_from_slice(&0u32.to_be_bytes());
         auth_data.extend_from_slice(&[0u8; 16]); // AAGUID: none
-        auth_data.extend_from_slice(&u16::try_from(passkey.credential_id.len()).unwrap().to_be_bytes());
+        auth_data.extend_from_slice(
+            &u16::try_from(passkey.credential_id.len())
+                .unwrap()
+                .to_be_bytes(),
+        );
         auth_data.extend_from_slice(&passkey.credential_id);
         auth_data.extend_from_slice(&passkey.cose_key());
         let attestation = attestation_none(&auth_data);
