@@ -45,7 +45,7 @@
 //! - [`JwtManager`] ([`manager`]): issuing, decoding, hooks;
 //! - extractors ([`extract`]): [`Jwt`], `Option<Jwt>`, [`FreshJwt`],
 //!   [`RefreshJwt`], [`AnyJwt`], [`CurrentUser`] ([`user`]), and the
-//!   [`RequireRoles`] guard ([`guard`]); per-route [`JwtOptions`]; the
+//!   [`RequireRoles`] and [`RequireAmr`] guards ([`guard`]); per-route [`JwtOptions`]; the
 //!   [`BodyTokenLayer`] for tokens in JSON bodies;
 //! - token locations and their precedence ([`locate`]): header, cookies,
 //!   query string, JSON body;
@@ -164,7 +164,7 @@ pub use extract::{
     AnyJwt, BodyTokenLayer, FreshJwt, Jwt, JwtOptions, RefreshJwt, Requirement, TokenKind,
     VerifiedToken,
 };
-pub use guard::RequireRoles;
+pub use guard::{AMR_CLAIM, RequireAmr, RequireRoles};
 pub use header::Header;
 pub use keys::{GeneratedKeyPair, Jwk, JwkSet, Key, KeySet};
 pub use locate::{MissingReason, MissingToken};

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::account_fields::{
     USERNAME_MAX_CHARS, Username, parse_email, parse_roles, username_skeleton_of,
 };
+use super::amr::Amr;
 use super::error::{AccountError, Problem, Resource, ValidationError};
 use super::model::{ClientInfo, Grant, User};
 use super::password::Password;
@@ -194,7 +195,7 @@ impl AuthService {
         // the hash above is checked: it is kept only if the stored hash is
         // still the one this password matched.
         let grant = self
-            .create_session_for_password(&user, client.clone(), &accepted_hash)
+            .create_session_for_password(&user, client.clone(), Amr::password(), &accepted_hash)
             .await?;
         self.audit(
             AuditKind::Login,

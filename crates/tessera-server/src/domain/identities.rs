@@ -7,6 +7,7 @@
 use serde_json::json;
 
 use super::account_fields::{USERNAME_MAX_CHARS, Username};
+use super::amr::Amr;
 use super::error::AccountError;
 use super::model::{ClientInfo, Grant, User};
 use super::{AuditKind, AuthService};
@@ -115,7 +116,7 @@ impl AuthService {
             return Err(IdentityError::Disabled);
         }
         let grant = match self
-            .create_session(&User::from(&user), client.clone())
+            .create_session(&User::from(&user), client.clone(), Amr::federated())
             .await
         {
             Ok(grant) => grant,

@@ -28,8 +28,10 @@
 mod account_fields;
 mod accounts;
 mod admin;
+mod amr;
 mod audit;
 mod error;
+mod fingerprint;
 mod hasher;
 mod identities;
 mod model;
@@ -47,6 +49,7 @@ pub use account_fields::{
     parse_email, parse_roles,
 };
 pub use accounts::{NewAccount, Registration};
+pub use amr::Amr;
 pub use audit::AuditKind;
 pub use error::{AccountError, Problem, RefreshError, Resource, ValidationError};
 pub use hasher::{PasswordHasher, Verified};

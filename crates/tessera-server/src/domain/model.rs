@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::amr::Amr;
 use crate::store::{SessionRecord, UserRecord};
 
 /// A user as callers see it.
@@ -53,6 +54,8 @@ pub struct Session {
     /// Absolute end, Unix seconds: no refresh token of this session may
     /// expire later, and no refresh succeeds after it.
     pub expires_at: i64,
+    /// How the user signed in; the `amr` claim of every access token.
+    pub amr: Amr,
 }
 
 impl From<&SessionRecord> for Session {
@@ -63,6 +66,7 @@ impl From<&SessionRecord> for Session {
             created_at: record.created_at,
             last_used_at: record.last_used_at,
             expires_at: record.expires_at,
+            amr: Amr::from_methods(record.amr.iter().cloned()),
         }
     }
 }
@@ -82,6 +86,8 @@ pub struct SessionInfo {
     pub user_agent: Option<String>,
     /// Client address at login.
     pub ip: Option<String>,
+    /// How the user signed in (`amr` values, e.g. `["pwd", "otp", "mfa"]`).
+    pub amr: Vec<String>,
     /// Whether this is the session of the token that asked.
     pub current: bool,
 }
@@ -95,6 +101,7 @@ impl SessionInfo {
             expires_at: record.expires_at,
             user_agent: record.user_agent.clone(),
             ip: record.ip.clone(),
+            amr: record.amr.clone(),
             current: current_sid == Some(record.id.as_str()),
         }
     }

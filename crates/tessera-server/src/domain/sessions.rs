@@ -15,7 +15,9 @@
 
 use serde_json::json;
 
+use super::amr::Amr;
 use super::error::{AccountError, RefreshError, Resource};
+use super::fingerprint::fingerprint;
 use super::model::{
     ClientInfo, Grant, LogoutScope, Rotation, RotationOutcome, Session, SessionInfo, User,
 };
@@ -41,38 +43,44 @@ pub struct Housekeeping {
 }
 
 impl AuthService {
-    /// Starts a session for `user` (after a login, or a social sign-in) and
-    /// returns the grant to mint the first tokens from, with the user as
-    /// stored now (current roles). A user disabled or deleted meanwhile gets
-    /// [`AccountError::InvalidCredentials`].
+    /// Starts a session for `user`, who signed in by `amr` (a social
+    /// sign-in, a passkey, …), and returns the grant to mint the first
+    /// tokens from, with the user as stored now (current roles). A user
+    /// disabled or deleted meanwhile gets [`AccountError::InvalidCredentials`].
     pub async fn create_session(
         &self,
         user: &User,
         client: ClientInfo,
+        amr: Amr,
     ) -> Result<Grant, AccountError> {
-        self.start_session(user, client, None).await
+        self.start_session(user, client, amr, None).await
     }
 
-    /// [`create_session`](Self::create_session) for a password login: the
-    /// new session also ends at once, with
-    /// [`AccountError::InvalidCredentials`], when the user's stored password
-    /// hash is no longer `password_hash`, the one the password matched (a
-    /// password change committed while the hash was being checked; its
-    /// "end every other session" must cover this one too).
+    /// [`create_session`](Self::create_session) after a password was
+    /// checked (alone, or followed by a second factor): the new session
+    /// also ends at once, with [`AccountError::InvalidCredentials`], when
+    /// the user's stored password hash is no longer `password_hash`, the one
+    /// the password matched (a password change committed while the hash was
+    /// being checked; its "end every other session" must cover this one too).
     pub async fn create_session_for_password(
         &self,
         user: &User,
         client: ClientInfo,
+        amr: Amr,
         password_hash: &str,
     ) -> Result<Grant, AccountError> {
-        self.start_session(user, client, Some(password_hash)).await
+        self.start_session(user, client, amr, Some(&fingerprint(password_hash)))
+            .await
     }
 
-    async fn start_session(
+    /// Starts a session; `password_fingerprint`, when given, must still be
+    /// the [`fingerprint`] of the user's stored password hash.
+    pub(super) async fn start_session(
         &self,
         user: &User,
         client: ClientInfo,
-        password_hash: Option<&str>,
+        amr: Amr,
+        password_fingerprint: Option<&str>,
     ) -> Result<Grant, AccountError> {
         if user.disabled {
             return Err(AccountError::InvalidCredentials);
@@ -91,6 +99,7 @@ impl AuthService {
             rotated_at: None,
             user_agent: client.user_agent.map(|text| cut(&text)),
             ip: client.ip.map(|text| cut(&text)),
+            amr: amr.methods().to_vec(),
         };
         if !self.store().insert_session(&record).await? {
             // Deleted since it was read: the same answer as an unknown user.
@@ -103,8 +112,9 @@ impl AuthService {
             None => Err("user_deleted"),
             Some(current) if current.disabled_at.is_some() => Err("user_disabled"),
             Some(current)
-                if password_hash
-                    .is_some_and(|hash| current.password_hash.as_deref() != Some(hash)) =>
+                if password_fingerprint.is_some_and(|expected| {
+                    current.password_hash.as_deref().map(fingerprint).as_deref() != Some(expected)
+                }) =>
             {
                 Err("password_changed")
             }

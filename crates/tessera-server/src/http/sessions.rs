@@ -26,6 +26,7 @@ pub fn session_json(session: &SessionInfo) -> serde_json::Value {
         "expires_at": session.expires_at,
         "user_agent": session.user_agent,
         "ip": session.ip,
+        "amr": session.amr,
         "current": session.current,
     })
 }

@@ -6,7 +6,7 @@ use axum_extra::extract::CookieJar;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use tessera::{Expires, ExtraClaims, SESSION_ID_CLAIM, TokenOptions, TokenType};
+use tessera::{AMR_CLAIM, Expires, ExtraClaims, SESSION_ID_CLAIM, TokenOptions, TokenType};
 
 use super::error::ApiError;
 use super::request_log::note_user;
@@ -63,8 +63,9 @@ pub enum Delivery {
 }
 
 /// Mints a pair for `grant`: the access token carries the session id
-/// ([`SESSION_ID_CLAIM`]) and the roles (under `JWT_ROLES_CLAIM`, where the
-/// library's `RequireRoles` reads them) and
+/// ([`SESSION_ID_CLAIM`]), the roles (under `JWT_ROLES_CLAIM`, where the
+/// library's `RequireRoles` reads them) and how the session signed in
+/// ([`AMR_CLAIM`], where `RequireAmr` reads it), and
 /// is fresh only straight after a password login; the refresh token carries
 /// the session's current refresh `jti` and never outlives the session.
 pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, ApiError> {
@@ -78,7 +79,8 @@ pub fn mint(state: &AppState, grant: &Grant, fresh: bool) -> Result<TokenPair, A
             TokenOptions::new()
                 .fresh(fresh)
                 .claim(SESSION_ID_CLAIM, &grant.session.id)
-                .claim(jwt.config().roles_claim.as_str(), &grant.user.roles),
+                .claim(jwt.config().roles_claim.as_str(), &grant.user.roles)
+                .claim(AMR_CLAIM, grant.session.amr.methods()),
         )
         .map_err(|err| ApiError::internal("issue access token", &err))?;
     let refresh_exp = now

@@ -78,6 +78,8 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
     /// The client's address at login.
     pub ip: Option<String>,
+    /// How the user signed in: RFC 8176 method names (JSON array in the row).
+    pub amr: Vec<String>,
 }
 
 /// A new session row; see [`SessionRecord`] for the fields.

@@ -7,7 +7,7 @@ use super::group_commit::Swap;
 use super::{NewAuditEvent, RevocationKind, RevokedSession, SessionRecord, Store, StoreError};
 
 const SESSION_COLUMNS: &str = "id, user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason, \
-     refresh_jti, previous_jti, rotated_at, user_agent, ip";
+     refresh_jti, previous_jti, rotated_at, user_agent, ip, amr";
 
 /// Which live sessions a revocation ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +49,8 @@ impl Store {
     pub async fn insert_session(&self, session: &SessionRecord) -> Result<bool, StoreError> {
         let insert = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason, \
-             refresh_jti, previous_jti, rotated_at, user_agent, ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             refresh_jti, previous_jti, rotated_at, user_agent, ip, amr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&session.id)
         .bind(&session.user_id)
@@ -64,6 +64,7 @@ impl Store {
         .bind(session.rotated_at)
         .bind(&session.user_agent)
         .bind(&session.ip)
+        .bind(encode_amr(&session.amr)?)
         .execute(self.pool());
         match self.timed("insert_session", insert).await {
             Ok(_) => Ok(true),
@@ -259,5 +260,14 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
         rotated_at: row.try_get("rotated_at")?,
         user_agent: row.try_get("user_agent")?,
         ip: row.try_get("ip")?,
+        amr: decode_amr(&row.try_get::<String, _>("amr")?)?,
     })
+}
+
+fn encode_amr(amr: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(amr).map_err(|err| StoreError::Corrupt(format!("amr: {err}")))
+}
+
+fn decode_amr(text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(|err| StoreError::Corrupt(format!("session amr: {err}")))
 }

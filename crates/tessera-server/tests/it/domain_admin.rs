@@ -1,7 +1,8 @@
 //! Admin operations and the audit trail, on each backend.
 
 use tessera_server::domain::{
-    AccountError, AuditQuery, NewAccount, Password, Problem, Resource, UserQuery, ValidationError,
+    AccountError, Amr, AuditQuery, NewAccount, Password, Problem, Resource, UserQuery,
+    ValidationError,
 };
 
 use crate::store_support::{GOOD_PASSWORD, Harness, backend_tests};
@@ -97,7 +98,7 @@ backend_tests! {
         assert!(h.auth.list_sessions(&user.id, None).await.unwrap().is_empty());
         let err = h.auth.login("ada", &Password::new(GOOD_PASSWORD), Default::default()).await.unwrap_err();
         assert!(matches!(err, AccountError::InvalidCredentials), "{err:?}");
-        let err = h.auth.create_session(&updated, Default::default()).await.unwrap_err();
+        let err = h.auth.create_session(&updated, Default::default(), Amr::password()).await.unwrap_err();
         assert!(matches!(err, AccountError::InvalidCredentials), "{err:?}");
         let page = h.auth.audit_events(&AuditQuery { kind: Some("user_disabled".into()), ..Default::default() }).await.unwrap();
         assert_eq!(page.total, 1);
@@ -167,7 +168,7 @@ backend_tests! {
         // ... an admin disables the account while the hash runs ...
         h.auth.set_disabled(Some("admin-id"), &checked.id, true).await.unwrap();
         // ... and the login must not come out with a live session.
-        let outcome = h.auth.create_session(&checked, Default::default()).await;
+        let outcome = h.auth.create_session(&checked, Default::default(), Amr::password()).await;
         assert!(matches!(outcome, Err(AccountError::InvalidCredentials)), "{outcome:?}");
         assert!(h.auth.list_sessions(&checked.id, None).await.unwrap().is_empty());
     }
@@ -184,12 +185,12 @@ backend_tests! {
             .await
             .unwrap();
         // ... and the login with the old password keeps no session.
-        let outcome = h.auth.create_session_for_password(&checked, Default::default(), &matched).await;
+        let outcome = h.auth.create_session_for_password(&checked, Default::default(), Amr::password(), &matched).await;
         assert!(matches!(outcome, Err(AccountError::InvalidCredentials)), "{outcome:?}");
         assert!(h.auth.list_sessions(&checked.id, None).await.unwrap().is_empty());
         // With the hash unchanged the same call starts a session.
         let current = h.auth.store().user_by_id(&checked.id).await.unwrap().unwrap().password_hash.unwrap();
-        h.auth.create_session_for_password(&checked, Default::default(), &current).await.unwrap();
+        h.auth.create_session_for_password(&checked, Default::default(), Amr::password(), &current).await.unwrap();
     }
 
     async fn a_login_whose_password_check_straddles_a_role_removal_gets_the_new_roles(db) {
@@ -199,7 +200,7 @@ backend_tests! {
         assert_eq!(checked.roles, vec!["admin".to_owned()]);
         h.auth.set_roles(Some("admin-id"), &checked.id, &[] as &[&str]).await.unwrap();
         // Tokens minted from this grant must not carry the removed role.
-        let grant = h.auth.create_session(&checked, Default::default()).await.unwrap();
+        let grant = h.auth.create_session(&checked, Default::default(), Amr::password()).await.unwrap();
         assert!(grant.user.roles.is_empty(), "{:?}", grant.user.roles);
     }
 }

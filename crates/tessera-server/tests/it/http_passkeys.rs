@@ -114,7 +114,12 @@ backend_tests! {
         let tokens = Tokens::from_body(body);
         let me = server.get("/auth/me").bearer(&tokens.access).send().await.expect(200);
         assert_eq!(me["username"], "ada");
-        assert_eq!(crate::http_support::claims(&tokens.access)["fresh"], true);
+        let access = crate::http_support::claims(&tokens.access);
+        assert_eq!(access["fresh"], true);
+        assert_eq!(access["amr"], json!(["swk", "user", "mfa"]));
+        // Kept across refreshes, as for every session.
+        let rotated = Tokens::from_body(server.refresh(&tokens.refresh).await.expect(200));
+        assert_eq!(crate::http_support::claims(&rotated.access)["amr"], json!(["swk", "user", "mfa"]));
 
         let list = server.get("/auth/passkeys").bearer(&ada.access).send().await.expect(200);
         assert_eq!(list["passkeys"][0]["id"], created["id"]);

@@ -656,6 +656,8 @@ sqlite_tests! {
         let tokens = Tokens::from_body(body);
         let me = social.server.get("/auth/me").bearer(&tokens.access).send().await.expect(200);
         assert_eq!(me["username"], "Ada.Lovelace");
+        // The provider vouched for the user: federated, not a password.
+        assert_eq!(crate::http_support::claims(&tokens.access)["amr"], json!(["fed"]));
     }
 
     async fn a_native_id_token_needs_the_nonce_it_carries(db) {

@@ -84,6 +84,8 @@ mod ops_deploy;
 
 // The HTTP API, through the real router.
 
+// The amr claim: how the session signed in, kept across refreshes, listed with the sessions.
+mod http_amr;
 // Registering and logging in: username and password rules, one answer for every failed login.
 mod http_accounts;
 // `/admin/…`: who may call it, users, roles, disabling, deleting, sessions, the audit trail.

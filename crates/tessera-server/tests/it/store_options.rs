@@ -97,6 +97,7 @@ async fn sqlite_store_creates_the_file_in_wal_mode_with_foreign_keys() {
         rotated_at: None,
         user_agent: None,
         ip: None,
+        amr: vec!["pwd".into()],
     };
     assert!(
         !store.insert_session(&session).await.unwrap(),

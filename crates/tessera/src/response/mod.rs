@@ -24,6 +24,7 @@
 //! | [`CsrfMissing`](AuthError::CsrfMissing) | 403 | `csrf_missing` | — |
 //! | [`CsrfMismatch`](AuthError::CsrfMismatch) | 403 | `csrf_mismatch` | — |
 //! | [`ForbiddenRole`](AuthError::ForbiddenRole) | 403 | `insufficient_role` | `Bearer error="insufficient_scope"` |
+//! | [`ForbiddenAmr`](AuthError::ForbiddenAmr) | 403 | `insufficient_authentication` | `Bearer error="insufficient_user_authentication"` (RFC 9470) |
 //! | [`BlocklistUnavailable`](AuthError::BlocklistUnavailable), [`UserLookupFailed`](AuthError::UserLookupFailed) | 503 | `service_unavailable` | — |
 //! | [`Misconfigured`](AuthError::Misconfigured) | 500 | `server_misconfigured` | — |
 //! | [`Preflight`](AuthError::Preflight) | 204, empty | — | — |
@@ -134,6 +135,13 @@ pub enum AuthError {
         /// The roles the route asked for.
         required: Vec<String>,
     },
+    /// The token's `amr` claim (how the user signed in, RFC 8176) lacks a
+    /// method the route requires, e.g. a second factor.
+    #[error("Missing required authentication method")]
+    ForbiddenAmr {
+        /// The methods the route asked for.
+        required: Vec<String>,
+    },
     /// The blocklist could not answer; refusing is the safe choice. The
     /// source is the blocklist's [`Error`](crate::Blocklist::Error).
     #[error("revocation check unavailable: {0}")]
@@ -166,6 +174,7 @@ impl AuthError {
             AuthError::ClaimsRejected => "claims_rejected",
             AuthError::UserNotFound { .. } => "user_not_found",
             AuthError::ForbiddenRole { .. } => "insufficient_role",
+            AuthError::ForbiddenAmr { .. } => "insufficient_authentication",
             AuthError::UserLookupFailed(_) | AuthError::BlocklistUnavailable(_) => {
                 "service_unavailable"
             }
@@ -190,9 +199,10 @@ impl AuthError {
             AuthError::BadHeader { .. } | AuthError::BadQueryValue { .. } => {
                 StatusCode::BAD_REQUEST
             }
-            AuthError::CsrfMissing | AuthError::CsrfMismatch | AuthError::ForbiddenRole { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            AuthError::CsrfMissing
+            | AuthError::CsrfMismatch
+            | AuthError::ForbiddenRole { .. }
+            | AuthError::ForbiddenAmr { .. } => StatusCode::FORBIDDEN,
             AuthError::UserLookupFailed(_) | AuthError::BlocklistUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

@@ -54,6 +54,12 @@ pub(super) fn tessera(error: &AuthError) -> Response {
             Challenge::Error("insufficient_scope"),
             "The token lacks a required role".to_owned(),
         ),
+        // RFC 9470's code: the user must sign in again, more strongly.
+        AuthError::ForbiddenAmr { .. } => (
+            StatusCode::FORBIDDEN,
+            Challenge::Error("insufficient_user_authentication"),
+            "The token lacks a required authentication method".to_owned(),
+        ),
         AuthError::UserLookupFailed(_) | AuthError::BlocklistUnavailable(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Challenge::None,
@@ -107,7 +113,9 @@ pub(super) fn flask(error: &AuthError, message_key: &str) -> Response {
         | AuthError::CsrfMismatch
         | AuthError::UserNotFound { .. } => (unauthorized, error.to_string()),
         AuthError::ClaimsRejected => (StatusCode::BAD_REQUEST, error.to_string()),
-        AuthError::ForbiddenRole { .. } => (StatusCode::FORBIDDEN, error.to_string()),
+        AuthError::ForbiddenRole { .. } | AuthError::ForbiddenAmr { .. } => {
+            (StatusCode::FORBIDDEN, error.to_string())
+        }
         AuthError::UserLookupFailed(_) | AuthError::BlocklistUnavailable(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "Service unavailable".to_owned(),

@@ -306,6 +306,7 @@ fn status_is_the_status_of_the_default_response() {
         AuthError::Revoked,
         AuthError::CsrfMissing,
         AuthError::ForbiddenRole { required: vec![] },
+        AuthError::ForbiddenAmr { required: vec![] },
         AuthError::BlocklistUnavailable(tessera::SharedError::new(tessera::BlocklistError(
             "down".to_owned(),
         ))),

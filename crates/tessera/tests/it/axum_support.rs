@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera::{
     AnyJwt, CurrentUser, FreshJwt, Jwt, JwtConfig, JwtManager, JwtOptions, Location, ManualClock,
-    RefreshJwt, RequireRoles, Token, TokenConfig, UserLoadError, UserLoader,
+    RefreshJwt, RequireAmr, RequireRoles, Token, TokenConfig, UserLoadError, UserLoader,
 };
 use tower::ServiceExt;
 
@@ -172,6 +172,14 @@ pub fn app_with_users(manager: &JwtManager, users: Users) -> Router {
         .route(
             "/admin-and-ops",
             get(protected).route_layer(RequireRoles::all(manager, ["admin", "ops"])),
+        )
+        .route(
+            "/second-factor",
+            any(protected).layer(RequireAmr::any(manager, ["otp", "hwk"])),
+        )
+        .route(
+            "/password-and-code",
+            get(protected).route_layer(RequireAmr::all(manager, ["pwd", "otp"])),
         )
         .route(
             "/cookies-only",

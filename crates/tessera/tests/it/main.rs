@@ -63,6 +63,8 @@ mod axum_manager;
 mod axum_refresh;
 // Route kinds (fresh, refresh, optional, any), OPTIONS, revocation, CurrentUser, role guard.
 mod axum_routes;
+// RequireAmr: the amr claim (RFC 8176) lets in or refuses with 403 insufficient_authentication.
+mod axum_amr;
 // The axum tests' harness: manager on a manual clock, standard router, the one request helper.
 mod axum_support;
 // JwtManager::verify_headers for gateways and forward auth.

@@ -27,6 +27,7 @@ use webauthn_rs::prelude::{
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
+use super::amr::Amr;
 use super::error::{AccountError, Problem, ValidationError};
 use super::model::{ClientInfo, Grant, User};
 use super::{AuditKind, AuthService, whole_seconds};
@@ -258,7 +259,11 @@ impl PasskeyService {
                 return Err(err);
             }
         };
-        let grant = match self.auth.create_session(&user, client.clone()).await {
+        let grant = match self
+            .auth
+            .create_session(&user, client.clone(), passkey_amr())
+            .await
+        {
             Ok(grant) => grant,
             // Disabled or deleted meanwhile.
             Err(AccountError::InvalidCredentials) => return Err(PasskeyError::Disabled),
@@ -437,6 +442,23 @@ impl PasskeyService {
         }
         Ok(ceremony)
     }
+}
+
+/// How a passkey sign-in is recorded in the `amr` claim (RFC 8176):
+/// `["swk", "user", "mfa"]`.
+///
+/// `swk` (a software-secured key), not `hwk`: `hwk` promises a key held in
+/// hardware, and nothing here proves that. Registration asks for no
+/// attestation (`attestation: none`, as passkeys are meant to be used), so
+/// the authenticator's make is unknown, and most passkeys are synced
+/// between devices through a cloud keychain: the private key then exists
+/// outside any one hardware element. An app that demands `hwk` must not be
+/// satisfied by a claim the server cannot back. `user`: the authenticator
+/// tested the user's presence. `mfa`: the sign-in required user
+/// verification (a PIN or biometrics on the device holding the key), so
+/// two factors were checked: the key (possession) and what unlocked it.
+fn passkey_amr() -> Amr {
+    Amr::from_methods([Amr::SOFTWARE_KEY, "user", Amr::MFA])
 }
 
 /// webauthn-rs's passkey registration asks for `residentKey: discouraged`
