@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use tessera::b64;
-use tessera_server::store::UserRecord;
+use tessera_server::store::{IdentityRecord, UserRecord};
 
 use crate::http_support::{PUBLIC_URL, Reply, Server, Tokens, setup};
 use crate::passkey_support::{Context, SoftPasskey};
@@ -407,6 +407,33 @@ backend_tests! {
         let refused = passkeys.delete(&user, &keys[1].id).await.unwrap_err();
         assert_eq!(refused.code(), "last_sign_in_method");
         assert_eq!(passkeys.list(&user).await.unwrap().len(), 1);
+    }
+
+    async fn a_provider_identity_can_be_unlinked_while_a_passkey_remains(db) {
+        let server = Server::start(&db).await;
+        let passkeys = server.state.passkeys.clone().unwrap();
+        let user = passwordless_user(&server, "dora").await;
+        let now = server.state.auth.now();
+        let identity = IdentityRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: user.clone(),
+            provider: "corp".to_owned(),
+            issuer: "https://id.example".to_owned(),
+            subject: "dora-1".to_owned(),
+            email: None,
+            created_at: now,
+            last_used_at: now,
+        };
+        server.state.auth.store().insert_identity(&identity).await.unwrap();
+        // The identity alone: unlinking it is refused.
+        let refused = server.state.auth.unlink_identity(&user, &identity.id).await.unwrap_err();
+        assert_eq!(refused.code(), "last_sign_in_method");
+        let start = passkeys.start_registration(&user).await.unwrap();
+        let (_, credential) = SoftPasskey::register(&start.options, &here());
+        let key = passkeys.finish_registration(&user, &start.ceremony_id, &credential, None).await.unwrap();
+        // With a passkey it goes; then the passkey is the last way.
+        server.state.auth.unlink_identity(&user, &identity.id).await.unwrap();
+        assert_eq!(passkeys.delete(&user, &key.id).await.unwrap_err().code(), "last_sign_in_method");
     }
 
     async fn a_disabled_account_cannot_sign_in_with_a_passkey(db) {
