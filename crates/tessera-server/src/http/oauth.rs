@@ -282,7 +282,9 @@ fn checked_return_to(state: &AppState, return_to: Option<String>) -> Result<Stri
 }
 
 /// Makes and stores a flow; the provider URL and the binding cookie value.
-async fn begin(
+/// With `link_user_id`, the callback links the identity to that user
+/// instead of signing in (the account page starts its link flow here).
+pub async fn begin(
     state: &AppState,
     provider: &dyn IdentityProvider,
     return_to: String,
@@ -522,7 +524,7 @@ fn with_error(url: &str, code: &str) -> String {
 }
 
 /// Sets the browser-binding cookie (`Some`) or clears it (`None`).
-fn set_flow_cookie(state: &AppState, response: &mut Response, value: Option<&str>) {
+pub fn set_flow_cookie(state: &AppState, response: &mut Response, value: Option<&str>) {
     let secure = if state.social.public_url.starts_with("https://") {
         "; Secure"
     } else {

@@ -139,8 +139,10 @@ mod pages_http;
 mod pages_forward_auth;
 // The README's nginx `error_page 401 = @login` recipe in a real nginx.
 mod pages_nginx_login;
-// The /admin pages: role check, CSRF, the actions, escaping.
+// The /admin pages: role check, CSRF, the actions, escaping, rd back after sign-in.
 mod pages_admin;
+// The account page's linked providers: link/unlink through the real OpenID provider.
+mod pages_providers;
 // The flows in a real Chromium (playwright-core), on a real socket at http://localhost:PORT.
 mod pages_browser;
 // Passkeys in a real Chromium (virtual authenticator over the DevTools Protocol) at http://localhost:PORT.

@@ -45,12 +45,13 @@ backend_tests! {
         let ada = server.register("ada").await;
         let ada_page = format!("/admin/people/{}", id(&ada));
 
-        // Signed out: to the login page.
+        // Signed out: to the login page, with `rd` back to the page.
         let mut nobody = Browser::new(&server);
         for path in ["/admin", "/admin/log", ada_page.as_str()] {
             let reply = nobody.get(path).await;
             reply.expect_status(303);
-            assert_eq!(reply.header("location"), Some("/login"), "{path}");
+            let rd = form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
+            assert_eq!(reply.header("location"), Some(format!("/login?rd={rd}").as_str()), "{path}");
         }
 
         // Signed in without the role: a 403 page, and posts change nothing.
@@ -219,5 +220,57 @@ backend_tests! {
         assert!(element_text(&refused.text(), "roles-error").is_some(), "{refused}");
         assert!(refused.text().contains("&#34;&#62;&#60;script&#62;"), "{refused}");
         assert!(server.state.auth.user(&id(&ada)).await.unwrap().roles.is_empty());
+    }
+
+    async fn a_signed_out_admin_lands_on_the_admin_page_they_asked_for(db) {
+        let server = Server::start(&db).await;
+        server.admin("root").await;
+        let mut browser = Browser::new(&server);
+        let asked = "/admin/log?kind=login&user_id=x";
+        let to_login = browser.get(asked).await;
+        to_login.expect_status(303);
+        let login_path = to_login.header("location").unwrap().to_owned();
+        assert_eq!(login_path, "/login?rd=%2Fadmin%2Flog%3Fkind%3Dlogin%26user_id%3Dx");
+        // The login page keeps the path in its form and returns there.
+        let login = browser.get(&login_path).await;
+        login.expect_status(200);
+        assert!(login.text().contains("name=\"rd\" value=\"/admin/log?kind=login&#38;user_id=x\""), "{login}");
+        let signed_in = browser
+            .post("/login", &[("username", "root"), ("password", PASSWORD), ("rd", asked)])
+            .await;
+        signed_in.expect_status(303);
+        assert_eq!(signed_in.header("location"), Some(asked));
+        browser.get(asked).await.expect_status(200);
+        // Signed in already, the login page sends the browser straight on.
+        let again = browser.get(&login_path).await;
+        again.expect_status(303);
+        assert_eq!(again.header("location"), Some(asked));
+        // Only paths on this server: a look-alike goes to the account page.
+        for rd in ["//evil.example/admin", "/\\evil.example/admin", "/admin/%2e%2e/x", "https://evil.example/admin"] {
+            let mut other = Browser::new(&server);
+            other.get("/login").await;
+            let reply = other.post("/login", &[("username", "root"), ("password", PASSWORD), ("rd", rd)]).await;
+            assert_eq!(reply.header("location"), Some("/account"), "{rd}");
+        }
+    }
+
+    async fn an_admin_page_load_renews_an_expired_access_cookie_through_the_extractor(db) {
+        let server = Server::start(&db).await;
+        let mut admin = admin_browser(&server).await;
+        admin.get("/admin").await.expect_status(200);
+        let before = admin.cookies["access_token_cookie"].clone();
+        let refresh_before = admin.cookies["refresh_token_cookie"].clone();
+        server.clock.advance(16 * 60);
+        let reply = admin.get("/admin/log").await;
+        reply.expect_status(200);
+        let rotated: Vec<_> = reply.set_cookies().into_iter().map(|c| c.split('=').next().unwrap().to_owned()).collect();
+        assert!(rotated.contains(&"access_token_cookie".to_owned()), "{reply}");
+        assert!(rotated.contains(&"refresh_token_cookie".to_owned()), "{reply}");
+        assert_ne!(admin.cookies["access_token_cookie"], before);
+        assert_ne!(admin.cookies["refresh_token_cookie"], refresh_before);
+        // The rotated pair is the one that works now: the next load needs no refresh.
+        let next = admin.get("/admin").await;
+        next.expect_status(200);
+        assert!(next.set_cookies().iter().all(|c| !c.starts_with("access_token_cookie")), "{next}");
     }
 }

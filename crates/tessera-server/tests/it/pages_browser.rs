@@ -203,6 +203,17 @@ async fn the_portal_flows_work_in_chromium() {
             .await;
         // The administrator of the admin flow (as `tessera user add --role admin`).
         server.admin("root").await;
+        // The provider stamps id_tokens with the real time and Tessera
+        // refuses an `iat` from its future: the server's clock follows the
+        // real one for as long as the flows run (they take minutes on a
+        // busy machine).
+        let clock = server.clock.clone();
+        let following = tokio::spawn(async move {
+            loop {
+                clock.set(SystemClock.now());
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = tokio::spawn(serve::run(listener, server.state.clone(), async move {
             let _ = stopped.await;
@@ -221,6 +232,7 @@ async fn the_portal_flows_work_in_chromium() {
                 .env("PASSWORD", PASSWORD)
                 .env("ADMIN_USER", "root")
                 .env("PROVIDER_USER", "ada")
+                .env("LINK_PROVIDER_USER", "grace")
                 .env("PROVIDER_PASSWORD", PROVIDER_PASSWORD)
                 .env("NEW_PASSWORD", "a-brand-new-passphrase")
                 .env("SCREENSHOT_DIR", screenshot_dir())
@@ -230,6 +242,7 @@ async fn the_portal_flows_work_in_chromium() {
         })
         .await
         .unwrap();
+        following.abort();
         let _ = stop.send(());
         let _ = stop_app.send(());
         let _ = stop_guarded.send(());

@@ -227,7 +227,8 @@ backend_tests! {
             ("https://app.example.com%2f@evil.example/area/", "/account"),
             ("//evil.example/area/", "/account"),
             ("javascript:alert(1)//https://app.example.com/area/", "/account"),
-            ("/relative", "/account"),
+            ("/relative", "/relative"),
+            ("/\\evil.example/", "/account"),
         ] {
             let mut browser = Browser::new(&server);
             browser.get("/login").await;

@@ -10,6 +10,7 @@
 //   PASSWORD, NEW_PASSWORD             passwords the policy accepts
 //   ADMIN_USER                         a user with the admin role (PASSWORD)
 //   PROVIDER_USER, PROVIDER_PASSWORD   an account at the OpenID provider ("Corp")
+//   LINK_PROVIDER_USER                 another one, linked to grace from /account
 //   SCREENSHOT_DIR                     where to save the pages' screenshots
 //
 // Prints one line per step; exits 1 with the failing step on any mismatch.
@@ -30,6 +31,7 @@ const screenshots = process.env.SCREENSHOT_DIR;
 const adminUser = process.env.ADMIN_USER;
 const providerUser = process.env.PROVIDER_USER;
 const providerPassword = process.env.PROVIDER_PASSWORD;
+const linkProviderUser = process.env.LINK_PROVIDER_USER;
 const INVALID = 'Incorrect username or password.';
 
 let step = 'start';
@@ -239,6 +241,43 @@ try {
   await signIn(k, 'grace', password);
   check((await path(k)) === '/account', `grace could not sign in again: ${k.url()}`);
 
+  begin('a signed-out admin sent to /login from /admin/log comes back to /admin/log');
+  const returning = await browser.newContext();
+  const back = await returning.newPage();
+  await back.goto(`${portal}/admin/log?kind=user_enabled`);
+  check((await path(back)) === '/login', `not sent to sign in: ${back.url()}`);
+  check(new URL(back.url()).searchParams.get('rd') === '/admin/log?kind=user_enabled', `rd is ${back.url()}`);
+  await back.fill('#username', adminUser);
+  await back.fill('#password', password);
+  await Promise.all([
+    back.waitForURL(`${portal}/admin/log?kind=user_enabled`),
+    back.click('form[action="/login"] button[type=submit]'),
+  ]);
+  check((await back.locator('#events .kind').allTextContents()).every((k) => k === 'user_enabled'), 'not the filtered log');
+  await returning.close();
+
+  begin('grace links her Corp account from /account through the OpenID provider');
+  const linking = await browser.newContext();
+  const l = await linking.newPage();
+  await signIn(l, 'grace', password);
+  check((await path(l)) === '/account', `grace is on ${l.url()}`);
+  check(await l.isVisible('#no-identities'), 'grace already has a provider linked');
+  check((await l.locator('form[action="/account/providers/link"] input[name=current_password]').count()) === 0,
+    'a fresh session is asked for its password');
+  await Promise.all([l.waitForLoadState('load'), l.click('form[action="/account/providers/link"] button[type=submit]')]);
+  check((await path(l)) === '/account/providers/link', `the button led to ${l.url()}`);
+  await Promise.all([l.waitForLoadState('load'), l.click('#continue')]);
+  check(!l.url().startsWith(portal), `the link did not lead to the provider: ${l.url()}`);
+  await l.fill('form[name=login] input[name=login]', linkProviderUser);
+  await l.fill('form[name=login] input[name=password]', providerPassword);
+  await Promise.all([l.waitForURL(`${portal}/account?done=linked`), l.click('form[name=login] button[type=submit]')]);
+  check((await l.textContent('#notice')).includes('was linked'), 'no notice after linking');
+  check((await l.locator('#identities li.identity').count()) === 1, 'the linked provider is not listed');
+  check((await l.textContent('#identities')).includes(`${linkProviderUser}@example.com`), 'the identity\'s e-mail is not shown');
+  check((await l.locator('form[action="/account/providers/link"]').count()) === 0, 'Corp is offered again after linking');
+  check(!(await linking.cookies(portal)).some((c) => c.name === 'tessera_oauth_flow'), 'the flow cookie stayed');
+  // Left linked for the account page's screenshot; unlinked at the end.
+
   for (const colorScheme of ['light', 'dark']) {
     begin(`axe-core finds no serious or critical violation (${colorScheme})`);
     // axe is injected as a script, which the pages' policy forbids: only the
@@ -327,6 +366,21 @@ try {
   check(who.toLowerCase().includes(providerUser.toLowerCase()), `signed in as ${who}`);
   check(!(await social.cookies(portal)).some((c) => c.name === 'tessera_oauth_flow'), 'the flow cookie stayed');
   check((await sessionCount(o)) === 1, 'not exactly one session after social sign-in');
+
+  begin('the only way to sign in cannot be unlinked, and the page says so');
+  check((await o.locator('#identities li.identity').count()) === 1, 'the provider sign-up is not listed');
+  await Promise.all([o.waitForLoadState('load'), o.click('#identities button[type=submit]')]);
+  check((await path(o)) === '/account/providers/unlink', `not the refusal: ${o.url()}`);
+  check((await o.textContent('#providers-error')).includes('only way you can sign in'), 'no refusal shown');
+  await o.goto(`${portal}/account`);
+  check((await o.locator('#identities li.identity').count()) === 1, 'the last way was unlinked');
+
+  begin('grace unlinks Corp again (she has a password)');
+  await l.goto(`${portal}/account`);
+  await Promise.all([l.waitForURL(`${portal}/account?done=unlinked`), l.click('#identities button[type=submit]')]);
+  check((await l.textContent('#notice')).includes('unlinked'), 'no notice after unlinking');
+  check(await l.isVisible('#no-identities'), 'the identity is still listed');
+  check((await l.locator('form[action="/account/providers/link"]').count()) === 1, 'Corp is not offered again');
 
   console.log('all portal flows passed');
 } catch (err) {

@@ -7,7 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
-use super::account::{TokenOnlyForm, forged};
+use super::account::TokenOnlyForm;
+use super::gate::forged;
 use super::session::{self, Signed};
 use super::view::{PageError, render};
 use super::{csrf, form};

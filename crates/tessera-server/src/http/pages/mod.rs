@@ -30,7 +30,8 @@
 //! tokens as HttpOnly cookies. A page load whose access token expired or was
 //! revoked is renewed from the refresh cookie (a rotation, as
 //! `/auth/refresh`), and a session that was ended is signed out there and
-//! sent to `/login` ([`session`]). Every form carries a double-submit CSRF
+//! sent to `/login` ([`session`]); the [`gate`] extractors open every
+//! signed-in page with that check. Every form carries a double-submit CSRF
 //! token, and every POST is checked for `Sec-Fetch-Site`/`Origin` ([`csrf`]).
 //! No page needs JavaScript.
 
@@ -40,6 +41,7 @@ pub mod assets;
 pub mod csrf;
 pub mod destination;
 pub mod form;
+pub mod gate;
 pub mod headers;
 pub mod login;
 pub mod logout;
@@ -60,17 +62,34 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/login", get(login::show).post(login::submit))
         .route("/register", get(register::show).post(register::submit))
         .route("/account", get(account::show))
-        .route("/account/sessions/end", post(account::end_session))
-        .route("/account/sessions/end-others", post(account::end_others))
-        .route("/account/password", post(account::change_password))
-        .route("/admin", get(admin::users))
-        .route("/admin/log", get(admin::log))
-        .route("/admin/people/{id}", get(admin::user))
-        .route("/admin/people/{id}/roles", post(admin::set_roles))
-        .route("/admin/people/{id}/disable", post(admin::disable))
-        .route("/admin/people/{id}/enable", post(admin::enable))
-        .route("/admin/people/{id}/unlock", post(admin::unlock))
-        .route("/admin/people/{id}/sessions/end", post(admin::end_session))
+        .route(
+            "/account/sessions/end",
+            post(account::sessions::end_session),
+        )
+        .route(
+            "/account/sessions/end-others",
+            post(account::sessions::end_others),
+        )
+        .route(
+            "/account/password",
+            post(account::password::change_password),
+        )
+        .route("/account/providers/link", post(account::providers::link))
+        .route(
+            "/account/providers/unlink",
+            post(account::providers::unlink),
+        )
+        .route("/admin", get(admin::users::users))
+        .route("/admin/log", get(admin::log::log))
+        .route("/admin/people/{id}", get(admin::person::user))
+        .route("/admin/people/{id}/roles", post(admin::actions::set_roles))
+        .route("/admin/people/{id}/disable", post(admin::actions::disable))
+        .route("/admin/people/{id}/enable", post(admin::actions::enable))
+        .route("/admin/people/{id}/unlock", post(admin::actions::unlock))
+        .route(
+            "/admin/people/{id}/sessions/end",
+            post(admin::actions::end_session),
+        )
         .route("/logout", post(logout::submit))
         .route("/signed-out", get(logout::signed_out))
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))

@@ -25,6 +25,9 @@ pub struct PageUser {
     pub user_id: String,
     /// The session (`sid`).
     pub session_id: String,
+    /// Whether the access token is fresh (minted by a sign-in, not by a
+    /// refresh), as the JSON API's fresh-token routes require.
+    pub fresh: bool,
 }
 
 /// The outcome of reading the cookies.
@@ -58,6 +61,7 @@ pub async fn resolve(state: &AppState, jar: CookieJar) -> Result<Signed, PageErr
             let user = PageUser {
                 user_id: grant.user.id.clone(),
                 session_id: grant.session.id.clone(),
+                fresh: false,
             };
             let jar = set_cookies(state, jar, &grant, false)?;
             Ok(Signed::In(user, jar))
@@ -79,6 +83,7 @@ fn valid_access(state: &AppState, token: &str) -> Option<PageUser> {
         return None;
     }
     Some(PageUser {
+        fresh: claims.fresh.is_fresh_at(state.jwt.now()),
         user_id: claims.sub,
         session_id: claims.extra.sid,
     })
