@@ -3,7 +3,9 @@
 //! (`tests/portal-browser/passkeys.mjs`), against the server on a real
 //! socket at `http://localhost:PORT` (browsers refuse an IP address as
 //! relying-party id). It registers a passkey through the real ceremony,
-//! signs in with it and no password, deletes it, and sees it refused.
+//! signs in with it and no password (with the portal's "Sign in with a
+//! passkey" button on `/login`, and through the JSON API), deletes it, and
+//! sees it refused.
 //!
 //! Without Chromium or Node.js the test prints a skip, unless
 //! `TESSERA_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
@@ -96,7 +98,7 @@ async fn a_passkey_registers_signs_in_and_once_deleted_is_refused_in_chromium() 
             "the passkey browser flows failed ({}):\n{stdout}\n{stderr}",
             output.status
         );
-        // The server saw it all: one registration, two sign-ins, the refusal.
+        // The server saw it all: one registration, three sign-ins (the portal, the API twice), the refusal.
         let store = server.state.auth.store();
         let count = |kind: &str| {
             let filter = AuditFilter {
@@ -108,7 +110,7 @@ async fn a_passkey_registers_signs_in_and_once_deleted_is_refused_in_chromium() 
             async move { store.list_audit(&filter).await.unwrap().0.len() }
         };
         assert_eq!(count("passkey_registered").await, 1);
-        assert_eq!(count("passkey_login").await, 2);
+        assert_eq!(count("passkey_login").await, 3);
         assert_eq!(count("passkey_deleted").await, 1);
         assert_eq!(count("passkey_login_failed").await, 1);
     })

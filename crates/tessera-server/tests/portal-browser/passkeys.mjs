@@ -7,11 +7,11 @@
 //   CHROMIUM=/usr/bin/chromium         the browser
 //   USERNAME, PASSWORD                 an account that exists
 //
-// The page making the WebAuthn calls is a blank page on the server's own
-// origin (answered by the script, so it runs at PORTAL_URL like the
-// server's own pages would); the ceremony itself is the real one: the
-// browser builds the client data, the virtual authenticator signs, the
-// server verifies. Prints one line per step; exits 1 with the failing
+// The portal's /login signs in with its "Sign in with a passkey" button
+// (the embedded script, under the pages' Content-Security-Policy); the
+// other calls run in a blank page on the server's own origin (answered by
+// this script). Every ceremony is the real one: the browser builds the
+// client data, the virtual authenticator signs, the server verifies. Prints one line per step; exits 1 with the failing
 // step on any mismatch.
 
 import { chromium } from 'playwright-core';
@@ -115,7 +115,14 @@ try {
   check(held.credentials.length === 1, `${held.credentials.length} credentials`);
   check(held.credentials[0].isResidentCredential, 'not a resident credential');
 
-  begin('sign in with the passkey alone: no username, no password');
+  begin("the portal's /login signs in with the passkey alone: no username, no password");
+  await page.goto(`${portal}/login`);
+  await page.waitForSelector('#passkey-sign-in', { state: 'visible' });
+  await Promise.all([page.waitForURL(`${portal}/account`), page.click('#passkey-sign-in')]);
+  check((await page.textContent('main')).includes(username), 'the account page does not name the user');
+  await page.goto(blank);
+
+  begin('sign in with the passkey alone through the JSON API');
   const signedIn = await passkeySignIn(page);
   check(signedIn.status === 200, `finish answered ${signedIn.status}: ${JSON.stringify(signedIn.body)}`);
   const me = await call(page, 'GET', '/auth/me', undefined, signedIn.body.access_token);
