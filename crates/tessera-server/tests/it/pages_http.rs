@@ -48,7 +48,16 @@ fn assert_html(reply: &Reply) {
         "{reply}"
     );
     assert!(reply.text().starts_with("<!doctype html>"));
-    assert!(!reply.text().contains("<script"), "a page has a script");
+    // No inline script: the one script a page may load is the passkey
+    // script, from this server.
+    let text = reply.text();
+    for (at, _) in text.match_indices("<script") {
+        assert!(
+            text[at..].starts_with("<script src=\"/static/passkeys.js\" defer></script>"),
+            "a page has another script: {}",
+            &text[at..(at + 80).min(text.len())]
+        );
+    }
 }
 
 /// A POST that must be refused: why, its token, its headers.
