@@ -80,7 +80,7 @@ async fn signed_up(dir: &std::path::Path) -> (axum::Router, SoftPasskey) {
     )
     .await
     .unwrap();
-    let password = "bench passphrase, long enough";
+    let password = "correct horse battery staple 42";
     state
         .auth
         .create_user(
@@ -126,6 +126,7 @@ fn passkey_sign_in(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     // One thread: the server's work on one core, as the other figures.
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap();
     let (app, mut passkey) = runtime.block_on(signed_up(dir.path()));
