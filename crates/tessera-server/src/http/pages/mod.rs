@@ -45,6 +45,7 @@ pub mod form;
 pub mod gate;
 pub mod headers;
 pub mod login;
+pub mod login_code;
 pub mod logout;
 pub mod rate;
 pub mod register;
@@ -61,6 +62,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let page_headers = headers::PageHeaders::new(state);
     Router::new()
         .route("/login", get(login::show).post(login::submit))
+        .route("/login/code", post(login_code::submit))
         .route("/register", get(register::show).post(register::submit))
         .route("/account", get(account::show))
         .route(
