@@ -82,6 +82,19 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/account/providers/unlink",
             post(account::providers::unlink),
         )
+        .route("/account/two-step/setup", post(account::two_step::setup))
+        .route(
+            "/account/two-step/confirm",
+            post(account::two_step::confirm),
+        )
+        .route(
+            "/account/two-step/disable",
+            post(account::two_step::disable),
+        )
+        .route(
+            "/account/two-step/recovery-codes",
+            post(account::two_step::regenerate),
+        )
         .route("/admin", get(admin::users::users))
         .route("/admin/log", get(admin::log::log))
         .route("/admin/people/{id}", get(admin::person::user))
