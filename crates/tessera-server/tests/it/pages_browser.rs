@@ -197,10 +197,7 @@ async fn the_portal_flows_work_in_chromium() {
             .var("TESSERA_OIDC_ALLOW_LOOPBACK_HTTP", "true")
             .var("TESSERA_PUBLIC_URL", portal.as_str())
             // Two-step sign-in seals its secrets under this test-only key.
-            .var(
-                "TESSERA_ENCRYPTION_KEY",
-                crate::mfa_support::ENCRYPTION_KEY,
-            )
+            .var("TESSERA_ENCRYPTION_KEY", crate::mfa_support::ENCRYPTION_KEY)
             .var(
                 "TESSERA_RETURN_TO",
                 format!("{portal},{app},{guarded}/private/"),

@@ -29,7 +29,10 @@ async fn code_page(browser: &mut Browser<'_>, name: &str) -> String {
     let reply = browser.sign_in(name, PASSWORD).await;
     reply.expect_status(200);
     let html = reply.text();
-    assert!(html.contains("Enter the code from your authenticator app"), "{html}");
+    assert!(
+        html.contains("Enter the code from your authenticator app"),
+        "{html}"
+    );
     assert!(!browser.has("access_token_cookie"));
     field(&html, "mfa_token").unwrap_or_else(|| panic!("no mfa_token: {html}"))
 }

@@ -40,8 +40,8 @@ use crate::http::pages::login_code::mfa_failure;
 use crate::http::pages::view::{PageError, render};
 use crate::http::pages::{csrf, form, rate};
 use crate::http::state::AppState;
-use crate::mfa::totp::{TotpSecret, otpauth_uri};
 use crate::mfa::qr;
+use crate::mfa::totp::{TotpSecret, otpauth_uri};
 
 /// The section's state on the account page.
 #[derive(Debug, Default)]
@@ -253,11 +253,15 @@ pub async fn confirm(
     };
     let user = session.user.clone();
     let (jar, csrf) = csrf::token(&state, session.jar.clone())?;
-    let wrong = |status: StatusCode, problem: String| {
-        match setup_again(&state, &user.username, csrf.clone(), &form.secret, problem) {
-            Some(page) => Ok((jar.clone(), render(status, &page)).into_response()),
-            None => Err(status),
-        }
+    let wrong = |status: StatusCode, problem: String| match setup_again(
+        &state,
+        &user.username,
+        csrf.clone(),
+        &form.secret,
+        problem,
+    ) {
+        Some(page) => Ok((jar.clone(), render(status, &page)).into_response()),
+        None => Err(status),
     };
     let outcome = guarded(
         &state,
@@ -284,8 +288,8 @@ pub async fn confirm(
             return Ok((session.jar, Redirect::to("/account")).into_response());
         }
         Ok(Err(MfaError::NoPendingEnrolment)) => {
-            let problem = "That set-up expired. Press \u{201c}Set up\u{201d} to start again."
-                .to_owned();
+            let problem =
+                "That set-up expired. Press \u{201c}Set up\u{201d} to start again.".to_owned();
             return refused(&state, session, StatusCode::CONFLICT, problem).await;
         }
         Ok(Err(err)) => return Err(mfa_failure(err)),
@@ -323,10 +327,18 @@ pub async fn disable(
     )
     .await;
     match outcome {
-        Ok(Ok(())) | Ok(Err(MfaError::NotEnabled)) => {
+        Ok(Ok(()) | Err(MfaError::NotEnabled)) => {
             Ok((session.jar, Redirect::to("/account?done=two_step_off")).into_response())
         }
-        Err(wait) => refused(&state, session, StatusCode::TOO_MANY_REQUESTS, wait.message()).await,
+        Err(wait) => {
+            refused(
+                &state,
+                session,
+                StatusCode::TOO_MANY_REQUESTS,
+                wait.message(),
+            )
+            .await
+        }
         Ok(Err(MfaError::InvalidCode)) => {
             let problem = "That code is not right, so two-step sign-in stays on.".to_owned();
             refused(&state, session, StatusCode::UNAUTHORIZED, problem).await
@@ -367,7 +379,13 @@ pub async fn regenerate(
             return Ok((session.jar, Redirect::to("/account")).into_response());
         }
         Err(wait) => {
-            return refused(&state, session, StatusCode::TOO_MANY_REQUESTS, wait.message()).await;
+            return refused(
+                &state,
+                session,
+                StatusCode::TOO_MANY_REQUESTS,
+                wait.message(),
+            )
+            .await;
         }
         Ok(Err(MfaError::InvalidCode)) => {
             let problem =
