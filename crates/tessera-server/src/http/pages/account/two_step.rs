@@ -252,17 +252,6 @@ pub async fn confirm(
         Err(refused) => return Ok(refused),
     };
     let user = session.user.clone();
-    let (jar, csrf) = csrf::token(&state, session.jar.clone())?;
-    let wrong = |status: StatusCode, problem: String| match setup_again(
-        &state,
-        &user.username,
-        csrf.clone(),
-        &form.secret,
-        problem,
-    ) {
-        Some(page) => Ok((jar.clone(), render(status, &page)).into_response()),
-        None => Err(status),
-    };
     let outcome = guarded(
         &state,
         &user.username,
@@ -271,18 +260,16 @@ pub async fn confirm(
     .await;
     let codes = match outcome {
         Ok(Ok(codes)) => codes,
-        Err(wait) => match wrong(StatusCode::TOO_MANY_REQUESTS, wait.message()) {
-            Ok(page) => return Ok(page),
-            Err(status) => return refused(&state, session, status, wait.message()).await,
-        },
+        Err(wait) => {
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            return confirm_refused(&state, session, &form.secret, status, wait.message()).await;
+        }
         Ok(Err(MfaError::InvalidCode)) => {
             let problem = "That code is not right. Check the app shows Tessera's code and \
                            enter the current one."
                 .to_owned();
-            match wrong(StatusCode::UNAUTHORIZED, problem.clone()) {
-                Ok(page) => return Ok(page),
-                Err(status) => return refused(&state, session, status, problem).await,
-            }
+            let status = StatusCode::UNAUTHORIZED;
+            return confirm_refused(&state, session, &form.secret, status, problem).await;
         }
         Ok(Err(MfaError::AlreadyEnabled)) => {
             return Ok((session.jar, Redirect::to("/account")).into_response());
@@ -298,7 +285,23 @@ pub async fn confirm(
         title: "Two-step sign-in is on",
         codes,
     };
-    Ok((jar, render(StatusCode::OK, &page)).into_response())
+    Ok((session.jar, render(StatusCode::OK, &page)).into_response())
+}
+
+/// A refused confirming code: the set-up page again with `problem`, or the
+/// account page when the form's secret cannot be shown.
+async fn confirm_refused(
+    state: &AppState,
+    session: PageSession,
+    secret: &str,
+    status: StatusCode,
+    problem: String,
+) -> Result<Response, PageError> {
+    let (jar, csrf) = csrf::token(state, session.jar.clone())?;
+    match setup_again(state, &session.user.username, csrf, secret, problem.clone()) {
+        Some(page) => Ok((jar, render(status, &page)).into_response()),
+        None => refused(state, session, status, problem).await,
+    }
 }
 
 /// `POST /account/two-step/disable`: turns it off, proven by a code.
