@@ -179,3 +179,26 @@ fn with_retry_after(mut response: Response, wait: rate::Wait) -> Response {
         .insert(header::RETRY_AFTER, HeaderValue::from(wait.0));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::second_factor;
+    use crate::domain::SecondFactor;
+
+    #[test]
+    fn six_digits_are_an_app_code_and_anything_else_a_recovery_code() {
+        assert_eq!(second_factor("123456"), SecondFactor::Totp("123456".into()));
+        assert_eq!(
+            second_factor(" 123 456 "),
+            SecondFactor::Totp("123456".into())
+        );
+        assert_eq!(
+            second_factor(" abcdef-ghijkl-mnopqr-stuvwx "),
+            SecondFactor::RecoveryCode("abcdef-ghijkl-mnopqr-stuvwx".into())
+        );
+        assert_eq!(
+            second_factor("1234567"),
+            SecondFactor::RecoveryCode("1234567".into())
+        );
+    }
+}
