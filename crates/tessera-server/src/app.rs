@@ -308,7 +308,11 @@ pub async fn build_state(
             Duration::from_secs(60),
         ),
     };
+    #[cfg(feature = "passkeys")]
+    let passkeys = passkey_service(&auth, config);
     Ok(AppState::new(Shared {
+        #[cfg(feature = "passkeys")]
+        passkeys,
         auth,
         jwt,
         metrics,
@@ -319,4 +323,22 @@ pub async fn build_state(
         trust_forwarded: config.trust_forwarded,
         edge: Arc::new(config.edge.clone()),
     }))
+}
+
+/// Passkeys for `config`'s public URL, or none (with a warning) when it
+/// cannot be a WebAuthn relying party: browsers accept only a domain name
+/// as RP id, so a server known by its IP address offers no passkeys.
+#[cfg(feature = "passkeys")]
+fn passkey_service(
+    auth: &AuthService,
+    config: &ServerConfig,
+) -> Option<crate::domain::PasskeyService> {
+    use crate::domain::{PasskeyService, RelyingParty};
+    match RelyingParty::from_public_url(&config.public_url) {
+        Ok(rp) => Some(PasskeyService::new(auth.clone(), Arc::new(rp))),
+        Err(err) => {
+            tracing::warn!(error = %err, "passkeys are off");
+            None
+        }
+    }
 }

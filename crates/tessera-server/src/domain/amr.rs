@@ -10,6 +10,7 @@
 //! | password | `["pwd"]` |
 //! | password, then a TOTP or recovery code | `["pwd", "otp", "mfa"]` |
 //! | social sign-in (Google, Facebook, OpenID Connect) | `["fed"]` |
+//! | passkey, no password (user verified) | `["swk", "user", "mfa"]` |
 //!
 //! RFC 8176 registers no value for "a federated identity provider vouched
 //! for the user": Tessera never sees how the provider authenticated them,
@@ -19,8 +20,9 @@
 //! `mfa` (RFC 8176 §2: "multiple-factor authentication") is added whenever
 //! more than one factor was checked; it is what [`Amr::is_multi_factor`]
 //! and the `TESSERA_MFA_REQUIRED_ROLES` policy look for, so a passkey
-//! sign-in with user verification should carry it too (e.g. `["hwk",
-//! "user", "mfa"]`).
+//! sign-in with user verification carries it too. A passkey is `swk`, not
+//! `hwk`: without attestation nothing proves the key is held in hardware,
+//! and synced passkeys are not (see `passkey_amr` in `domain::passkeys`).
 
 use serde::Serialize;
 

@@ -55,6 +55,21 @@ pub enum AuditKind {
     MfaVerified,
     /// A second factor was refused (detail: reason, e.g. a replayed code).
     MfaFailed,
+    /// A user registered a passkey.
+    PasskeyRegistered,
+    /// A passkey registration failed (detail: reason).
+    PasskeyRegistrationFailed,
+    /// A sign-in with a passkey succeeded (a session began).
+    PasskeyLogin,
+    /// A sign-in with a passkey failed (detail: reason, passkey when known).
+    PasskeyLoginFailed,
+    /// A passkey's signature counter did not move forward: the sign-in was
+    /// refused, the passkey may have been cloned.
+    PasskeyCloneDetected,
+    /// A user renamed a passkey.
+    PasskeyRenamed,
+    /// A user deleted a passkey.
+    PasskeyDeleted,
 }
 
 impl AuditKind {
@@ -86,6 +101,13 @@ impl AuditKind {
             AuditKind::MfaChallenged => "mfa_challenged",
             AuditKind::MfaVerified => "mfa_verified",
             AuditKind::MfaFailed => "mfa_failed",
+            AuditKind::PasskeyRegistered => "passkey_registered",
+            AuditKind::PasskeyRegistrationFailed => "passkey_registration_failed",
+            AuditKind::PasskeyLogin => "passkey_login",
+            AuditKind::PasskeyLoginFailed => "passkey_login_failed",
+            AuditKind::PasskeyCloneDetected => "passkey_clone_detected",
+            AuditKind::PasskeyRenamed => "passkey_renamed",
+            AuditKind::PasskeyDeleted => "passkey_deleted",
         }
     }
 }

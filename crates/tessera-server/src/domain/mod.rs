@@ -39,6 +39,8 @@ mod mfa_error;
 mod mfa_policy;
 mod mfa_sign_in;
 mod model;
+#[cfg(feature = "passkeys")]
+mod passkeys;
 mod password;
 mod revocations;
 mod revoked;
@@ -64,6 +66,11 @@ pub use mfa_sign_in::{
 pub use model::{
     AuditQuery, ClientInfo, Grant, LogoutScope, MAX_PAGE_SIZE, Page, Rotation, RotationOutcome,
     Session, SessionInfo, User, UserQuery,
+};
+#[cfg(feature = "passkeys")]
+pub use passkeys::{
+    CEREMONY_LIFETIME, CeremonyStart, PASSKEY_NAME_MAX_CHARS, PasskeyError, PasskeyService,
+    PasskeySignIn, RelyingParty, RelyingPartyError,
 };
 pub use password::{Password, PasswordPolicy, is_common_password};
 pub use revocations::FollowError;

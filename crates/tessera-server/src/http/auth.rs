@@ -57,6 +57,13 @@ impl From<DeliveryQuery> for Delivery {
     }
 }
 
+impl DeliveryQuery {
+    /// Whether cookies were asked for.
+    pub fn cookies(&self) -> bool {
+        self.cookies
+    }
+}
+
 /// The public view of a user.
 pub fn user_json(user: &User) -> serde_json::Value {
     json!({

@@ -97,6 +97,18 @@ pub struct Metrics {
     pub mfa_verified: Counter,
     /// Refused second factors (wrong, replayed or on a dead `mfa_token`).
     pub mfa_failed: Counter,
+    /// Sign-ins with a passkey (passwordless).
+    pub passkey_logins_ok: Counter,
+    /// Refused passkey sign-ins (bad assertion, unknown passkey, disabled,
+    /// used or expired ceremony).
+    pub passkey_logins_failed: Counter,
+    /// Passkey sign-ins refused because the signature counter went back
+    /// (a possible clone); also counted as failed.
+    pub passkey_clones: Counter,
+    /// Passkeys registered.
+    pub passkeys_registered: Counter,
+    /// Passkeys deleted.
+    pub passkeys_deleted: Counter,
     revoked_entries: Gauge,
     requests: Family<RequestLabels, Histogram, fn() -> Histogram>,
     store: StoreLatency,
@@ -147,6 +159,26 @@ impl Metrics {
             &mut registry,
             "tessera_identities_unlinked",
             "Provider identities unlinked",
+        );
+        let passkey_logins = result_family(
+            &mut registry,
+            "tessera_passkey_logins",
+            "Passwordless sign-ins with a passkey",
+        );
+        let passkey_clones = counter(
+            &mut registry,
+            "tessera_passkey_clones",
+            "Passkey sign-ins refused because the signature counter went back (possible clone)",
+        );
+        let passkeys_registered = counter(
+            &mut registry,
+            "tessera_passkeys_registered",
+            "Passkeys registered",
+        );
+        let passkeys_deleted = counter(
+            &mut registry,
+            "tessera_passkeys_deleted",
+            "Passkeys deleted",
         );
         let revoked_entries = Gauge::default();
         registry.register(
@@ -208,6 +240,11 @@ impl Metrics {
             identities_unlinked,
             mfa_verified: ok(&mfa),
             mfa_failed: not_ok(&mfa, "failed"),
+            passkey_logins_ok: ok(&passkey_logins),
+            passkey_logins_failed: not_ok(&passkey_logins, "failed"),
+            passkey_clones,
+            passkeys_registered,
+            passkeys_deleted,
             registry,
             revoked_entries,
             requests,

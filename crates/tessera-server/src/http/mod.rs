@@ -16,6 +16,8 @@ pub mod oauth;
 pub mod ops;
 pub mod pages;
 pub mod params;
+#[cfg(feature = "passkeys")]
+pub mod passkeys;
 pub mod request_id;
 pub mod request_log;
 pub mod revocation;
@@ -105,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/oauth/{provider}/link", post(oauth::link))
         .route("/auth/identities", get(oauth::identities))
         .route("/auth/identities/{id}", delete(oauth::unlink))
+        .merge(passkey_routes())
         .merge(admin)
         .route("/.well-known/jwks.json", get(ops::jwks))
         .route("/.well-known/openid-configuration", get(ops::discovery))
@@ -165,6 +168,33 @@ pub fn metrics_router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .fallback(not_found);
     edge::response_headers::apply(routes, &edge).with_state(state)
+}
+
+/// The passkey endpoints (feature `passkeys`).
+#[cfg(feature = "passkeys")]
+fn passkey_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/auth/passkeys/register/start",
+            post(passkeys::register_start),
+        )
+        .route(
+            "/auth/passkeys/register/finish",
+            post(passkeys::register_finish),
+        )
+        .route("/auth/passkeys", get(passkeys::list))
+        .route(
+            "/auth/passkeys/{id}",
+            axum::routing::patch(passkeys::rename).delete(passkeys::delete),
+        )
+        .route("/auth/passkeys/login/start", post(passkeys::login_start))
+        .route("/auth/passkeys/login/finish", post(passkeys::login_finish))
+}
+
+/// Without the `passkeys` feature there are no passkey endpoints.
+#[cfg(not(feature = "passkeys"))]
+fn passkey_routes() -> Router<AppState> {
+    Router::new()
 }
 
 /// Hands the cause of a `503 store_unavailable` to the store, which logs

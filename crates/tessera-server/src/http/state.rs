@@ -65,6 +65,10 @@ pub struct Shared {
     pub trust_forwarded: bool,
     /// Timeouts, the connection cap, CORS, the metrics listener, HSTS.
     pub edge: Arc<EdgeSettings>,
+    /// Passkeys, when `TESSERA_PUBLIC_URL` can be their relying party
+    /// (a domain name, not an IP address).
+    #[cfg(feature = "passkeys")]
+    pub passkeys: Option<crate::domain::PasskeyService>,
 }
 
 impl FromRef<AppState> for JwtManager {

@@ -70,7 +70,7 @@ pub enum Unlinked {
     /// No such identity of this user.
     NotFound,
     /// Refused: it is the user's last way to sign in (no password, no
-    /// other identity).
+    /// other identity, no passkey).
     LastWay,
 }
 
@@ -147,7 +147,7 @@ impl Store {
     /// Unlinks identity `id` of `user_id`, unless it is the user's last way
     /// to sign in.
     ///
-    /// The condition (another identity, or a password) is read by the
+    /// The condition (another identity, a passkey, or a password) is read by the
     /// statement that deletes, but on PostgreSQL that alone is not enough:
     /// under READ COMMITTED two such DELETEs of a user's last two
     /// identities each count from a snapshot in which the other row still
@@ -168,6 +168,7 @@ impl Store {
         let done = sqlx::query(
             "DELETE FROM identities WHERE id = $1 AND user_id = $2 AND ( \
                  (SELECT COUNT(*) FROM identities WHERE user_id = $2) > 1 \
+                 OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = $2) \
                  OR EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash IS NOT NULL))",
         )
         .bind(id)

@@ -30,6 +30,7 @@ mod group_commit;
 mod identities;
 mod mfa;
 mod outage;
+mod passkeys;
 pub use outage::OutageCounts;
 mod records;
 mod revocations;
@@ -42,6 +43,7 @@ pub use connect::{Backend, DEFAULT_SQLITE_FILE, StoreOptions};
 pub use error::StoreError;
 pub use identities::{FlowRecord, IdentityRecord, Unlinked};
 pub use mfa::{ChallengeRecord, TotpRecord};
+pub use passkeys::{CeremonyPurpose, CeremonyRecord, CounterUpdate, PasskeyRecord};
 pub use records::{
     AuditFilter, AuditRecord, NewAuditEvent, NewSession, NewUser, RevocationBatch, RevocationKind,
     RevocationRecord, RevokedSession, SessionRecord, UserRecord,

@@ -139,6 +139,12 @@ mod http_sessions;
 mod http_facebook;
 // Social sign-in against the real OpenID provider.
 mod http_social;
+// Passkeys with a software authenticator: register, sign in without a password, clones and bad answers refused.
+#[cfg(feature = "passkeys")]
+mod http_passkeys;
+// A software passkey (ES256, resident, user-verifying) answering WebAuthn options as a browser would.
+#[cfg(feature = "passkeys")]
+mod passkey_support;
 // The HTTP tests' harness: the router wired as `tessera serve` wires it, from explicit values.
 mod http_support;
 // `GET /auth/verify` (forward auth): headers for a good token, 401 otherwise, the CSRF check.
@@ -179,5 +185,8 @@ mod pages_providers;
 mod pages_mfa;
 // The flows in a real Chromium (playwright-core), on a real socket at http://localhost:PORT.
 mod pages_browser;
+// Passkeys in a real Chromium (virtual authenticator over the DevTools Protocol) at http://localhost:PORT.
+#[cfg(feature = "passkeys")]
+mod passkeys_browser;
 // A cookie-keeping, form-posting client for the page tests.
 mod pages_support;

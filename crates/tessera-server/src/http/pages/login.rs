@@ -49,6 +49,11 @@ pub struct LoginPage {
     pub registration_open: bool,
     /// The sign-up link (keeps `rd`).
     pub register_href: String,
+    /// Whether to offer "Sign in with a passkey" (needs the script).
+    pub passkeys: bool,
+    /// Where the passkey sign-in goes afterwards: the allowed `rd`, or the
+    /// account page.
+    pub next: String,
 }
 
 /// The posted form.
@@ -185,6 +190,9 @@ pub fn page(
         })
         .collect();
     let register_href = with_rd("/register", rd.as_deref());
+    let next = rd
+        .clone()
+        .unwrap_or_else(|| destination::ACCOUNT.to_owned());
     LoginPage {
         csrf,
         rd,
@@ -193,6 +201,8 @@ pub fn page(
         providers,
         registration_open: state.auth.settings().registration_open,
         register_href,
+        passkeys: super::assets::scripts_offered(state),
+        next,
     }
 }
 

@@ -34,7 +34,9 @@
 //! sent to `/login` ([`session`]); the [`gate`] extractors open every
 //! signed-in page with that check. Every form carries a double-submit CSRF
 //! token, and every POST is checked for `Sec-Fetch-Site`/`Origin` ([`csrf`]).
-//! No page needs JavaScript.
+//! No page needs JavaScript: the one script ([`assets::PASSKEY_SCRIPT`],
+//! served from here, never inline) only adds the passkey buttons, which
+//! `navigator.credentials` needs.
 
 pub mod account;
 pub mod admin;
@@ -109,6 +111,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/logout", post(logout::submit))
         .route("/signed-out", get(logout::signed_out))
         .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
+        .route(assets::PASSKEY_SCRIPT_PATH, get(assets::passkey_script))
         .layer(axum::middleware::map_response(
             move |response: axum::response::Response| {
                 let page_headers = page_headers.clone();
