@@ -192,7 +192,9 @@ backend_tests! {
         assert!(html.contains("src=\"data:image/svg+xml;base64,"), "{html}");
         assert!(!html.contains("<svg"), "the SVG is an image, never inline markup");
         let csp = setup.header("content-security-policy").unwrap();
-        assert!(csp.contains("img-src 'self' data:;") && !csp.contains("script-src"), "{csp}");
+        // Images from data: URIs, and still no inline or foreign script.
+        assert!(csp.contains("img-src 'self' data:;") && !csp.contains("unsafe"), "{csp}");
+        assert!(!csp.contains("script-src") || csp.contains("script-src 'self';"), "{csp}");
         let secret = secret_on(&setup);
         // A wrong code shows the same page with the same secret.
         let wrong = browser.post("/account/two-step/confirm", &[("code", "000000"), ("secret", &secret)]).await;
