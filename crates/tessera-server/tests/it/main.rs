@@ -181,6 +181,8 @@ mod pages_nginx_login;
 mod pages_admin;
 // The account page's linked providers: link/unlink through the real OpenID provider.
 mod pages_providers;
+// The portal's two-step sign-in: the code page after the password, set-up with the QR code, turn off, new recovery codes.
+mod pages_mfa;
 // The flows in a real Chromium (playwright-core), on a real socket at http://localhost:PORT.
 mod pages_browser;
 // Passkeys in a real Chromium (virtual authenticator over the DevTools Protocol) at http://localhost:PORT.

@@ -1,6 +1,7 @@
 //! The second step of sign-in: the mfa_token, codes accepted once, the
-//! drift window, recovery codes, five strikes, expiry, the account limit,
-//! and the sign-in page, which has no second step yet, starting no session.
+//! drift window, recovery codes, five strikes, expiry,
+//! and the account's failed-login limit. The portal's second step is in
+//! `pages_mfa`.
 
 use serde_json::json;
 use tessera::Clock as _;
@@ -164,19 +165,5 @@ backend_tests! {
             .send().await.expect(200);
         verify(&server, json!({ "mfa_token": token, "code": ada.code(&server) })).await
             .expect_error(401, "invalid_mfa_token");
-    }
-}
-
-backend_tests! {
-    async fn the_sign_in_page_gives_no_session_to_an_account_with_a_second_factor(db) {
-        let server = mfa_server(&db).await;
-        enrolled(&server, "ada").await;
-        let mut browser = crate::pages_support::Browser::new(&server);
-        let reply = browser.sign_in("ada", crate::http_support::PASSWORD).await;
-        assert_eq!(reply.status.as_u16(), 401, "{reply}");
-        let message = crate::pages_support::element_text(&reply.text(), "form-error").unwrap();
-        assert!(message.contains("second factor"), "{message}");
-        assert!(!browser.has("access_token_cookie"));
-        assert!(!browser.has("refresh_token_cookie"));
     }
 }

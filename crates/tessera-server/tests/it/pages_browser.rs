@@ -6,7 +6,9 @@
 //! `/auth/verify?redirect=1` as Traefik does) on a third, and social
 //! sign-in through the real OpenID provider of the social tests. Each page
 //! is checked with axe-core (no serious or critical violation) in light and
-//! dark, and signing in works by keyboard.
+//! dark, and signing in works by keyboard. Two-step sign-in is set up from
+//! the QR page's secret and used with a code computed in node (its own
+//! HMAC-SHA-1).
 //!
 //! Without Chromium or Node.js the test prints a skip, unless
 //! `TESSERA_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
@@ -194,6 +196,8 @@ async fn the_portal_flows_work_in_chromium() {
             .var("TESSERA_OIDC_CORP_LABEL", "Corp")
             .var("TESSERA_OIDC_ALLOW_LOOPBACK_HTTP", "true")
             .var("TESSERA_PUBLIC_URL", portal.as_str())
+            // Two-step sign-in seals its secrets under this test-only key.
+            .var("TESSERA_ENCRYPTION_KEY", crate::mfa_support::ENCRYPTION_KEY)
             .var(
                 "TESSERA_RETURN_TO",
                 format!("{portal},{app},{guarded}/private/"),

@@ -17,6 +17,7 @@
 // Every page is also checked with axe-core (no serious or critical
 // violations) in light and dark.
 
+import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -52,6 +53,41 @@ async function signIn(page, username, pass, query = '') {
   await page.fill('#username', username);
   await page.fill('#password', pass);
   await Promise.all([page.waitForLoadState('load'), page.click('form[action="/login"] button[type=submit]')]);
+}
+
+// RFC 6238 by the letter with node's own HMAC (SHA-1, 6 digits, 30 s):
+// an implementation independent of the server's.
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of text.replace(/=+$/, '').toUpperCase()) {
+    const value = alphabet.indexOf(char);
+    if (value < 0) throw new Error(`not base32: ${char}`);
+    bits += value.toString(2).padStart(5, '0');
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+function totpAt(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const number = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(number % 1000000).padStart(6, '0');
+}
+const currentStep = () => Math.floor(Date.now() / 1000 / 30);
+
+async function axeClean(page, name) {
+  await page.addScriptTag({ path: axePath });
+  const results = await page.evaluate(() => window.axe.run(document));
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(
+    bad.length === 0,
+    `${name}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`,
+  );
+  console.log(`  ${name}: ${results.passes.length} rules pass, ${results.violations.length} minor findings`);
 }
 
 async function sessionCount(page) {
@@ -381,6 +417,64 @@ try {
   check((await l.textContent('#notice')).includes('unlinked'), 'no notice after unlinking');
   check(await l.isVisible('#no-identities'), 'the identity is still listed');
   check((await l.locator('form[action="/account/providers/link"]').count()) === 1, 'Corp is not offered again');
+
+  begin('two-step sign-in: set up from /account with the secret shown beside the QR code');
+  const twoStep = await browser.newContext({ userAgent: 'PortalTest/1 (two-step)' });
+  const t = await twoStep.newPage();
+  await t.goto(`${portal}/register`);
+  await t.fill('#username', 'tove');
+  await t.fill('#password', password);
+  await t.click('form[action="/register"] button[type=submit]');
+  check((await path(t)) === '/account', `tove's sign-up landed on ${t.url()}`);
+  check((await t.textContent('#two-step-status')).startsWith('Off'), 'two-step sign-in is not shown as off');
+  await Promise.all([t.waitForLoadState('load'), t.click('#two-step-setup')]);
+  check((await path(t)) === '/account/two-step/setup', `Set up led to ${t.url()}`);
+  // The QR code loads under the pages' real policy (img-src data:).
+  check(await t.evaluate(() => document.querySelector('#qr').naturalWidth > 0), 'the QR code image did not load');
+  const secret = (await t.textContent('#secret')).trim();
+  const setupStep = currentStep();
+  await t.fill('#code', totpAt(secret, setupStep));
+  await Promise.all([t.waitForLoadState('load'), t.click('form[action="/account/two-step/confirm"] button[type=submit]')]);
+  check((await t.locator('#recovery-codes li').count()) === 10, `no ten recovery codes on ${t.url()}`);
+  await Promise.all([t.waitForLoadState('load'), t.click('#done')]);
+  check((await t.textContent('#notice')).includes('is on'), 'no notice that two-step sign-in is on');
+
+  begin('two-step sign-in: sign out, then the password and a code computed in node');
+  await t.click('#sign-out');
+  check((await path(t)) === '/signed-out', `after sign-out: ${t.url()}`);
+  await signIn(t, 'tove', password);
+  check(await t.isVisible('#code'), `no code field after the password: ${t.url()}`);
+  check(!(await twoStep.cookies(portal)).some((c) => c.name === 'access_token_cookie'), 'the password alone gave a session');
+  check(!t.url().includes('mfa_token'), 'the mfa_token is in the URL');
+  await t.fill('#code', '000000');
+  await Promise.all([t.waitForLoadState('load'), t.click('form[action="/login/code"] button[type=submit]')]);
+  check((await t.textContent('#form-error')).includes('not right'), 'a wrong code was not refused on the page');
+  // The confirming code's time step is used: wait for the next one.
+  const wait = (setupStep + 1) * 30000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 500));
+  await t.fill('#code', totpAt(secret, currentStep()));
+  await Promise.all([t.waitForURL(`${portal}/account`), t.click('form[action="/login/code"] button[type=submit]')]);
+  check((await t.textContent('#who')) === 'tove', 'the code did not sign tove in');
+  check((await t.textContent('#two-step-status')).startsWith('On'), 'two-step sign-in is not shown as on');
+
+  for (const colorScheme of ['light', 'dark']) {
+    begin(`axe-core on the two-step pages (${colorScheme})`);
+    const audit = await browser.newContext({ colorScheme, bypassCSP: true, viewport: { width: 900, height: 700 } });
+    const page = await audit.newPage();
+    await signIn(page, 'tove', password);
+    check(await page.isVisible('#code'), 'no code page');
+    if (screenshots) await page.screenshot({ path: `${screenshots}/login-code-${colorScheme}.png`, fullPage: true });
+    await axeClean(page, '/login (code)');
+    const setup = await browser.newContext({ colorScheme, bypassCSP: true, viewport: { width: 900, height: 900 } });
+    const s = await setup.newPage();
+    await signIn(s, 'grace', password);
+    await Promise.all([s.waitForLoadState('load'), s.click('#two-step-setup')]);
+    check((await path(s)) === '/account/two-step/setup', `Set up led to ${s.url()}`);
+    if (screenshots) await s.screenshot({ path: `${screenshots}/two-step-setup-${colorScheme}.png`, fullPage: true });
+    await axeClean(s, '/account/two-step/setup');
+    await audit.close();
+    await setup.close();
+  }
 
   console.log('all portal flows passed');
 } catch (err) {

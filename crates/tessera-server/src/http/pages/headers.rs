@@ -14,7 +14,8 @@ pub struct PageHeaders {
 }
 
 impl PageHeaders {
-    /// The policy for this server: styles and images only from here, no
+    /// The policy for this server: styles only from here, images from here
+    /// and `data:` URIs (the QR code of two-step sign-in's set-up), no
     /// framing, no `<base>`, and forms only to here and to the
     /// `TESSERA_RETURN_TO` origins (the sign-in form's redirect goes
     /// there). No script at all (`default-src 'none'` and no `script-src`),
@@ -45,7 +46,7 @@ impl PageHeaders {
 
 /// The policy when the configured origins cannot be put in a header (they
 /// always can: each was read as a URL): forms to this server only.
-const FALLBACK_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+const FALLBACK_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The policy text, with `origins` added to `form-action` and, when
@@ -69,7 +70,7 @@ pub fn content_security_policy(origins: &[&str], scripts: bool) -> String {
         ""
     };
     format!(
-        "default-src 'none'; {scripts}style-src 'self'; img-src 'self'; \
+        "default-src 'none'; {scripts}style-src 'self'; img-src 'self' data:; \
          form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
 }

@@ -1,5 +1,6 @@
 //! `GET /login` and `POST /login`: username and password, one button per
-//! enabled provider, then back to the allowed `rd` or the account page.
+//! enabled provider, then back to the allowed `rd` or the account page. An
+//! account with an authenticator gets the code page first ([`login_code`]).
 
 use askama::Template;
 use axum::body::Bytes;
@@ -11,8 +12,8 @@ use serde::Deserialize;
 
 use super::destination::{self, ReturnQuery};
 use super::view::{PageError, render};
-use super::{csrf, form, rate, session};
-use crate::domain::{AccountError, Password};
+use super::{csrf, form, login_code, rate, session};
+use crate::domain::{AccountError, Password, SignInOutcome};
 use crate::http::client::Client;
 use crate::http::metrics::Metrics;
 use crate::http::state::AppState;
@@ -126,12 +127,12 @@ pub async fn submit(
             .insert(header::RETRY_AFTER, HeaderValue::from(wait.0));
         return Ok(response);
     }
-    let grant = match state
+    let outcome = match state
         .auth
-        .login(&form.username, &Password::new(form.password), client.0)
+        .sign_in(&form.username, &Password::new(form.password), client.0)
         .await
     {
-        Ok(grant) => grant,
+        Ok(outcome) => outcome,
         Err(AccountError::InvalidCredentials | AccountError::Validation(_)) => {
             Metrics::inc(&state.metrics.logins_failed);
             return Ok(again(
@@ -139,19 +140,25 @@ pub async fn submit(
                 INVALID_CREDENTIALS.to_owned(),
             ));
         }
-        // The page has no second step yet: no session, and a plain answer.
-        Err(AccountError::SecondFactorRequired) => {
-            return Ok(again(
-                StatusCode::UNAUTHORIZED,
-                "This account signs in with a second factor, which this page cannot ask for yet; sign in through an app using POST /auth/login and POST /auth/mfa/verify.".to_owned(),
-            ));
-        }
         Err(err) => return Err(err.into()),
+    };
+    let grant = match outcome {
+        SignInOutcome::Session(grant) => grant,
+        // The password was right: the failure count waits for the code,
+        // as in the JSON API (the code step clears it or counts a wrong one).
+        SignInOutcome::SecondFactor(challenge) => {
+            return Ok(login_code::challenge_page(jar, csrf, challenge, rd));
+        }
     };
     rate::clear_failures(&state, &form.username).await;
     Metrics::inc(&state.metrics.logins_ok);
     let jar = session::set_cookies(&state, jar, &grant, true)?;
-    let to = destination::after_sign_in(&state, rd);
+    // Held back from a role until enrolled: the account page, to set it up.
+    let to = if grant.mfa_enrollment_required {
+        format!("{}?done=two_step_required", destination::ACCOUNT)
+    } else {
+        destination::after_sign_in(&state, rd)
+    };
     Ok((jar, Redirect::to(&to)).into_response())
 }
 

@@ -47,6 +47,7 @@ pub mod form;
 pub mod gate;
 pub mod headers;
 pub mod login;
+pub mod login_code;
 pub mod logout;
 pub mod rate;
 pub mod register;
@@ -63,6 +64,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let page_headers = headers::PageHeaders::new(state);
     Router::new()
         .route("/login", get(login::show).post(login::submit))
+        .route("/login/code", post(login_code::submit))
         .route("/register", get(register::show).post(register::submit))
         .route("/account", get(account::show))
         .route(
@@ -81,6 +83,19 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route(
             "/account/providers/unlink",
             post(account::providers::unlink),
+        )
+        .route("/account/two-step/setup", post(account::two_step::setup))
+        .route(
+            "/account/two-step/confirm",
+            post(account::two_step::confirm),
+        )
+        .route(
+            "/account/two-step/disable",
+            post(account::two_step::disable),
+        )
+        .route(
+            "/account/two-step/recovery-codes",
+            post(account::two_step::regenerate),
         )
         .route("/admin", get(admin::users::users))
         .route("/admin/log", get(admin::log::log))

@@ -1,12 +1,14 @@
 //! `/account`: who you are, your sessions (the current one marked) with
 //! "sign out this session" and "sign out everywhere else", a password
-//! change, and the linked sign-in providers with link/unlink. Every
+//! change, the linked sign-in providers with link/unlink, and two-step
+//! sign-in ([`two_step`]). Every
 //! handler opens with the [`PageSession`] extractor, so a request whose
 //! session has ended is signed out and sent to `/login`.
 
 pub mod password;
 pub mod providers;
 pub mod sessions;
+pub mod two_step;
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -20,6 +22,7 @@ use super::view::{PageError, render, utc};
 use crate::domain::{MAX_PASSWORD_CHARS, SessionInfo};
 use crate::http::state::AppState;
 use providers::{IdentityRow, LinkButton};
+use two_step::TwoStepSection;
 
 /// One session as the page lists it.
 #[derive(Debug)]
@@ -91,6 +94,8 @@ pub struct AccountPage {
     pub link_needs_password: bool,
     /// Why the last link or unlink did not happen.
     pub providers_error: Option<String>,
+    /// The two-step sign-in section.
+    pub two_step: TwoStepSection,
 }
 
 /// `?done=` after an action, `?error=` after a provider sent the browser
@@ -109,6 +114,11 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         Some("session") => Some("That session was signed out."),
         Some("linked") => Some("The sign-in provider was linked. You can now sign in with it."),
         Some("unlinked") => Some("The sign-in provider was unlinked."),
+        Some("two_step_on") => Some("Two-step sign-in is on."),
+        Some("two_step_off") => Some("Two-step sign-in is off."),
+        Some("two_step_required") => Some(
+            "Your account needs two-step sign-in before some of its roles work. Set it up below, then sign in again.",
+        ),
         _ => None,
     }
 }
@@ -153,6 +163,7 @@ async fn page(
         identities: linked.identities,
         link_buttons: linked.buttons,
         link_needs_password: !session.page_user.fresh,
+        two_step: TwoStepSection::load(state, &user.id).await?,
         ..AccountPage::default()
     })
 }
