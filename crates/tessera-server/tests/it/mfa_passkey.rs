@@ -90,8 +90,8 @@ backend_tests! {
         assert_eq!(body["methods"], json!(["totp", "recovery_code", "passkey"]));
 
         // An authenticator app alone: unchanged.
-        enrolled(&server, "cy").await;
-        assert_eq!(password_step(&server, "cy").await["methods"], json!(["totp", "recovery_code"]));
+        enrolled(&server, "cyd").await;
+        assert_eq!(password_step(&server, "cyd").await["methods"], json!(["totp", "recovery_code"]));
         // Neither: the password signs in.
         server.register("dee").await;
         assert!(password_step(&server, "dee").await["access_token"].is_string());
@@ -118,7 +118,7 @@ backend_tests! {
 
         // The mfa_token is spent, for every kind of second step.
         passkey_start(&server, &token).await.expect_error(401, "invalid_mfa_token");
-        passkey_step_with_new_ceremony_is_refused(&server, &token).await;
+        finish_is_refused_for_a_spent_token(&server, &token).await;
         verify(&server, json!({ "mfa_token": token, "code": "123456" })).await
             .expect_error(401, "invalid_mfa_token");
         let verified = server.audit(&root, "mfa_verified").await;
@@ -154,9 +154,9 @@ backend_tests! {
         assert_eq!(failed[0]["detail"]["reason"], "passkey_rejected");
         assert_eq!(failed[0]["detail"]["failures"], 1);
         // Ada's own passkey still finishes her sign-in.
-        let body = passkey_step(&server, &token, &mut ada).await.expect(200);
-        assert_eq!(claims(&body["access_token"].as_str().unwrap().to_owned())["sub"],
-            server.get("/auth/me").bearer(body["access_token"].as_str().unwrap()).send().await.expect(200)["id"]);
+        let tokens = Tokens::from_body(passkey_step(&server, &token, &mut ada).await.expect(200));
+        let me = server.get("/auth/me").bearer(&tokens.access).send().await.expect(200);
+        assert_eq!(me["username"], "ada");
     }
 
     async fn a_ceremony_belongs_to_its_mfa_token(db) {
@@ -245,8 +245,7 @@ backend_tests! {
         let mut ada = with_passkey(&server, "ada").await;
         passkey_start(&server, "not-a-token").await.expect_error(401, "invalid_mfa_token");
         // No passkey registered: nothing to start.
-        let bob = enrolled(&server, "bob").await;
-        drop(bob);
+        enrolled(&server, "bob").await;
         let bob_token = mfa_token(&server, "bob").await;
         passkey_start(&server, &bob_token).await.expect_error(404, "passkey_not_found");
         let token = mfa_token(&server, "ada").await;
@@ -254,7 +253,7 @@ backend_tests! {
         passkey_finish(&server, &token, &start, json!({ "id": 1 })).await
             .expect_error(400, "credential_malformed");
         server.post("/auth/mfa/passkey/finish").json(json!({ "mfa_token": token })).send().await
-            .expect_error(400, "invalid_json");
+            .expect_error(422, "validation_failed");
         // Unknown ceremony.
         let assertion = ada.sign_in(&start, &here());
         passkey_finish(&server, &token, &json!({ "ceremony_id": "nope" }), assertion).await
@@ -262,8 +261,8 @@ backend_tests! {
     }
 }
 
-/// A fresh ceremony cannot be started for a spent token either.
-async fn passkey_step_with_new_ceremony_is_refused(server: &Server, token: &str) {
+/// `finish` with a spent `mfa_token` is refused before anything else.
+async fn finish_is_refused_for_a_spent_token(server: &Server, token: &str) {
     server
         .post("/auth/mfa/passkey/finish")
         .json(json!({ "mfa_token": token, "ceremony_id": "x", "credential": {} }))
