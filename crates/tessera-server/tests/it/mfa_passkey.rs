@@ -210,6 +210,21 @@ backend_tests! {
         passkey_step(&server, &token, &mut ada).await.expect(200);
     }
 
+    async fn refused_assertions_count_toward_the_accounts_failed_login_limit(db) {
+        let server = mfa_setup().var("TESSERA_LOGIN_MAX_FAILURES", "3").start(&db).await;
+        let mut ada = with_passkey(&server, "ada").await;
+        // The password step counts until its second factor clears it.
+        let token = mfa_token(&server, "ada").await;
+        for _ in 0..2 {
+            let start = passkey_start(&server, &token).await.expect(200);
+            let assertion = tampered(ada.sign_in(&start, &here()));
+            passkey_finish(&server, &token, &start, assertion).await.expect_error(401, "passkey_rejected");
+        }
+        passkey_step(&server, &token, &mut ada).await.expect_error(429, "too_many_requests");
+        server.post("/auth/login").json(json!({ "username": "ada", "password": crate::http_support::PASSWORD }))
+            .send().await.expect_error(429, "too_many_requests");
+    }
+
     async fn a_counter_that_does_not_move_forward_is_refused_as_a_clone(db) {
         let server = mfa_server(&db).await;
         let root = server.admin("root").await;
