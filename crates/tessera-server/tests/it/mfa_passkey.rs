@@ -49,7 +49,12 @@ async fn passkey_start(server: &Server, mfa_token: &str) -> Reply {
         .await
 }
 
-async fn passkey_finish(server: &Server, mfa_token: &str, start: &Value, assertion: Value) -> Reply {
+async fn passkey_finish(
+    server: &Server,
+    mfa_token: &str,
+    start: &Value,
+    assertion: Value,
+) -> Reply {
     server
         .post("/auth/mfa/passkey/finish")
         .json(json!({ "mfa_token": mfa_token, "ceremony_id": start["ceremony_id"], "credential": assertion }))
