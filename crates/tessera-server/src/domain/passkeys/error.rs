@@ -63,9 +63,11 @@ impl PasskeyError {
             PasskeyError::LastWay => "last_sign_in_method",
             PasskeyError::Disabled => "account_disabled",
             PasskeyError::SecondFactor(MfaError::InvalidToken) => "invalid_mfa_token",
-            PasskeyError::SecondFactor(MfaError::Account(err)) => err.code(),
+            PasskeyError::SecondFactor(MfaError::InvalidCode) => "invalid_mfa_code",
+            PasskeyError::SecondFactor(MfaError::Account(err)) | PasskeyError::Auth(err) => {
+                err.code()
+            }
             PasskeyError::SecondFactor(_) => "mfa_unavailable",
-            PasskeyError::Auth(err) => err.code(),
         }
     }
 }
