@@ -29,8 +29,12 @@ pub const MFA_MAX_FAILURES: i64 = 5;
 /// Random bytes in an `mfa_token` (256 bits).
 const MFA_TOKEN_BYTES: usize = 32;
 
-/// The second factors a challenge accepts, as `methods` names them.
-const METHODS: [&str; 2] = ["totp", "recovery_code"];
+/// The second factors a confirmed authenticator app brings, as `methods`
+/// names them.
+const TOTP_METHODS: [&str; 2] = ["totp", "recovery_code"];
+
+/// The `methods` name of a registered passkey used as the second factor.
+pub(super) const PASSKEY_METHOD: &str = "passkey";
 
 /// What a right password leads to.
 #[derive(Debug)]
@@ -82,19 +86,15 @@ impl std::fmt::Debug for SecondFactor {
 
 impl AuthService {
     /// After the password matched (`accepted_hash` is the stored hash it
-    /// matched): a challenge when the user has a confirmed authenticator,
-    /// else `None`.
+    /// matched): a challenge when the user has a second factor (a confirmed
+    /// authenticator app or a registered passkey), else `None`.
     pub(super) async fn challenge_if_enrolled(
         &self,
         user: &User,
         accepted_hash: &str,
     ) -> Result<Option<MfaChallenge>, AccountError> {
-        let enrolled = self
-            .store()
-            .totp(&user.id)
-            .await?
-            .is_some_and(|totp| totp.confirmed_at.is_some());
-        if !enrolled {
+        let methods = self.second_factors_of(&user.id).await?;
+        if methods.is_empty() {
             return Ok(None);
         }
         let token = new_token()?;
@@ -115,9 +115,117 @@ impl AuthService {
             .await;
         Ok(Some(MfaChallenge {
             token,
-            methods: METHODS.to_vec(),
+            methods,
             expires_in: lifetime,
         }))
+    }
+
+    /// The second factors `user_id` can finish a sign-in with, as
+    /// `methods` names them; empty when they have none.
+    async fn second_factors_of(&self, user_id: &str) -> Result<Vec<&'static str>, AccountError> {
+        let mut methods = Vec::new();
+        let totp = self
+            .store()
+            .totp(user_id)
+            .await?
+            .is_some_and(|totp| totp.confirmed_at.is_some());
+        if totp {
+            methods.extend(TOTP_METHODS);
+        }
+        if cfg!(feature = "passkeys") && !self.store().passkeys_of(user_id).await?.is_empty() {
+            methods.push(PASSKEY_METHOD);
+        }
+        Ok(methods)
+    }
+
+    /// The unexpired, unspent challenge of `mfa_token`, with the hash it is
+    /// stored under.
+    pub(super) async fn live_challenge(
+        &self,
+        mfa_token: &str,
+    ) -> Result<(String, ChallengeRecord), MfaError> {
+        let token_hash = fingerprint(mfa_token);
+        let challenge = self
+            .store()
+            .challenge(&token_hash, self.now())
+            .await?
+            .ok_or(MfaError::InvalidToken)?;
+        Ok((token_hash, challenge))
+    }
+
+    /// Counts a refused second factor against the challenge stored under
+    /// `token_hash` ([`MFA_MAX_FAILURES`] kill it) and audits it.
+    pub(super) async fn strike_challenge(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        method: &str,
+        reason: &str,
+    ) -> Result<(), MfaError> {
+        let failures = self
+            .store()
+            .fail_challenge(token_hash, MFA_MAX_FAILURES)
+            .await?;
+        self.audit(
+            AuditKind::MfaFailed,
+            Some(user_id),
+            None,
+            json!({ "during": "sign_in", "method": method, "reason": reason, "failures": failures }),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Spends the challenge stored under `token_hash` (of two right answers
+    /// racing, one takes it) and starts the session, its `amr` the
+    /// password's plus `factor` and `mfa`.
+    pub(super) async fn complete_challenge(
+        &self,
+        token_hash: &str,
+        challenge: &ChallengeRecord,
+        method: &str,
+        factor: &'static str,
+        client: ClientInfo,
+    ) -> Result<Grant, MfaError> {
+        let user_id = challenge.user_id.as_str();
+        if !self.store().take_challenge(token_hash).await? {
+            return Err(MfaError::InvalidToken);
+        }
+        let user = self
+            .store()
+            .user_by_id(user_id)
+            .await?
+            .ok_or(MfaError::InvalidToken)?;
+        let amr = Amr::from_methods(challenge.amr.iter().cloned())
+            .with(factor)
+            .with(Amr::MFA);
+        let grant = self
+            .start_session(
+                &User::from(&user),
+                client.clone(),
+                amr,
+                challenge.password_fingerprint.as_deref(),
+            )
+            .await
+            .map_err(|err| match err {
+                AccountError::InvalidCredentials => MfaError::InvalidToken,
+                other => other.into(),
+            })?;
+        self.audit(
+            AuditKind::MfaVerified,
+            Some(user_id),
+            Some(&grant.session.id),
+            json!({ "method": method }),
+        )
+        .await;
+        self.audit(
+            AuditKind::Login,
+            Some(user_id),
+            Some(&grant.session.id),
+            json!({ "ip": client.ip, "user_agent": client.user_agent, "amr": grant.session.amr }),
+        )
+        .await;
+        Ok(grant)
     }
 
     /// The user an unexpired `mfa_token` belongs to (so that the caller can
@@ -145,12 +253,7 @@ impl AuthService {
         factor: &SecondFactor,
         client: ClientInfo,
     ) -> Result<Grant, MfaError> {
-        let token_hash = fingerprint(mfa_token);
-        let challenge = self
-            .store()
-            .challenge(&token_hash, self.now())
-            .await?
-            .ok_or(MfaError::InvalidToken)?;
+        let (token_hash, challenge) = self.live_challenge(mfa_token).await?;
         let user_id = challenge.user_id.as_str();
         let record = self.confirmed_totp(user_id).await?;
         // Reset by an admin meanwhile: the token no longer leads anywhere.
@@ -180,61 +283,15 @@ impl AuthService {
             }
         };
         if !accepted {
-            let failures = self
-                .store()
-                .fail_challenge(&token_hash, MFA_MAX_FAILURES)
+            self.strike_challenge(&token_hash, user_id, method, refusal)
                 .await?;
-            self.audit(
-                AuditKind::MfaFailed,
-                Some(user_id),
-                None,
-                json!({ "during": "sign_in", "method": method, "reason": refusal, "failures": failures }),
-            )
-            .await;
             if refusal == "replayed_code" {
                 tracing::warn!(user = %user_id, "a used TOTP code was presented again");
             }
             return Err(MfaError::InvalidCode);
         }
-        // Single use: of two right codes racing, one takes the challenge.
-        if !self.store().take_challenge(&token_hash).await? {
-            return Err(MfaError::InvalidToken);
-        }
-        let user = self
-            .store()
-            .user_by_id(user_id)
-            .await?
-            .ok_or(MfaError::InvalidToken)?;
-        let amr = Amr::from_methods(challenge.amr.iter().cloned())
-            .with(Amr::OTP)
-            .with(Amr::MFA);
-        let grant = self
-            .start_session(
-                &User::from(&user),
-                client.clone(),
-                amr,
-                challenge.password_fingerprint.as_deref(),
-            )
+        self.complete_challenge(&token_hash, &challenge, method, Amr::OTP, client)
             .await
-            .map_err(|err| match err {
-                AccountError::InvalidCredentials => MfaError::InvalidToken,
-                other => other.into(),
-            })?;
-        self.audit(
-            AuditKind::MfaVerified,
-            Some(user_id),
-            Some(&grant.session.id),
-            json!({ "method": method }),
-        )
-        .await;
-        self.audit(
-            AuditKind::Login,
-            Some(user_id),
-            Some(&grant.session.id),
-            json!({ "ip": client.ip, "user_agent": client.user_agent, "amr": grant.session.amr }),
-        )
-        .await;
-        Ok(grant)
     }
 }
 

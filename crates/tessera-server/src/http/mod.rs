@@ -12,6 +12,8 @@ pub mod forward_login;
 pub mod json;
 pub mod metrics;
 pub mod mfa;
+#[cfg(feature = "passkeys")]
+pub mod mfa_passkey;
 pub mod oauth;
 pub mod ops;
 pub mod pages;
@@ -189,6 +191,8 @@ fn passkey_routes() -> Router<AppState> {
         )
         .route("/auth/passkeys/login/start", post(passkeys::login_start))
         .route("/auth/passkeys/login/finish", post(passkeys::login_finish))
+        .route("/auth/mfa/passkey/start", post(mfa_passkey::start))
+        .route("/auth/mfa/passkey/finish", post(mfa_passkey::finish))
 }
 
 /// Without the `passkeys` feature there are no passkey endpoints.

@@ -183,7 +183,7 @@ pub async fn login_finish(
 
 /// The passkey service, or 404 when this server offers none (its public
 /// URL cannot be a relying party).
-fn service(state: &AppState) -> Result<&PasskeyService, ApiError> {
+pub(super) fn service(state: &AppState) -> Result<&PasskeyService, ApiError> {
     state.passkeys.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -193,7 +193,7 @@ fn service(state: &AppState) -> Result<&PasskeyService, ApiError> {
     })
 }
 
-fn start_json(start: CeremonyStart) -> Value {
+pub(super) fn start_json(start: CeremonyStart) -> Value {
     let mut body = start.options;
     if let Some(object) = body.as_object_mut() {
         object.insert("ceremony_id".to_owned(), Value::String(start.ceremony_id));
@@ -228,6 +228,7 @@ pub(super) fn api_error(err: PasskeyError) -> ApiError {
         }
         PasskeyError::NotFound => ApiError::new(StatusCode::NOT_FOUND, err.code(), message),
         PasskeyError::Disabled => ApiError::new(StatusCode::FORBIDDEN, err.code(), message),
+        PasskeyError::SecondFactor(inner) => inner.into(),
         PasskeyError::Auth(inner) => inner.into(),
     }
 }

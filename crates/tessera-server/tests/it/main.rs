@@ -145,6 +145,9 @@ mod http_passkeys;
 // A software passkey (ES256, resident, user-verifying) answering WebAuthn options as a browser would.
 #[cfg(feature = "passkeys")]
 mod passkey_support;
+// A passkey as the second factor after a password: bound to its user and mfa_token, strikes, roles.
+#[cfg(feature = "passkeys")]
+mod mfa_passkey;
 // The HTTP tests' harness: the router wired as `tessera serve` wires it, from explicit values.
 mod http_support;
 // `GET /auth/verify` (forward auth): headers for a good token, 401 otherwise, the CSRF check.

@@ -1,6 +1,7 @@
 //! Why a passkey operation was refused.
 
 use super::super::error::AccountError;
+use super::super::mfa_error::MfaError;
 use crate::store::StoreError;
 
 /// A passkey registration, sign-in, rename or deletion failed.
@@ -40,6 +41,10 @@ pub enum PasskeyError {
     /// The account is disabled (403).
     #[error("the account is disabled")]
     Disabled,
+    /// The `mfa_token` of a passkey second factor is dead, or the second
+    /// factor cannot be checked.
+    #[error(transparent)]
+    SecondFactor(MfaError),
     /// Anything else the account layer refuses (validation, store down, …).
     #[error(transparent)]
     Auth(#[from] AccountError),
@@ -57,7 +62,12 @@ impl PasskeyError {
             PasskeyError::NotFound => "passkey_not_found",
             PasskeyError::LastWay => "last_sign_in_method",
             PasskeyError::Disabled => "account_disabled",
-            PasskeyError::Auth(err) => err.code(),
+            PasskeyError::SecondFactor(MfaError::InvalidToken) => "invalid_mfa_token",
+            PasskeyError::SecondFactor(MfaError::InvalidCode) => "invalid_mfa_code",
+            PasskeyError::SecondFactor(MfaError::Account(err)) | PasskeyError::Auth(err) => {
+                err.code()
+            }
+            PasskeyError::SecondFactor(_) => "mfa_unavailable",
         }
     }
 }

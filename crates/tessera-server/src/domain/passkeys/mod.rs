@@ -14,6 +14,7 @@
 
 mod error;
 mod relying_party;
+mod second_factor;
 
 pub use error::PasskeyError;
 pub use relying_party::{CEREMONY_LIFETIME, RelyingParty, RelyingPartyError};
