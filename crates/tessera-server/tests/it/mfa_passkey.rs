@@ -6,8 +6,9 @@
 use serde_json::{Value, json};
 use tessera::b64;
 
-use crate::http_support::{PUBLIC_URL, Reply, Server, Tokens, claims};
+use crate::http_support::{PASSWORD, PUBLIC_URL, Reply, Server, Tokens, claims};
 use crate::mfa_support::{enrolled, mfa_server, mfa_setup, mfa_token, password_step, verify};
+use crate::pages_support::{Browser, ExpectStatus};
 use crate::passkey_support::{Context, SoftPasskey};
 use crate::store_support::backend_tests;
 
@@ -226,7 +227,7 @@ backend_tests! {
             passkey_finish(&server, &token, &start, assertion).await.expect_error(401, "passkey_rejected");
         }
         passkey_step(&server, &token, &mut ada).await.expect_error(429, "too_many_requests");
-        server.post("/auth/login").json(json!({ "username": "ada", "password": crate::http_support::PASSWORD }))
+        server.post("/auth/login").json(json!({ "username": "ada", "password": PASSWORD }))
             .send().await.expect_error(429, "too_many_requests");
     }
 
@@ -289,4 +290,18 @@ async fn finish_is_refused_for_a_spent_token(server: &Server, token: &str) {
         .send()
         .await
         .expect_error(401, "invalid_mfa_token");
+}
+
+backend_tests! {
+    async fn the_sign_in_page_sends_a_passkey_only_account_to_its_passkey_button(db) {
+        let server = mfa_server(&db).await;
+        with_passkey(&server, "ada").await;
+        let mut browser = Browser::new(&server);
+        let reply = browser.sign_in("ada", PASSWORD).await;
+        reply.expect_status(401);
+        let html = reply.text();
+        assert!(html.contains("This account signs in with a passkey."), "{html}");
+        assert!(!html.contains("Enter the code from your authenticator app"), "{html}");
+        assert!(!browser.has("access_token_cookie"));
+    }
 }

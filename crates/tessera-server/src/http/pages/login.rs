@@ -22,6 +22,11 @@ use crate::http::state::AppState;
 /// account, so the page says nothing about which it was.
 pub const INVALID_CREDENTIALS: &str = "Incorrect username or password.";
 
+/// The answer to a right password when the account's second factor is a
+/// passkey only (no authenticator app to type a code from).
+pub const PASSKEY_STEP: &str =
+    "This account signs in with a passkey. Use \u{201c}Sign in with a passkey\u{201d} below.";
+
 /// A provider's button.
 #[derive(Debug)]
 pub struct ProviderButton {
@@ -146,8 +151,15 @@ pub async fn submit(
         SignInOutcome::Session(grant) => grant,
         // The password was right: the failure count waits for the code,
         // as in the JSON API (the code step clears it or counts a wrong one).
-        SignInOutcome::SecondFactor(challenge) => {
+        SignInOutcome::SecondFactor(challenge) if challenge.methods.contains(&"totp") => {
             return Ok(login_code::challenge_page(jar, csrf, challenge, rd));
+        }
+        // A passkey is this account's only second factor, and its step
+        // needs the browser's WebAuthn call: the page's passkey button,
+        // which signs in with the passkey alone. The unused challenge
+        // expires on its own.
+        SignInOutcome::SecondFactor(_) => {
+            return Ok(again(StatusCode::UNAUTHORIZED, PASSKEY_STEP.to_owned()));
         }
     };
     rate::clear_failures(&state, &form.username).await;
