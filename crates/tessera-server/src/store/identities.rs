@@ -4,8 +4,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::sign_in_ways::SignInWay;
 use super::users::insert_user_in;
-use super::{Backend, Store, StoreError, UserRecord};
+use super::{Store, StoreError, UserRecord};
 
 /// A provider identity linked to a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,53 +146,12 @@ impl Store {
     }
 
     /// Unlinks identity `id` of `user_id`, unless it is the user's last way
-    /// to sign in.
-    ///
-    /// The condition (another identity, a passkey, or a password) is read by the
-    /// statement that deletes, but on PostgreSQL that alone is not enough:
-    /// under READ COMMITTED two such DELETEs of a user's last two
-    /// identities each count from a snapshot in which the other row still
-    /// exists, and both pass. So, in one transaction, the user's row is
-    /// locked first (`FOR UPDATE`): a second unlink of the same user waits
-    /// for the first to commit, and its DELETE, a new statement with a new
-    /// snapshot, then counts what is really left. SQLite has one writer at
-    /// a time, and the DELETE is the transaction's first statement, so its
-    /// count already sees every committed unlink.
+    /// to sign in (no password, no passkey, no other identity); see
+    /// [`Store::delete_sign_in_way`] for how two racing unlinks are kept
+    /// from both passing.
     pub async fn delete_identity(&self, user_id: &str, id: &str) -> Result<Unlinked, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        if self.backend() == Backend::Postgres {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        }
-        let done = sqlx::query(
-            "DELETE FROM identities WHERE id = $1 AND user_id = $2 AND ( \
-                 (SELECT COUNT(*) FROM identities WHERE user_id = $2) > 1 \
-                 OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = $2) \
-                 OR EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash IS NOT NULL))",
-        )
-        .bind(id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        let outcome = if done.rows_affected() > 0 {
-            Unlinked::Deleted
-        } else {
-            let exists =
-                sqlx::query("SELECT 1 AS one FROM identities WHERE id = $1 AND user_id = $2")
-                    .bind(id)
-                    .bind(user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if exists.is_some() {
-                Unlinked::LastWay
-            } else {
-                Unlinked::NotFound
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
+        self.delete_sign_in_way(SignInWay::Identity, user_id, id)
+            .await
     }
 
     /// Stores a sign-in in progress, sweeping expired ones on the way.

@@ -35,6 +35,7 @@ pub use outage::OutageCounts;
 mod records;
 mod revocations;
 mod sessions;
+mod sign_in_ways;
 mod signing_keys;
 mod timing;
 mod users;

@@ -10,7 +10,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::identities::Unlinked;
-use super::{Backend, Store, StoreError};
+use super::sign_in_ways::SignInWay;
+use super::{Store, StoreError};
 
 /// A passkey registered to a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,44 +197,12 @@ impl Store {
     }
 
     /// Deletes passkey `id` of `user_id`, unless it is the user's last way
-    /// to sign in (no password, no identity, no other passkey). Locked as
-    /// [`Store::delete_identity`] is, for the same reason: two deletions of
-    /// a user's last two ways must not both pass.
+    /// to sign in (no password, no identity, no other passkey); see
+    /// [`Store::delete_sign_in_way`] for how two racing deletions are kept
+    /// from both passing.
     pub async fn delete_passkey(&self, user_id: &str, id: &str) -> Result<Unlinked, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        if self.backend() == Backend::Postgres {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        }
-        let done = sqlx::query(
-            "DELETE FROM passkeys WHERE id = $1 AND user_id = $2 AND ( \
-                 (SELECT COUNT(*) FROM passkeys WHERE user_id = $2) > 1 \
-                 OR EXISTS (SELECT 1 FROM identities WHERE user_id = $2) \
-                 OR EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash IS NOT NULL))",
-        )
-        .bind(id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        let outcome = if done.rows_affected() > 0 {
-            Unlinked::Deleted
-        } else {
-            let exists =
-                sqlx::query("SELECT 1 AS one FROM passkeys WHERE id = $1 AND user_id = $2")
-                    .bind(id)
-                    .bind(user_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if exists.is_some() {
-                Unlinked::LastWay
-            } else {
-                Unlinked::NotFound
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
+        self.delete_sign_in_way(SignInWay::Passkey, user_id, id)
+            .await
     }
 
     /// Stores a ceremony in progress, sweeping expired ones on the way.
