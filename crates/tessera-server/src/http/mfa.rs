@@ -19,7 +19,7 @@ use super::metrics::Metrics;
 use super::params::{ApiPath, ApiQuery};
 use super::state::AppState;
 use super::tokens::{self, SessionClaims};
-use crate::domain::{MfaError, SecondFactor};
+use crate::domain::{Grant, MfaError, SecondFactor};
 
 impl From<MfaError> for ApiError {
     fn from(err: MfaError) -> ApiError {
@@ -167,24 +167,7 @@ pub async fn verify(
             ));
         }
     };
-    let user = match state.auth.challenge_user(&body.mfa_token).await {
-        Ok(user) => user,
-        Err(err) => {
-            Metrics::inc(&state.metrics.mfa_failed);
-            return Err(err.into());
-        }
-    };
-    // Wrong codes count toward the account's failed-login limit.
-    let key = failure_key(&user.username);
-    if let Err(retry) = state
-        .limits
-        .login_failures
-        .acquire(&key, state.auth.now())
-        .await
-    {
-        Metrics::inc(&state.metrics.rate_limited);
-        return Err(ApiError::too_many_requests(retry.0));
-    }
+    let key = admit_second_step(&state, &body.mfa_token).await?;
     let grant = match state
         .auth
         .verify_second_factor(&body.mfa_token, &factor, client.0)
@@ -196,11 +179,51 @@ pub async fn verify(
             return Err(err.into());
         }
     };
-    state.limits.login_failures.clear(&key).await;
+    complete_second_step(&state, &key, &grant, delivery, jar).await
+}
+
+/// The opening of every second step (a code or a passkey): the `mfa_token`
+/// must be live, and the attempt counts toward its account's failed-login
+/// limit, as a password does. Returns the limit's key, which a right answer
+/// clears ([`complete_second_step`]).
+pub(super) async fn admit_second_step(
+    state: &AppState,
+    mfa_token: &str,
+) -> Result<String, ApiError> {
+    let user = match state.auth.challenge_user(mfa_token).await {
+        Ok(user) => user,
+        Err(err) => {
+            Metrics::inc(&state.metrics.mfa_failed);
+            return Err(err.into());
+        }
+    };
+    let key = failure_key(&user.username);
+    if let Err(retry) = state
+        .limits
+        .login_failures
+        .acquire(&key, state.auth.now())
+        .await
+    {
+        Metrics::inc(&state.metrics.rate_limited);
+        return Err(ApiError::too_many_requests(retry.0));
+    }
+    Ok(key)
+}
+
+/// The answer to a second step that succeeded: the account's failures
+/// cleared, counted, and the token pair delivered as asked.
+pub(super) async fn complete_second_step(
+    state: &AppState,
+    key: &str,
+    grant: &Grant,
+    delivery: DeliveryQuery,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
+    state.limits.login_failures.clear(key).await;
     Metrics::inc(&state.metrics.mfa_verified);
     Metrics::inc(&state.metrics.logins_ok);
-    let pair = tokens::mint(&state, &grant, true)?;
-    Ok(tokens::respond(&state, pair, delivery.into(), jar))
+    let pair = tokens::mint(state, grant, true)?;
+    Ok(tokens::respond(state, pair, delivery.into(), jar))
 }
 
 /// `POST /admin/users/{id}/mfa/reset` (admin): removes the user's second

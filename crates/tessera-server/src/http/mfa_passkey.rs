@@ -11,15 +11,15 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::auth::{DeliveryQuery, check_ip_rate, failure_key};
+use super::auth::{DeliveryQuery, check_ip_rate};
 use super::client::Client;
 use super::error::ApiError;
 use super::json::ApiJson;
 use super::metrics::Metrics;
+use super::mfa::{admit_second_step, complete_second_step};
 use super::params::ApiQuery;
 use super::passkeys::{api_error, service, start_json};
 use super::state::AppState;
-use super::tokens;
 
 /// `POST /auth/mfa/passkey/start` body.
 #[derive(Debug, Deserialize)]
@@ -67,23 +67,7 @@ pub async fn finish(
 ) -> Result<Response, ApiError> {
     check_ip_rate(&state, &client).await?;
     let passkeys = service(&state)?;
-    let user = match state.auth.challenge_user(&body.mfa_token).await {
-        Ok(user) => user,
-        Err(err) => {
-            Metrics::inc(&state.metrics.mfa_failed);
-            return Err(err.into());
-        }
-    };
-    let key = failure_key(&user.username);
-    if let Err(retry) = state
-        .limits
-        .login_failures
-        .acquire(&key, state.auth.now())
-        .await
-    {
-        Metrics::inc(&state.metrics.rate_limited);
-        return Err(ApiError::too_many_requests(retry.0));
-    }
+    let key = admit_second_step(&state, &body.mfa_token).await?;
     let grant = match passkeys
         .finish_second_factor(
             &body.mfa_token,
@@ -102,9 +86,5 @@ pub async fn finish(
             return Err(api_error(err));
         }
     };
-    state.limits.login_failures.clear(&key).await;
-    Metrics::inc(&state.metrics.mfa_verified);
-    Metrics::inc(&state.metrics.logins_ok);
-    let pair = tokens::mint(&state, &grant, true)?;
-    Ok(tokens::respond(&state, pair, delivery.into(), jar))
+    complete_second_step(&state, &key, &grant, delivery, jar).await
 }
