@@ -16,10 +16,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::csrf;
 use super::gate::PageSession;
 use super::view::{PageError, render, utc};
-use crate::domain::{MAX_PASSWORD_CHARS, SessionInfo};
+use super::{csrf, rate};
+use crate::domain::{AccountError, MAX_PASSWORD_CHARS, Password, SessionInfo};
+use crate::http::client::Client;
 use crate::http::state::AppState;
 use providers::{IdentityRow, LinkButton};
 use two_step::TwoStepSection;
@@ -179,5 +180,39 @@ impl TokenOnlyForm {
     /// The submitted CSRF token.
     pub fn csrf_token(&self) -> &str {
         &self.csrf_token
+    }
+}
+
+/// A session that is not fresh proves it is the account holder with the
+/// current password (wrong ones count toward the failed-login limit); the
+/// refusal to show otherwise (saying `not_done`).
+pub(super) async fn holder_proven(
+    state: &AppState,
+    session: &PageSession,
+    client: &Client,
+    password: String,
+    not_done: &str,
+) -> Result<Option<(StatusCode, String)>, PageError> {
+    if session.page_user.fresh {
+        return Ok(None);
+    }
+    let username = &session.user.username;
+    if let Err(wait) = rate::account_failures(state, username).await {
+        return Ok(Some((StatusCode::TOO_MANY_REQUESTS, wait.message())));
+    }
+    match state
+        .auth
+        .authenticate(username, &Password::new(password), &client.0)
+        .await
+    {
+        Ok(user) if user.id == session.user.id => {
+            rate::clear_failures(state, username).await;
+            Ok(None)
+        }
+        Ok(_) | Err(AccountError::InvalidCredentials) => Ok(Some((
+            StatusCode::UNAUTHORIZED,
+            format!("That is not your current password, so {not_done}."),
+        ))),
+        Err(err) => Err(err.into()),
     }
 }

@@ -36,12 +36,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::domain::{AccountError, IdentityError, Password};
+use crate::domain::IdentityError;
 use crate::http::client::Client;
 use crate::http::oauth;
 use crate::http::pages::gate::PageSession;
 use crate::http::pages::view::{PageError, render, utc};
-use crate::http::pages::{csrf, form, rate};
+use crate::http::pages::{csrf, form};
 use crate::http::state::AppState;
 
 /// One linked identity as the page lists it.
@@ -177,26 +177,16 @@ pub async fn link(
         let problem = "That sign-in provider is not configured.".to_owned();
         return refused(&state, session, StatusCode::NOT_FOUND, problem).await;
     };
-    if !session.page_user.fresh {
-        let username = session.user.username.clone();
-        if let Err(wait) = rate::account_failures(&state, &username).await {
-            let problem = wait.message();
-            return refused(&state, session, StatusCode::TOO_MANY_REQUESTS, problem).await;
-        }
-        let password = Password::new(form.current_password);
-        match state
-            .auth
-            .authenticate(&username, &password, &client.0)
-            .await
-        {
-            Ok(user) if user.id == session.user.id => rate::clear_failures(&state, &username).await,
-            Ok(_) | Err(AccountError::InvalidCredentials) => {
-                let problem =
-                    "That is not your current password, so nothing was linked.".to_owned();
-                return refused(&state, session, StatusCode::UNAUTHORIZED, problem).await;
-            }
-            Err(err) => return Err(err.into()),
-        }
+    if let Some((status, problem)) = super::holder_proven(
+        &state,
+        &session,
+        &client,
+        form.current_password,
+        "nothing was linked",
+    )
+    .await?
+    {
+        return refused(&state, session, status, problem).await;
     }
     let return_to = format!(
         "{}/account?done=linked",

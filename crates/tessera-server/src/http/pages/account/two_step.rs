@@ -33,7 +33,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use serde::Deserialize;
 
-use crate::domain::{AccountError, MfaError, Password};
+use super::holder_proven;
+use crate::domain::MfaError;
 use crate::http::client::Client;
 use crate::http::pages::gate::PageSession;
 use crate::http::pages::login_code::mfa_failure;
@@ -109,6 +110,9 @@ pub struct CodeForm {
     secret: String,
 }
 
+/// What a refusal of the password says was left undone.
+const NOTHING_CHANGED: &str = "nothing was changed";
+
 /// The account page again, with `problem` in this section.
 async fn refused(
     state: &AppState,
@@ -120,39 +124,6 @@ async fn refused(
     let mut page = super::page(state, &session, csrf).await?;
     page.two_step.error = Some(problem);
     Ok((jar, render(status, &page)).into_response())
-}
-
-/// A session that is not fresh proves it is the account holder with the
-/// current password (wrong ones count toward the failed-login limit); the
-/// refusal to show otherwise.
-async fn holder_proven(
-    state: &AppState,
-    session: &PageSession,
-    client: &Client,
-    password: String,
-) -> Result<Option<(StatusCode, String)>, PageError> {
-    if session.page_user.fresh {
-        return Ok(None);
-    }
-    let username = &session.user.username;
-    if let Err(wait) = rate::account_failures(state, username).await {
-        return Ok(Some((StatusCode::TOO_MANY_REQUESTS, wait.message())));
-    }
-    match state
-        .auth
-        .authenticate(username, &Password::new(password), &client.0)
-        .await
-    {
-        Ok(user) if user.id == session.user.id => {
-            rate::clear_failures(state, username).await;
-            Ok(None)
-        }
-        Ok(_) | Err(AccountError::InvalidCredentials) => Ok(Some((
-            StatusCode::UNAUTHORIZED,
-            "That is not your current password, so nothing was changed.".to_owned(),
-        ))),
-        Err(err) => Err(err.into()),
-    }
 }
 
 /// Runs a code check under the account's failed-login limit (as the JSON
@@ -191,8 +162,14 @@ pub async fn setup(
         Ok(session) => session,
         Err(refused) => return Ok(refused),
     };
-    if let Some((status, problem)) =
-        holder_proven(&state, &session, &client, form.current_password).await?
+    if let Some((status, problem)) = holder_proven(
+        &state,
+        &session,
+        &client,
+        form.current_password,
+        NOTHING_CHANGED,
+    )
+    .await?
     {
         return refused(&state, session, status, problem).await;
     }
@@ -317,8 +294,14 @@ pub async fn disable(
         Ok(session) => session,
         Err(refused) => return Ok(refused),
     };
-    if let Some((status, problem)) =
-        holder_proven(&state, &session, &client, form.current_password).await?
+    if let Some((status, problem)) = holder_proven(
+        &state,
+        &session,
+        &client,
+        form.current_password,
+        NOTHING_CHANGED,
+    )
+    .await?
     {
         return refused(&state, session, status, problem).await;
     }
@@ -364,8 +347,14 @@ pub async fn regenerate(
         Ok(session) => session,
         Err(refused) => return Ok(refused),
     };
-    if let Some((status, problem)) =
-        holder_proven(&state, &session, &client, form.current_password).await?
+    if let Some((status, problem)) = holder_proven(
+        &state,
+        &session,
+        &client,
+        form.current_password,
+        NOTHING_CHANGED,
+    )
+    .await?
     {
         return refused(&state, session, status, problem).await;
     }
